@@ -1,0 +1,1 @@
+"""slagraph: a hierarchical, multilevel SLA rules engine."""

@@ -1,0 +1,124 @@
+"""The error tree. Every error a user can cause is a `SlaError` that knows where it happened.
+
+DSL errors carry a `Span` (file, line, column) and render the source line with a caret;
+data errors carry a `DataLocation` (stream, row, column). The CLI prints `str(error)` and
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """A region of source text. Lines and columns are 1-based; positions are 0-based offsets."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start_pos: int = 0
+    end_pos: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@attrs.frozen
+class DataLocation:
+    """Where in the input data something went wrong. `row` is 1-based, as in the file."""
+
+    stream: str
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        parts = [f"stream '{self.stream}'"]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest candidate, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def caret_excerpt(source: str, span: Span) -> str:
+    """The source line of `span` with a caret (or underline) under the offending text."""
+    lines = source.splitlines()
+    if not 1 <= span.line <= len(lines):
+        return ""
+    text = lines[span.line - 1].expandtabs(1)
+    width = 1
+    if span.end_line == span.line and span.end_column > span.column:
+        width = span.end_column - span.column
+    gutter = f"{span.line} | "
+    pad = " " * (len(gutter) - 2) + "| "
+    return f"{gutter}{text}\n{pad}{' ' * (span.column - 1)}{'^' * width}"
+
+
+class SlaError(Exception):
+    """Root of every error slagraph raises on bad input."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SlaSourceError(SlaError):
+    """An error located in `.sla` source text."""
+
+    kind = "error"
+
+    def __init__(self, message: str, span: Span | None = None, source: str | None = None) -> None:
+        super().__init__(message)
+        self.span = span
+        self.source = source
+
+    def __str__(self) -> str:
+        if self.span is None:
+            return f"{self.kind}: {self.message}"
+        head = f"{self.span}: {self.kind}: {self.message}"
+        excerpt = caret_excerpt(self.source, self.span) if self.source else ""
+        return f"{head}\n{excerpt}" if excerpt else head
+
+
+class SlaSyntaxError(SlaSourceError):
+    """The text is not in the language: bad token, missing brace, input too large or deep."""
+
+    kind = "syntax error"
+
+
+class SlaCompileError(SlaSourceError):
+    """The text parses but means nothing: unknown or duplicate names, type errors, cycles."""
+
+    kind = "compile error"
+
+
+class SlaDataError(SlaError):
+    """An event table does not match its declared stream, or holds impossible values."""
+
+    def __init__(self, message: str, location: DataLocation | None = None) -> None:
+        super().__init__(message)
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return f"data error: {self.message}"
+        return f"data error: {self.location}: {self.message}"
+
+
+class SlaUsageError(SlaError):
+    """A call that cannot be answered as asked: unknown account, period or node, bad option."""

@@ -1,0 +1,504 @@
+"""Text → AST. The grammar is `grammar/slagraph.lark`; this module only maps its tree to
+`slagraph.syntax.ast` values and turns lark's exceptions into `SlaSyntaxError`s that say,
+in words, what was expected at the exact spot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import lark
+from lark import Token, Transformer, v_args
+
+from slagraph.errors import SlaSyntaxError, Span, did_you_mean
+from slagraph.syntax import ast
+
+MAX_SOURCE_CHARS = 8 * 1024 * 1024
+MAX_DEPTH = 64
+
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+# How lark's named terminals read in an error message.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": 'a "string"',
+    "NUMBER": "a number",
+    "PERCENT": "a percentage like 99.9%",
+    "DURATION": "a duration like 15m",
+    "DATE": "a date like 2026-01-01",
+    "CLOCK": "a time like 09:00",
+    "COMPARE": "a comparison (<, <=, >, >=, ==, !=)",
+    "OPTIONAL": "'?'",
+    "$END": "the end of the file",
+}
+
+
+def grammar_text() -> str:
+    """The grammar, from inside the installed package or, in a source checkout, `grammar/`."""
+    packaged = resources.files("slagraph").joinpath("grammar/slagraph.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / "grammar" / "slagraph.lark").read_text("utf-8")
+
+
+@functools.cache
+def _lark() -> lark.Lark:
+    return lark.Lark(
+        grammar_text(),
+        parser="lalr",
+        strict=True,
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def keywords() -> frozenset[str]:
+    """Every keyword of the language (for suggestions and the formatter's quoting)."""
+    return frozenset(
+        t.pattern.value
+        for t in _lark().terminals
+        if isinstance(t.pattern, lark.lexer.PatternStr) and t.pattern.value.isidentifier()
+    )
+
+
+def parse(text: str, file: str = "<string>") -> ast.Module:
+    """Parse `.sla` source text into a `Module`; raise `SlaSyntaxError` on bad input."""
+    if len(text) > MAX_SOURCE_CHARS:
+        raise SlaSyntaxError(
+            f"input too large: {len(text):,} characters, the limit is {MAX_SOURCE_CHARS:,}",
+            Span(file, 1, 1, 1, 1),
+            text[:200],
+        )
+    try:
+        tree = _lark().parse(text)
+    except lark.exceptions.UnexpectedInput as exc:
+        raise _syntax_error(exc, text, file) from exc
+    _check_depth(tree, text, file)
+    try:
+        decls = _ToAst(file).transform(tree)
+    except lark.exceptions.VisitError as exc:
+        if isinstance(exc.orig_exc, SlaSyntaxError):
+            error = exc.orig_exc
+            error.source = text
+            raise error from None
+        raise
+    return ast.Module(tuple(decls), file=file, source=text)
+
+
+def parse_file(path: str | Path) -> ast.Module:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SlaSyntaxError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})", Span(str(path), 1, 1, 1, 1)
+        ) from None
+    except OSError as exc:
+        raise SlaSyntaxError(f"cannot read {path}: {exc.strerror}") from None
+    return parse(text, str(path))
+
+
+# ------------------------------------------------------------------ errors
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    for term in _lark().terminals:
+        if term.name == name and isinstance(term.pattern, lark.lexer.PatternStr):
+            return f"'{term.pattern.value}'"
+    return name.lower()
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    if token.type in ("NAME",):
+        return f"name '{token}'"
+    if token.type in _TERMINAL_WORDS:
+        return f"{_TERMINAL_WORDS[token.type].split(' like ')[0].removeprefix('a ')} {token}"
+    return f"'{token}'"
+
+
+_STATEMENTS = frozenset(
+    "'allocate' 'at_risk' 'credit' 'earnback' 'include' 'met' 'objective' 'period' "
+    "'terminate' 'timezone'".split()
+)
+
+
+def _expected_words(names: set[str]) -> str:
+    words = {_describe_terminal(n) for n in names}
+    if _STATEMENTS <= words:  # a whole statement position: name the idea, not ten keywords
+        words = (words - _STATEMENTS) | {"a statement (objective, credit, met when, include, …)"}
+    words = sorted(words, key=lambda w: (not w.startswith("'"), w))
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> SlaSyntaxError:
+    line, column = exc.line, exc.column
+    if isinstance(exc, lark.exceptions.UnexpectedToken):
+        token = exc.token
+        expected = set(exc.accepts or exc.expected)
+        if token.type == "$END":
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+            width = 1
+        else:
+            width = max(1, len(str(token)))
+        message = f"unexpected {_describe_token(token)}; expected {_expected_words(expected)}"
+        if token.type == "NAME":
+            kws = [_describe_terminal(n).strip("'") for n in expected]
+            message += did_you_mean(str(token), [k for k in kws if k.isidentifier()])
+    elif isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        width = 1
+        allowed = set(exc.allowed or ())
+        if char == '"':
+            message = "unterminated string: a string must close with '\"' on the same line"
+        else:
+            message = f"unexpected character {char!r}"
+            if allowed and len(allowed) <= 8:
+                message += f"; expected {_expected_words(allowed)}"
+    else:  # UnexpectedEOF and anything else lark adds
+        width = 1
+        message = "unexpected end of file"
+    span = Span(file, line or 1, column or 1, line or 1, (column or 1) + width)
+    return SlaSyntaxError(message, span, text)
+
+
+def _check_depth(tree: lark.Tree, text: str, file: str) -> None:
+    """Reject trees deeper than MAX_DEPTH before the (recursive) transformer sees them."""
+    stack: list[tuple[lark.Tree, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            span = Span(file, meta.line, meta.column, meta.line, meta.column + 1)
+            raise SlaSyntaxError(
+                f"expression nested too deeply (more than {MAX_DEPTH} levels); split it up",
+                span,
+                text,
+            )
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, lark.Tree))
+
+
+# ------------------------------------------------------------------ tree → AST
+
+
+def _span_of_token(file: str, tok: Token) -> Span:
+    return Span(
+        file,
+        tok.line or 1,
+        tok.column or 1,
+        tok.end_line or tok.line or 1,
+        tok.end_column or (tok.column or 1) + len(tok),
+        tok.start_pos or 0,
+        tok.end_pos or 0,
+    )
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):  # type: ignore[type-arg]
+    """Maps each grammar alias to an AST class. Holds only the file name, no parse state."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(visit_tokens=True)
+        self.file = file
+
+    def _span(self, meta: lark.tree.Meta) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return Span(
+            self.file,
+            meta.line,
+            meta.column,
+            meta.end_line,
+            meta.end_column,
+            meta.start_pos,
+            meta.end_pos,
+        )
+
+    def _error(self, message: str, span: Span | None) -> SlaSyntaxError:
+        return SlaSyntaxError(message, span)
+
+    # ---- terminals
+    @v_args(meta=False, inline=False)
+    def NAME(self, tok: Token) -> ast.Name:  # noqa: N802
+        return ast.Name(str(tok), span=_span_of_token(self.file, tok))
+
+    @v_args(meta=False)
+    def STRING(self, tok: Token) -> ast.String:  # noqa: N802
+        body = re.sub(r"\\([\"\\])", r"\1", str(tok)[1:-1])
+        return ast.String(body, span=_span_of_token(self.file, tok))
+
+    @v_args(meta=False)
+    def NUMBER(self, tok: Token) -> ast.Number:  # noqa: N802
+        return ast.Number(Decimal(str(tok)), span=_span_of_token(self.file, tok))
+
+    @v_args(meta=False)
+    def PERCENT(self, tok: Token) -> ast.Percent:  # noqa: N802
+        return ast.Percent(Decimal(str(tok)[:-1]), span=_span_of_token(self.file, tok))
+
+    @v_args(meta=False)
+    def DURATION(self, tok: Token) -> ast.Duration:  # noqa: N802
+        seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"([0-9]+)([wdhms])", str(tok)))
+        return ast.Duration(seconds, span=_span_of_token(self.file, tok))
+
+    @v_args(meta=False)
+    def DATE(self, tok: Token) -> ast.Date:  # noqa: N802
+        span = _span_of_token(self.file, tok)
+        try:
+            return ast.Date(dt.date.fromisoformat(str(tok)), span=span)
+        except ValueError:
+            raise self._error(f"'{tok}' is not a calendar date (YYYY-MM-DD)", span) from None
+
+    @v_args(meta=False)
+    def CLOCK(self, tok: Token) -> ast.Clock:  # noqa: N802
+        span = _span_of_token(self.file, tok)
+        hours, minutes = (int(p) for p in str(tok).split(":"))
+        if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
+            raise self._error(f"'{tok}' is not a time of day (00:00 to 24:00)", span)
+        return ast.Clock(hours * 3600 + minutes * 60, span=span)
+
+    @v_args(meta=False)
+    def COMPARE(self, tok: Token) -> str:  # noqa: N802
+        return str(tok)
+
+    @v_args(meta=False)
+    def OPTIONAL(self, tok: Token) -> bool:  # noqa: N802
+        return True
+
+    # ---- module and calendars
+    def start(self, meta, children):  # type: ignore[no-untyped-def]
+        return children
+
+    def calendar(self, meta, children):  # type: ignore[no-untyped-def]
+        name, *stmts = children
+        zone = None
+        hours: list[ast.DayHours] = []
+        dates: list[ast.Date] = []
+        countries: list[ast.CountryHolidays] = []
+        for kind, value in stmts:
+            if kind == "timezone":
+                if zone is not None:
+                    raise self._error("calendar sets its timezone twice", value.span)
+                zone = value
+            elif kind == "hours":
+                hours.extend(value)
+            elif kind == "holidays":
+                dates.extend(value)
+            else:
+                countries.append(value)
+        return ast.CalendarDecl(
+            name, zone, tuple(hours), tuple(dates), tuple(countries), span=self._span(meta)
+        )
+
+    def cal_timezone(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("timezone", children[0])
+
+    def cal_hours(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("hours", children)
+
+    def day_hours(self, meta, children):  # type: ignore[no-untyped-def]
+        (first, last), *ranges = children
+        return ast.DayHours(first, last, tuple(ranges), span=self._span(meta))
+
+    def days(self, meta, children):  # type: ignore[no-untyped-def]
+        return (children[0], children[1] if len(children) > 1 else None)
+
+    def clock_range(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.ClockRange(children[0], children[1], span=self._span(meta))
+
+    def cal_holidays(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("holidays", children)
+
+    def cal_country(self, meta, children):  # type: ignore[no-untyped-def]
+        sub = children[1] if len(children) > 1 else None
+        return ("country", ast.CountryHolidays(children[0], sub, span=self._span(meta)))
+
+    # ---- streams and accounts
+    def _stream_parts(self, children):  # type: ignore[no-untyped-def]
+        source = zone = None
+        for kind, value in children:
+            if kind == "from":
+                if source is not None:
+                    raise self._error("'from' is given twice", value.span)
+                source = value
+            else:
+                if zone is not None:
+                    raise self._error("'timezone' is given twice", value.span)
+                zone = value
+        return source, zone
+
+    def stream(self, meta, children):  # type: ignore[no-untyped-def]
+        name, columns, *opts = children
+        source, zone = self._stream_parts(opts)
+        return ast.StreamDecl(name, columns, source, zone, span=self._span(meta))
+
+    def accounts(self, meta, children):  # type: ignore[no-untyped-def]
+        columns, *opts = children
+        source, zone = self._stream_parts(opts)
+        return ast.AccountsDecl(columns, source, zone, span=self._span(meta))
+
+    def source(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("from", children[0])
+
+    def stream_timezone(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("timezone", children[0])
+
+    def columns(self, meta, children):  # type: ignore[no-untyped-def]
+        return tuple(children)
+
+    def column(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.ColumnDecl(children[0], children[1], len(children) > 2, span=self._span(meta))
+
+    # ---- agreements
+    def _agreement(self, kind, meta, children):  # type: ignore[no-untyped-def]
+        name, *rest = children
+        title = parent = coverage = None
+        body = []
+        for item in rest:
+            if isinstance(item, tuple) and len(item) == 2 and item[0] in ("title", "parent", "for"):
+                if item[0] == "title":
+                    title = item[1]
+                elif item[0] == "parent":
+                    parent = item[1]
+                else:
+                    coverage = item[1]
+            else:
+                body.append(item)
+        return ast.AgreementDecl(
+            kind, name, title, parent, coverage, tuple(body), span=self._span(meta)
+        )
+
+    def sla(self, meta, children):  # type: ignore[no-untyped-def]
+        return self._agreement("sla", meta, children)
+
+    def master(self, meta, children):  # type: ignore[no-untyped-def]
+        return self._agreement("master", meta, children)
+
+    def title(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("title", children[0])
+
+    def parent(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("parent", children[0])
+
+    def coverage(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("for", children[0])
+
+    def objective(self, meta, children):  # type: ignore[no-untyped-def]
+        name, expr, *rest = children
+        warn = weight = None
+        for kind, value in rest:
+            if kind == "warn":
+                warn = value
+            else:
+                weight = value
+        return ast.Objective(name, expr, warn, weight, span=self._span(meta))
+
+    def warn(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("warn", children[0])
+
+    def weight(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("weight", children[0])
+
+    def credit_tiers(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.CreditTiers(children[0], tuple(children[1:]), span=self._span(meta))
+
+    def tier(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.CreditTier(children[0], children[1], span=self._span(meta))
+
+    def credit_flat(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.CreditFlat(children[0], span=self._span(meta))
+
+    def credit_cap(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.CreditCap(children[0], span=self._span(meta))
+
+    def met_when(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.MetWhen(children[0], span=self._span(meta))
+
+    def include(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Include(tuple(children), span=self._span(meta))
+
+    def child(self, meta, children):  # type: ignore[no-untyped-def]
+        weight = children[1][1] if len(children) > 1 else None
+        return ast.Child(children[0], weight, span=self._span(meta))
+
+    def period(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.PeriodStmt(children[0], span=self._span(meta))
+
+    def timezone(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.TimezoneStmt(children[0], span=self._span(meta))
+
+    def terminate_consecutive(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Terminate(children[0], children[1], None, span=self._span(meta))
+
+    def terminate_k_of_n(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Terminate(children[0], children[1], children[2], span=self._span(meta))
+
+    def at_risk(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.AtRisk(children[0], span=self._span(meta))
+
+    def allocate(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Allocate(tuple(children), span=self._span(meta))
+
+    def allocation(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Allocation(children[0], children[1], span=self._span(meta))
+
+    def earnback(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Earnback(children[0], span=self._span(meta))
+
+    # ---- expressions
+    def or_(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Or(tuple(children), span=self._span(meta))
+
+    def and_(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.And(tuple(children), span=self._span(meta))
+
+    def not_(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Not(children[0], span=self._span(meta))
+
+    def compare(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Compare(children[1], children[0], children[2], span=self._span(meta))
+
+    def in_(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.InList(children[0], tuple(children[1:]), False, span=self._span(meta))
+
+    def not_in(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.InList(children[0], tuple(children[1:]), True, span=self._span(meta))
+
+    def is_null(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.IsNull(children[0], False, span=self._span(meta))
+
+    def is_not_null(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.IsNull(children[0], True, span=self._span(meta))
+
+    def during(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Window(children[0], "during", children[1], span=self._span(meta))
+
+    def excluding(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Window(children[0], "excluding", children[1], span=self._span(meta))
+
+    def minus(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Minus(children[0], children[1], span=self._span(meta))
+
+    def name(self, meta, children):  # type: ignore[no-untyped-def]
+        return children[0]
+
+    def call(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Call(children[0], tuple(children[1:]), span=self._span(meta))
+
+    def selection(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Selection(children[0], children[1], span=self._span(meta))
+
+    def _literal(self, meta, children):  # type: ignore[no-untyped-def]
+        return children[0]
+
+    string = number = percent = duration = date = clock = _literal
