@@ -1,1 +1,28 @@
-"""slagraph: a hierarchical, multilevel SLA rules engine."""
+"""slagraph: a hierarchical, multilevel SLA rules engine.
+
+    import slagraph
+    model = slagraph.load("acme.sla")            # or slagraph.compile(text)
+    result = model.evaluate("data/")             # a folder, a SQLite file or {stream: table}
+    result.rows()
+"""
+
+from slagraph.errors import (
+    SlaCompileError,
+    SlaDataError,
+    SlaError,
+    SlaSyntaxError,
+    SlaUsageError,
+)
+from slagraph.model import Model, compile, load
+
+__all__ = [
+    "Model",
+    "SlaCompileError",
+    "SlaDataError",
+    "SlaError",
+    "SlaSyntaxError",
+    "SlaUsageError",
+    "compile",
+    "load",
+]
+__version__ = "0.1.0"

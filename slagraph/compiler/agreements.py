@@ -1,0 +1,308 @@
+"""`sla` and `master` declarations → `ir.Agreement`: `extends` merged, statements checked.
+
+`extends` copies the parent's statements; the child's override them by key: an objective
+by its name, `credit on X` by X, an included child or allocation by the child's name, and
+the one-per-agreement statements (`met when`, `period`, `timezone`, `credit … when
+breached`, `credit cap`, `at_risk`, `earnback`) outright. Terminations add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from slagraph.calendars import PERIOD_KINDS
+from slagraph.compiler import ir
+from slagraph.compiler.declarations import check_timezone
+from slagraph.compiler.expressions import (
+    Scope,
+    compile_condition,
+    compile_metric,
+    compile_predicate,
+    literal_value,
+    span_of,
+)
+from slagraph.data.schema import ColumnSpec, StreamSchema
+from slagraph.errors import SlaCompileError, did_you_mean
+from slagraph.syntax import ast
+
+# Items: statements with `include` and `allocate` split per child, so merging is by key.
+Item = ast.Statement | ast.Child | ast.Allocation
+
+_SINGLE = {
+    ast.MetWhen: "met when",
+    ast.PeriodStmt: "period",
+    ast.TimezoneStmt: "timezone",
+    ast.CreditFlat: "credit … when breached",
+    ast.CreditCap: "credit cap",
+    ast.AtRisk: "at_risk",
+    ast.Earnback: "earnback",
+}
+_IMPLICIT_ACCOUNTS = StreamSchema("accounts", (ColumnSpec("account", "text"),), "accounts")
+
+
+def _key(item: Item) -> tuple[str, ...]:
+    match item:
+        case ast.Objective(name=name):
+            return ("objective", name.id)
+        case ast.CreditTiers(objective=name):
+            return ("credit on", name.id)
+        case ast.Child(name=name):
+            return ("include", name.id)
+        case ast.Allocation(child=name):
+            return ("allocate", name.id)
+        case ast.Terminate(target=t, count=c, of_n=n):
+            return ("terminate", t.id, str(c.value), str(n.value) if n else "")
+    return (_SINGLE[type(item)],)
+
+
+def _items(decl: ast.AgreementDecl) -> list[Item]:
+    """The body split into keyed items; a key given twice in one body is an error."""
+    items: list[Item] = []
+    seen: dict[tuple[str, ...], Item] = {}
+    for stmt in decl.body:
+        parts: tuple[Item, ...]
+        if isinstance(stmt, ast.Include):
+            parts = stmt.children
+        elif isinstance(stmt, ast.Allocate):
+            parts = stmt.allocations
+        else:
+            parts = (stmt,)
+        for item in parts:
+            key = _key(item)
+            if key in seen:
+                first = span_of(seen[key])
+                where = f" (first at line {first.line})" if first else ""
+                what = " ".join(key[:2]) if key[0] != "terminate" else "this termination"
+                raise SlaCompileError(
+                    f"{decl.kind} '{decl.name.id}' gives {what} twice{where}", span_of(item)
+                )
+            seen[key] = item
+            items.append(item)
+    return items
+
+
+def merged_items(
+    decl: ast.AgreementDecl, decls: Mapping[str, ast.AgreementDecl], chain: tuple[str, ...] = ()
+) -> tuple[list[Item], ast.AgreementDecl]:
+    """The statements of `decl` after merging its `extends` chain, and the effective header."""
+    own = _items(decl)
+    if decl.parent is None:
+        return own, decl
+    name = decl.parent.id
+    if name in chain or name == decl.name.id:
+        cycle = " → ".join((*chain, decl.name.id, name))
+        raise SlaCompileError(f"extends cycle: {cycle}", decl.parent.span)
+    parent = decls.get(name)
+    if parent is None:
+        raise SlaCompileError(
+            f"{decl.kind} '{decl.name.id}' extends unknown agreement '{name}'"
+            f"{did_you_mean(name, decls)}",
+            decl.parent.span,
+        )
+    if parent.kind != decl.kind:
+        raise SlaCompileError(
+            f"{decl.kind} '{decl.name.id}' cannot extend {parent.kind} '{name}': "
+            "an sla extends an sla, a master extends a master",
+            decl.parent.span,
+        )
+    inherited, parent_header = merged_items(parent, decls, (*chain, decl.name.id))
+    position = {_key(item): i for i, item in enumerate(inherited)}
+    merged = list(inherited)
+    for item in own:
+        key = _key(item)
+        if key in position:
+            merged[position[key]] = item
+        else:
+            merged.append(item)
+    header = ast.AgreementDecl(
+        decl.kind,
+        decl.name,
+        decl.title or parent_header.title,
+        decl.parent,
+        decl.coverage if decl.coverage is not None else parent_header.coverage,
+        (),
+        span=decl.span,
+    )
+    return merged, header
+
+
+def _whole(number: ast.Number, what: str, low: int = 1) -> int:
+    value = int(number.value)
+    if value != number.value or value < low:
+        raise SlaCompileError(f"{what} must be a whole number of at least {low}", number.span)
+    return value
+
+
+def _weight(node: ast.Number | ast.Percent | None) -> float:
+    if node is None:
+        return 1.0
+    value = float(node.ratio if isinstance(node, ast.Percent) else node.value)
+    if value <= 0:
+        raise SlaCompileError("a weight must be above zero", node.span)
+    return value
+
+
+def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
+    expr = item.expr
+    if not isinstance(expr, ast.Compare):
+        raise SlaCompileError(
+            "an objective compares a metric with a target: "
+            "objective NAME = share(…) >= 95%",
+            span_of(expr),
+        )
+    metric, unit = compile_metric(expr.left, scope)
+    target = literal_value(expr.right, unit, f"the target of '{item.name.id}'")
+    warn = None
+    if item.warn_at is not None:
+        warn = float(item.warn_at.ratio)
+        if not 0 < warn <= 1:
+            raise SlaCompileError("warn at takes a share of the budget: 1% to 100%",
+                                  item.warn_at.span)
+    return ir.Objective(
+        item.name.id, metric, expr.op, target, unit, warn, _weight(item.weight), span=item.span
+    )
+
+
+def compile_agreement(
+    decl: ast.AgreementDecl,
+    decls: Mapping[str, ast.AgreementDecl],
+    streams: Mapping[str, StreamSchema],
+    calendars: Mapping[str, object],
+    accounts: StreamSchema | None,
+) -> ir.Agreement:
+    items, header = merged_items(decl, decls)
+    kind, name = decl.kind, decl.name.id
+    objectives_ast = [i for i in items if isinstance(i, ast.Objective)]
+    children_ast = [i for i in items if isinstance(i, ast.Child)]
+    if kind == "master" and objectives_ast:
+        raise SlaCompileError(
+            f"master '{name}' composes agreements with include; put objectives in an sla "
+            "and include it",
+            objectives_ast[0].span,
+        )
+    if kind == "sla" and children_ast:
+        raise SlaCompileError(
+            f"sla '{name}' measures objectives; 'include' belongs in a master",
+            children_ast[0].span,
+        )
+    if kind == "sla" and not objectives_ast:
+        raise SlaCompileError(f"sla '{name}' has no objectives", decl.name.span)
+    if kind == "master" and not children_ast:
+        raise SlaCompileError(f"master '{name}' includes nothing", decl.name.span)
+
+    for child in children_ast:
+        if child.name.id not in decls:
+            raise SlaCompileError(
+                f"master '{name}' includes unknown agreement '{child.name.id}'"
+                f"{did_you_mean(child.name.id, decls)}",
+                child.name.span,
+            )
+        if child.name.id == name:
+            raise SlaCompileError(f"master '{name}' includes itself", child.name.span)
+    scope = Scope(streams, calendars, [o.name.id for o in objectives_ast], decls)
+    objectives = tuple(_objective(o, scope) for o in objectives_ast)
+    by_objective = {o.name: o for o in objectives}
+    children = tuple((c.name.id, _weight(c.weight)) for c in children_ast)
+    members = [o.name for o in objectives] if kind == "sla" else [c for c, _ in children]
+    what = "objectives of this sla" if kind == "sla" else "agreements this master includes"
+
+    fields: dict[str, object] = {}
+    tiers: list[tuple[str, tuple[ir.CreditTier, ...]]] = []
+    terminations: list[ir.Termination] = []
+    allocations: list[tuple[str, float]] = []
+    for item in items:
+        match item:
+            case ast.MetWhen(expr=expr):
+                fields["met_when"] = compile_condition(expr, members, what)
+            case ast.PeriodStmt(kind=period):
+                if period.id not in PERIOD_KINDS:
+                    raise SlaCompileError(
+                        f"unknown period '{period.id}'{did_you_mean(period.id, PERIOD_KINDS)}; "
+                        "expected daily, weekly, monthly, quarterly or yearly",
+                        period.span,
+                    )
+                fields["period"] = period.id
+            case ast.TimezoneStmt(zone=zone):
+                fields["timezone"] = check_timezone(zone)
+            case ast.CreditFlat(credit=credit):
+                fields["credit_flat"] = _fraction(credit, "a credit")
+            case ast.CreditCap(cap=cap):
+                fields["credit_cap"] = _fraction(cap, "a credit cap")
+            case ast.AtRisk(amount=amount):
+                fields["at_risk"] = _fraction(amount, "the amount at risk")
+            case ast.Earnback(periods=n):
+                fields["earnback"] = _whole(n, "earnback periods")
+            case ast.CreditTiers():
+                tiers.append(_tiers(item, by_objective, kind, name))
+            case ast.Allocation(child=child, share=share):
+                if child.id not in members or kind != "master":
+                    raise SlaCompileError(
+                        f"allocate names agreements this master includes; '{child.id}' is not "
+                        f"one{did_you_mean(child.id, members)}",
+                        child.span,
+                    )
+                allocations.append((child.id, _fraction(share, "an allocation", cap=10.0)))
+            case ast.Terminate(target=target, count=count, of_n=of_n):
+                if target.id not in (*members, name):
+                    raise SlaCompileError(
+                        f"terminate names '{name}' or one of the {what}; '{target.id}' is not"
+                        f"{did_you_mean(target.id, (*members, name))}",
+                        target.span,
+                    )
+                k = _whole(count, "the number of periods")
+                n = _whole(of_n, "the number of periods") if of_n is not None else None
+                if n is not None and n < k:
+                    raise SlaCompileError(f"'{k} of {n} periods' needs {k} <= {n}", of_n.span)
+                terminations.append(ir.Termination(target.id, k, n))
+    if allocations and "at_risk" not in fields:
+        raise SlaCompileError(
+            f"master '{name}' allocates a pool but sets no 'at_risk' amount", decl.name.span
+        )
+    coverage = None
+    if header.coverage is not None:
+        coverage = compile_predicate(header.coverage, accounts or _IMPLICIT_ACCOUNTS, scope)
+    return ir.Agreement(
+        name=name,
+        kind=kind,
+        title=header.title.value if header.title else None,
+        objectives=objectives,
+        children=children,
+        coverage=coverage,
+        credit_tiers=tuple(tiers),
+        allocations=tuple(allocations),
+        terminations=tuple(terminations),
+        span=decl.span,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _fraction(p: ast.Percent, what: str, cap: float = 1.0) -> float:
+    value = float(p.ratio)
+    if not 0 <= value <= cap:
+        raise SlaCompileError(f"{what} must be between 0% and {cap:.0%}", p.span)
+    return value
+
+
+def _tiers(
+    item: ast.CreditTiers, objectives: Mapping[str, ir.Objective], kind: str, name: str
+) -> tuple[str, tuple[ir.CreditTier, ...]]:
+    obj = objectives.get(item.objective.id)
+    if obj is None:
+        raise SlaCompileError(
+            f"credit on '{item.objective.id}': {kind} '{name}' has no such objective"
+            f"{did_you_mean(item.objective.id, objectives)}",
+            item.objective.span,
+        )
+    if obj.op not in (">=", ">"):
+        raise SlaCompileError(
+            f"'below' tiers apply to objectives with a lower bound (>= or >); "
+            f"'{obj.name}' is {obj.op} its target",
+            item.span,
+        )
+    tiers = tuple(
+        ir.CreditTier(
+            literal_value(t.below, obj.unit, "a tier threshold"), _fraction(t.credit, "a credit")
+        )
+        for t in item.tiers
+    )
+    return obj.name, tiers

@@ -1,0 +1,136 @@
+"""Calendars, streams and the accounts table: from declarations to checked values."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+
+import holidays as holidays_lib
+
+from slagraph.calendars import Calendar, OpenHours
+from slagraph.data.schema import ColumnSpec, StreamSchema
+from slagraph.errors import SlaCompileError, Span, did_you_mean
+from slagraph.syntax import ast
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+COLUMN_TYPES = ("text", "number", "bool", "time")
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(zone: ast.String) -> str:
+    """A valid IANA zone name, or an error suggesting the closest one."""
+    if zone.value in _zones() or zone.value == "UTC":
+        return zone.value
+    raise SlaCompileError(
+        f"unknown timezone '{zone.value}'{did_you_mean(zone.value, _zones())}; "
+        "expected an IANA name such as \"America/Santiago\" or \"UTC\"",
+        zone.span,
+    )
+
+
+def _weekday(name: ast.Name) -> int:
+    if name.id in WEEKDAYS:
+        return WEEKDAYS.index(name.id)
+    raise SlaCompileError(
+        f"unknown weekday '{name.id}'{did_you_mean(name.id, WEEKDAYS)}; "
+        "expected one of mon, tue, wed, thu, fri, sat, sun",
+        name.span,
+    )
+
+
+def _open_hours(day: ast.DayHours) -> list[OpenHours]:
+    first = _weekday(day.first)
+    last = _weekday(day.last) if day.last is not None else first
+    days = [(first + i) % 7 for i in range((last - first) % 7 + 1)]
+    hours = []
+    for clock in day.ranges:
+        start, end = clock.start.seconds, clock.end.seconds
+        if start >= end:
+            raise SlaCompileError(
+                "an opening range must end after it starts (use 24:00 for midnight)", clock.span
+            )
+        hours.extend(OpenHours(d, start, end) for d in days)
+    return hours
+
+
+def _country(item: ast.CountryHolidays) -> tuple[str, str | None]:
+    supported = holidays_lib.list_supported_countries()
+    code = item.country.value
+    if code not in supported:
+        raise SlaCompileError(
+            f"no public holidays known for country '{code}'{did_you_mean(code, supported)}; "
+            'expected an ISO 3166 code such as "CL" or "ES"',
+            item.country.span,
+        )
+    sub = item.subdivision.value if item.subdivision is not None else None
+    if sub is not None and sub not in supported[code]:
+        raise SlaCompileError(
+            f"'{sub}' is not a subdivision of {code}{did_you_mean(sub, supported[code])}",
+            item.subdivision.span if item.subdivision else item.span,
+        )
+    return (code, sub)
+
+
+def compile_calendar(decl: ast.CalendarDecl) -> Calendar:
+    zone = check_timezone(decl.timezone) if decl.timezone is not None else "UTC"
+    hours: list[OpenHours] = []
+    for day in decl.hours:
+        hours.extend(_open_hours(day))
+    return Calendar(
+        name=decl.name.id,
+        timezone=zone,
+        hours=tuple(sorted(set(hours), key=lambda h: (h.weekday, h.start, h.end))),
+        holidays=tuple(sorted({d.value for d in decl.holidays})),
+        countries=tuple(_country(c) for c in decl.countries),
+    )
+
+
+def _columns(columns: tuple[ast.ColumnDecl, ...], owner: str) -> tuple[ColumnSpec, ...]:
+    seen: dict[str, Span | None] = {}
+    specs = []
+    for col in columns:
+        if col.name.id in seen:
+            raise SlaCompileError(f"{owner} declares column '{col.name.id}' twice", col.name.span)
+        seen[col.name.id] = col.name.span
+        if col.type.id not in COLUMN_TYPES:
+            raise SlaCompileError(
+                f"unknown column type '{col.type.id}'{did_you_mean(col.type.id, COLUMN_TYPES)}; "
+                "expected text, number, bool or time",
+                col.type.span,
+            )
+        specs.append(ColumnSpec(col.name.id, col.type.id, col.nullable))
+    return tuple(specs)
+
+
+def compile_stream(decl: ast.StreamDecl) -> StreamSchema:
+    columns = _columns(decl.columns, f"stream '{decl.name.id}'")
+    by_name = {c.name: c for c in columns}
+    if "account" in by_name and by_name["account"].type != "text":
+        raise SlaCompileError("the 'account' column must be text", decl.span)
+    return StreamSchema(
+        name=decl.name.id,
+        columns=columns,
+        source=decl.source.value if decl.source else decl.name.id,
+        timezone=check_timezone(decl.timezone) if decl.timezone else None,
+    )
+
+
+def compile_accounts(decl: ast.AccountsDecl) -> StreamSchema:
+    columns = _columns(decl.columns, "accounts")
+    by_name = {c.name: c for c in columns}
+    if "account" not in by_name or by_name["account"].type != "text":
+        raise SlaCompileError("the accounts table needs a key column 'account: text'", decl.span)
+    if by_name["account"].nullable:
+        raise SlaCompileError("the accounts key 'account' cannot be nullable", decl.span)
+    if "fee" in by_name and by_name["fee"].type != "number":
+        raise SlaCompileError("the 'fee' column prices credits and must be a number", decl.span)
+    return StreamSchema(
+        name="accounts",
+        columns=columns,
+        source=decl.source.value if decl.source else "accounts",
+        timezone=check_timezone(decl.timezone) if decl.timezone else None,
+    )

@@ -1,0 +1,129 @@
+"""The dependency graph (streams → objectives → SLAs → masters) and the evaluation plan.
+
+Edges come from the IR, never from text: a stream feeds an objective that selects it, an
+objective feeds its SLA, a child feeds every master that includes it, and whatever
+`met(X)` names feeds the objective that asks. A cycle is an error naming the cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import networkx as nx
+
+from slagraph.calendars import PERIOD_KINDS
+from slagraph.compiler import ir
+from slagraph.errors import SlaCompileError, did_you_mean
+
+MAX_INSTANCES = 200_000
+
+
+def node_id(kind: str, name: str) -> str:
+    return f"{kind}:{name}"
+
+
+def _selects(metric: ir.Metric) -> Iterator[ir.Select]:
+    match metric:
+        case ir.Uptime(selects=selects):
+            yield from selects
+        case ir.MetOf():
+            return
+        case _:
+            yield metric.select  # type: ignore[union-attr]
+
+
+def _calendars(metric: ir.Metric) -> Iterator[str]:
+    match metric:
+        case ir.Uptime(during=d, excluding=e):
+            yield from (*d, *e)
+        case ir.ShareWithin(elapsed=el) | ir.Aggregate(value=ir.Elapsed() as el) | ir.Percentile(
+            value=ir.Elapsed() as el
+        ):
+            if el.calendar:
+                yield el.calendar
+
+
+def build_graph(agreements: Mapping[str, ir.Agreement]) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for agreement in agreements.values():
+        me = node_id(agreement.kind, agreement.name)
+        graph.add_node(me, kind=agreement.kind, name=agreement.name, title=agreement.title)
+        for child, _ in agreement.children:
+            target = agreements.get(child)
+            if target is None:
+                raise SlaCompileError(
+                    f"master '{agreement.name}' includes unknown agreement '{child}'"
+                    f"{did_you_mean(child, agreements)}",
+                    agreement.span,
+                )
+            graph.add_edge(node_id(target.kind, child), me, relation="include")
+        for objective in agreement.objectives:
+            oid = node_id("objective", f"{agreement.name}.{objective.name}")
+            graph.add_node(oid, kind="objective", name=objective.name, agreement=agreement.name)
+            graph.add_edge(oid, me, relation="objective")
+            for select in _selects(objective.metric):
+                graph.add_node(node_id("stream", select.stream), kind="stream", name=select.stream)
+                graph.add_edge(node_id("stream", select.stream), oid, relation="reads")
+            for cal in _calendars(objective.metric):
+                graph.add_node(node_id("calendar", cal), kind="calendar", name=cal)
+                graph.add_edge(node_id("calendar", cal), oid, relation="calendar")
+            if isinstance(objective.metric, ir.MetOf):
+                m = objective.metric
+                if m.objective:
+                    source = node_id("objective", f"{agreement.name}.{m.target}")
+                else:
+                    source = node_id(agreements[m.target].kind, m.target)
+                graph.add_edge(source, oid, relation="met")
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return graph
+    names = [graph.nodes[u]["name"] if graph.nodes[u]["kind"] != "objective" else u.split(":")[1]
+             for u, _ in cycle]
+    first = graph.nodes[cycle[0][0]]
+    span = agreements[first.get("agreement", first["name"])].span
+    # Show the cycle in the direction people read `include`: parent → child.
+    path = " → ".join([*reversed(names), names[-1]])
+    raise SlaCompileError(f"cycle in the agreement graph: {path}", span)
+
+
+def roots(agreements: Mapping[str, ir.Agreement]) -> tuple[str, ...]:
+    """Agreements that nothing includes, in declaration order."""
+    included = {c for a in agreements.values() for c, _ in a.children}
+    return tuple(name for name in agreements if name not in included)
+
+
+def build_plan(agreements: Mapping[str, ir.Agreement]) -> ir.Plan:
+    """Every path from a root, children before parents, with period and zone resolved."""
+    instances: list[ir.Instance] = []
+
+    def visit(name: str, path: str, parent: ir.Instance | None) -> None:
+        agreement = agreements[name]
+        period = agreement.period or (parent.period if parent else "monthly")
+        zone = agreement.timezone or (parent.timezone if parent else "UTC")
+        if parent is not None and PERIOD_KINDS.index(period) > PERIOD_KINDS.index(parent.period):
+            raise SlaCompileError(
+                f"'{name}' is measured {period} but '{parent.agreement}' includes it "
+                f"{parent.period}; a child's period must be the same as its parent's or finer",
+                agreement.span,
+            )
+        coverage = (*(parent.coverage if parent else ()),)
+        if agreement.coverage is not None:
+            coverage = (*coverage, agreement.coverage)
+        children = tuple(f"{path}.{c}" for c, _ in agreement.children)
+        me = ir.Instance(path, name, period, zone, coverage, parent.path if parent else None,
+                         children)
+        for (child, _), child_path in zip(agreement.children, children, strict=True):
+            visit(child, child_path, me)
+        if len(instances) >= MAX_INSTANCES:
+            raise SlaCompileError(
+                f"the agreement tree unfolds into more than {MAX_INSTANCES:,} paths; "
+                "share fewer children between masters",
+                agreement.span,
+            )
+        instances.append(me)
+
+    tops = roots(agreements)
+    for root in tops:
+        visit(root, root, None)
+    return ir.Plan(tops, tuple(instances))

@@ -1,0 +1,289 @@
+"""The compiled model: names resolved, units checked, everything the evaluator needs.
+
+The IR is what the engine reads; it never sees the AST. Units are normalised:
+ratios are floats in 0..1, durations are whole seconds, clock times seconds of the day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+import networkx as nx
+
+from slagraph.calendars import Calendar
+from slagraph.data.schema import StreamSchema
+from slagraph.errors import Span
+
+# ------------------------------------------------------------------ row predicates
+
+
+@attrs.frozen
+class Column:
+    """A column of the stream being filtered; `type` is its declared type."""
+
+    name: str
+    type: str
+
+
+@attrs.frozen
+class Const:
+    """A literal. `type`: text, number, bool, duration (seconds), null."""
+
+    value: object
+    type: str
+
+
+@attrs.frozen
+class Elapsed:
+    """`later - earlier [during calendar]`: a duration between two time columns of a stream."""
+
+    later: str
+    earlier: str
+    calendar: str | None = None
+
+
+@attrs.frozen
+class Cmp:
+    op: str
+    left: Column | Const | Elapsed
+    right: Column | Const | Elapsed
+
+
+@attrs.frozen
+class IsIn:
+    column: Column
+    values: tuple[object, ...]
+    negated: bool = False
+
+
+@attrs.frozen
+class IsNull:
+    column: Column
+    negated: bool = False
+
+
+@attrs.frozen
+class Truthy:
+    """A bool column used bare: `not planned`."""
+
+    column: Column
+
+
+@attrs.frozen
+class AllOf:
+    parts: tuple[Predicate, ...]
+
+
+@attrs.frozen
+class AnyOf:
+    parts: tuple[Predicate, ...]
+
+
+@attrs.frozen
+class Negate:
+    part: Predicate
+
+
+Predicate = Cmp | IsIn | IsNull | Truthy | AllOf | AnyOf | Negate
+
+
+@attrs.frozen
+class Select:
+    """A stream, optionally filtered: `incidents where priority == "P1"`."""
+
+    stream: str
+    where: Predicate | None = None
+
+
+# ------------------------------------------------------------------ metrics
+
+
+@attrs.frozen
+class ShareWithin:
+    """Fraction of decided records whose elapsed time is within `limit` seconds (§3.1)."""
+
+    select: Select
+    elapsed: Elapsed
+    op: str  # "<=" | "<"
+    limit: int
+
+
+@attrs.frozen
+class ShareWhere:
+    """Fraction of records for which a predicate holds."""
+
+    select: Select
+    condition: Predicate
+
+
+@attrs.frozen
+class Uptime:
+    """1 - down/measured over start/end intervals (§3.3)."""
+
+    mode: str  # "series" | "parallel" | "k_of_n"
+    k: int
+    selects: tuple[Select, ...]
+    during: tuple[str, ...] = ()
+    excluding: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Count:
+    select: Select
+
+
+@attrs.frozen
+class Aggregate:
+    """sum/mean/min/max of a number column or an elapsed time, over known values."""
+
+    fn: str
+    select: Select
+    value: Column | Elapsed
+
+
+@attrs.frozen
+class Percentile:
+    """Nearest rank: the ceil(q*n)-th smallest of the n known values."""
+
+    select: Select
+    value: Column | Elapsed
+    q: float
+
+
+@attrs.frozen
+class MetOf:
+    """1 if the named objective (of the same SLA) or agreement is met, else 0."""
+
+    target: str  # objective name when `objective` is true, else an agreement name
+    objective: bool
+
+
+Metric = ShareWithin | ShareWhere | Uptime | Count | Aggregate | Percentile | MetOf
+
+# ------------------------------------------------------------------ `met when`
+
+
+@attrs.frozen
+class MetRef:
+    name: str
+
+
+@attrs.frozen
+class ScoreCmp:
+    op: str
+    value: float
+
+
+@attrs.frozen
+class AtLeast:
+    k: int
+    names: tuple[str, ...]
+
+
+@attrs.frozen
+class Both:
+    parts: tuple[Condition, ...]
+
+
+@attrs.frozen
+class Either:
+    parts: tuple[Condition, ...]
+
+
+@attrs.frozen
+class NotMet:
+    part: Condition
+
+
+Condition = MetRef | ScoreCmp | AtLeast | Both | Either | NotMet
+
+# ------------------------------------------------------------------ agreements
+
+
+@attrs.frozen
+class Objective:
+    name: str
+    metric: Metric
+    op: str  # comparison of value against target
+    target: float
+    unit: str  # "ratio" | "duration" | "number"
+    warn_at: float | None = None  # budget fraction at which a met objective is at_risk
+    weight: float = 1.0
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class CreditTier:
+    below: float  # threshold in the objective's unit
+    credit: float  # fraction of fee
+
+
+@attrs.frozen
+class Termination:
+    target: str  # a child, an objective, or the node itself
+    count: int
+    of_n: int | None = None  # None: `count` consecutive periods
+
+
+@attrs.frozen
+class Agreement:
+    """An `sla` (objectives) or a `master` (children), after `extends` is merged."""
+
+    name: str
+    kind: str  # "sla" | "master"
+    title: str | None
+    objectives: tuple[Objective, ...] = ()
+    children: tuple[tuple[str, float], ...] = ()  # (name, weight)
+    met_when: Condition | None = None  # None: every child met
+    period: str | None = None
+    timezone: str | None = None
+    coverage: Predicate | None = None  # over the accounts table
+    credit_tiers: tuple[tuple[str, tuple[CreditTier, ...]], ...] = ()  # (objective, tiers)
+    credit_flat: float | None = None
+    credit_cap: float | None = None
+    at_risk: float | None = None
+    allocations: tuple[tuple[str, float], ...] = ()
+    earnback: int | None = None
+    terminations: tuple[Termination, ...] = ()
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+# ------------------------------------------------------------------ plan
+
+
+@attrs.frozen
+class Instance:
+    """One agreement reached along one path from a root, in its resolved context."""
+
+    path: str  # dotted: "gold.acme.availability"
+    agreement: str
+    period: str
+    timezone: str
+    coverage: tuple[Predicate, ...]  # own and every ancestor's `for accounts where`
+    parent: str | None  # parent's path
+    children: tuple[str, ...]  # children's paths, in `include` order
+
+
+@attrs.frozen
+class Plan:
+    """Instances in evaluation order: every child before its parent."""
+
+    roots: tuple[str, ...]
+    instances: tuple[Instance, ...]
+
+    def by_path(self) -> Mapping[str, Instance]:
+        return {i.path: i for i in self.instances}
+
+
+@attrs.frozen(eq=False)
+class Model:
+    """A compiled `.sla` file."""
+
+    calendars: Mapping[str, Calendar]
+    streams: Mapping[str, StreamSchema]
+    accounts: StreamSchema | None
+    agreements: Mapping[str, Agreement]
+    graph: nx.DiGraph
+    plan: Plan
+    file: str = "<string>"
