@@ -1,0 +1,94 @@
+"""The columnar result of loading: plain numpy arrays the engine's kernels consume.
+
+Arrays live in `eq=False` classes: comparing arrays element-wise is never what `==` on a
+table should mean, and identity keeps these hashable for caches keyed by table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+import numpy as np
+
+
+@attrs.frozen(eq=False)
+class Column:
+    """One typed column.
+
+    Attributes:
+        type: "text", "number", "bool" or "time".
+        values: time → int64 ns since the epoch, UTC; number → float64; bool → bool;
+            text → int32 codes into `dictionary` (-1 on null rows). Null rows hold an
+            unspecified value: always consult `valid`.
+        valid: bool mask of non-null rows, or None when the column has no nulls (so
+            kernels can skip masking in the common case).
+        dictionary: text only: the distinct values (object array of str).
+    """
+
+    type: str
+    values: np.ndarray
+    valid: np.ndarray | None
+    dictionary: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def is_valid(self) -> np.ndarray:
+        """The non-null mask, materialised even when there are no nulls."""
+        return np.ones(len(self.values), bool) if self.valid is None else self.valid
+
+    def to_list(self) -> list[object]:
+        """Python values with None for nulls: for tests, explain output and debugging."""
+        if self.type == "text":
+            assert self.dictionary is not None
+            out = self.dictionary[np.maximum(self.values, 0)].tolist() if len(self.values) else []
+        else:
+            out = self.values.tolist()
+        valid = self.is_valid()
+        return [v if ok else None for v, ok in zip(out, valid.tolist(), strict=True)]
+
+
+@attrs.frozen(eq=False)
+class EventTable:
+    """One stream's records after validation.
+
+    Attributes:
+        stream: the stream's name.
+        origin: where it was read from: a file path, `sqlite:FILE:TABLE` or `<memory>`.
+        columns: the declared columns only, by name (extra source columns are dropped).
+        rows: int64, the 1-based row number in the source of each kept record, so
+            explanations and messages can point back at the input (see docs/data.md for
+            what "row" means per format).
+    """
+
+    stream: str
+    origin: str
+    columns: Mapping[str, Column]
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, name: str) -> Column:
+        return self.columns[name]
+
+
+@attrs.frozen(eq=False)
+class Dataset:
+    """Every table a model reads, with the global account axis.
+
+    Attributes:
+        tables: by stream name.
+        accounts: the accounts table when the model declares one.
+        account_names: the global account list: the accounts table's keys in file order
+            when present, else the sorted union of every stream's `account` values. Every
+            stream's `account` column is coded into this array (its dictionary), so the
+            engine groups by account with the codes directly.
+        bad_rows: per stream, how many rows `on_bad_rows="skip"` left out (no 0 entries).
+    """
+
+    tables: Mapping[str, EventTable]
+    accounts: EventTable | None
+    account_names: np.ndarray
+    bad_rows: Mapping[str, int]
