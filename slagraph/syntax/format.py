@@ -92,8 +92,7 @@ def format_module(module: ast.Module) -> str:
 def _decimal(value: Decimal) -> str:
     if not value.is_finite() or value < 0:
         raise ValueError(f"cannot write the number {value} (only finite, non-negative)")
-    text = format(abs(value).normalize(), "f")  # abs: -0 prints as 0
-    return text
+    return format(abs(value).normalize(), "f")  # abs: -0 prints as 0
 
 
 def _comments(source: str) -> list[tuple[int, str, bool]]:
@@ -171,11 +170,16 @@ class _Printer:
             raise RuntimeError("formatter would drop comments; please report this input")
         return "\n".join(self.lines) + "\n" if self.lines else ""
 
-    def emit(self, depth: int, text: str, keys: Iterable[Any]) -> None:
+    def emit(self, depth: int, text: str, keys: Iterable[Any], inner: bool = False) -> None:
+        """One printed line, after the comments that lead it and with those that trail it.
+
+        `inner`: the line closes a block, so the comments before it belong inside the block.
+        """
         keys = list(keys)
-        pad = INDENT * depth
+        pad = INDENT * (depth + inner)
         self.lines.extend(pad + c for c in self.comments.take(self.comments.leading, keys))
         trailing = self.comments.take(self.comments.trailing, keys)
+        pad = INDENT * depth
         self.lines.append(pad + text + ("  " + "  ".join(trailing) if trailing else ""))
 
     @staticmethod
@@ -302,7 +306,7 @@ class _Printer:
             self.emit(1, f"holidays {dates}", map(id, node.holidays))
         for country in node.countries:
             self.emit(1, self.gen(country), [id(country)])
-        self.emit(0, "}", [_close(node)])
+        self.emit(0, "}", [_close(node)], inner=True)
 
     def _ColumnDecl(self, node: ast.ColumnDecl) -> str:  # noqa: N802
         return f"{self.gen(node.name)}: {self.gen(node.type)}{'?' if node.nullable else ''}"
@@ -335,7 +339,7 @@ class _Printer:
         self.emit(0, head + " {", [id(node)])
         for stmt in node.body:
             self.emit(1, self.gen(stmt), [id(stmt)])
-        self.emit(0, "}", [_close(node)])
+        self.emit(0, "}", [_close(node)], inner=True)
 
     # ---------------------------------------------------------------- statements
 
@@ -377,8 +381,9 @@ class _Printer:
         return f"timezone {self.gen(node.zone)}"
 
     def _Terminate(self, node: ast.Terminate) -> str:  # noqa: N802
-        count = self.gen(node.count)
-        within = f"{count} consecutive" if node.of_n is None else f"{count} of {self.gen(node.of_n)}"
+        within = f"{self.gen(node.count)} consecutive"
+        if node.of_n is not None:
+            within = f"{self.gen(node.count)} of {self.gen(node.of_n)}"
         return f"terminate when {self.gen(node.target)} breached in {within} periods"
 
     def _AtRisk(self, node: ast.AtRisk) -> str:  # noqa: N802
