@@ -71,7 +71,7 @@ def load(
             key = account_table.columns[ACCOUNT_COLUMN]
             assert key.dictionary is not None
             known = key.dictionary[key.values]
-            account_table = _recode(account_table, known, np.arange(len(known), dtype=np.int32))
+            account_table = _recode(account_table, known, _lookup(key, known))
         tables: dict[str, EventTable] = {}
         for schema in streams:
             raw = reader.read(schema)
@@ -161,7 +161,8 @@ def _union_of_accounts(tables: object) -> np.ndarray:
         column = table.columns.get(ACCOUNT_COLUMN)
         if column is None or column.dictionary is None:
             continue
-        used = np.unique(column.values[column.values >= 0])
+        codes = column.values[column.values >= 0] if column.valid is not None else column.values
+        used = np.flatnonzero(np.bincount(codes, minlength=len(column.dictionary)))
         names.append(column.dictionary[used])
     if not names:
         return np.array([], dtype=object)

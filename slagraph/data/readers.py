@@ -81,7 +81,7 @@ def _check_columns(schema: StreamSchema, present: Sequence[str], origin: str) ->
             raise _error(
                 schema,
                 f"missing column: {origin} has no column '{spec.name}'"
-                f"{did_you_mean(spec.name, present)} (columns there: {listed})",
+                f"{did_you_mean(spec.name, present)}; columns there: {listed}",
                 spec.name,
             )
 
@@ -446,8 +446,8 @@ class SqliteSource:
             raise _error(
                 schema,
                 f"no table '{schema.source}'"
-                f"{did_you_mean(schema.source, self.tables)} in {self.path} "
-                f"(tables: {listed})",
+                f"{did_you_mean(schema.source, self.tables)} in {self.path}; "
+                f"tables there: {listed}",
             )
         table = _quote(schema.source)
         present = [r[1] for r in self.con.execute(f"PRAGMA table_info({table})")]
@@ -490,15 +490,13 @@ class FolderSource:
         if len(found) > 1:
             raise _error(
                 schema,
-                f"more than one file for stream '{schema.name}' in "
-                f"{self.path}: {', '.join(found)}; keep one",
+                f"more than one file: {', '.join(found)} in {self.path}; keep one",
             )
         if not found:
             listed = ", ".join(self.files) or "none"
             raise _error(
                 schema,
-                f"no file for stream '{schema.name}': looked for "
-                f"{', '.join(wanted)} in {self.path} (files there: {listed})",
+                f"no file: looked for {', '.join(wanted)} in {self.path}; files there: {listed}",
             )
         name = found[0]
         file = self.path / name
@@ -526,9 +524,8 @@ class MemorySource:
         names = [str(k) for k in self.tables]
         raise _error(
             schema,
-            f"no table for stream '{schema.name}'"
-            f"{did_you_mean(schema.source, names)} in the given data "
-            f"(tables: {', '.join(names) or 'none'})",
+            f"no table '{schema.name}'{did_you_mean(schema.source, names)} in the given "
+            f"data; tables there: {', '.join(names) or 'none'}",
         )
 
 

@@ -305,7 +305,8 @@ class ColumnConverter:
         self._problem(
             bad_date,
             lambda i: (
-                f"expected {expected}, got {self._got(array, i)} (no such date or time of day)"
+                f"expected {expected}, got {self._got(array, i)} "
+                "(no such date, time of day or offset)"
             ),
         )
         bad = not_time | bad_date | (naive if zone is None else False)
