@@ -1,9 +1,9 @@
 """slagraph: a hierarchical, multilevel SLA rules engine.
 
-    import slagraph
-    model = slagraph.load("acme.sla")            # or slagraph.compile(text)
-    result = model.evaluate("data/")             # a folder, a SQLite file or {stream: table}
-    result.rows()
+import slagraph
+model = slagraph.load("acme.sla")            # or slagraph.compile(text)
+result = model.evaluate("data/")             # a folder, a SQLite file or {stream: table}
+result.rows()
 """
 
 from slagraph.errors import (

@@ -89,7 +89,10 @@ def fmt(file: Path, check_only: bool, write: bool) -> None:
 @main.command()
 @click.argument("file", type=_FILE)
 @click.option(
-    "--format", "fmt_", type=click.Choice(["dot", "mermaid", "json"]), default="mermaid",
+    "--format",
+    "fmt_",
+    type=click.Choice(["dot", "mermaid", "json"]),
+    default="mermaid",
     show_default=True,
 )
 @_guarded
@@ -98,8 +101,12 @@ def graph(file: Path, fmt_: str) -> None:
     from slagraph.compiler import render
 
     model = slagraph.load(file)
-    click.echo({"dot": render.to_dot, "mermaid": render.to_mermaid, "json": render.to_json}[
-        fmt_](model.graph), nl=False)
+    click.echo(
+        {"dot": render.to_dot, "mermaid": render.to_mermaid, "json": render.to_json}[fmt_](
+            model.graph
+        ),
+        nl=False,
+    )
 
 
 def _not_yet(name: str, issue: str) -> Callable[..., None]:
@@ -111,8 +118,130 @@ def _not_yet(name: str, issue: str) -> Callable[..., None]:
     return command
 
 
+_STATUS_STYLE = {"met": "green", "at_risk": "yellow", "breached": "bold red", "no_data": "dim"}
+
+
+def _print_table(result: Any) -> None:
+    from rich.table import Table
+
+    out = Console(highlight=False)
+    if not out.is_terminal:  # piped: wide enough that nothing is cut, no colour codes
+        out = Console(highlight=False, width=200, color_system=None)
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in (
+        "account",
+        "period",
+        "node",
+        "status",
+        "value",
+        "target",
+        "budget",
+        "credit",
+        "amount",
+    ):
+        table.add_column(
+            name,
+            justify="right"
+            if name in ("value", "target", "budget", "credit", "amount")
+            else "left",
+        )
+    previous = None
+    for row in result.iter_rows(units=True):
+        if row["kind"] == "termination":
+            out.print(
+                f"[bold red]termination right[/] {row['node']} for {row['account']} "
+                f"from {row['period']}: {row['target']} breached in {row['rule']}"
+            )
+            continue
+        if row["kind"] == "bad_rows":
+            _err.print(f"skipped {row['count']} bad rows in stream '{row['stream']}'", markup=False)
+            continue
+        key = (row["account"], row["period"])
+        depth = row["node"].count(".")
+        label = "  " * depth + row["node"].rsplit(".", 1)[-1]
+        status = row["status"] + (" (earned back)" if row["earned_back"] else "")
+        table.add_row(
+            row["account"] if key != previous else "",
+            row["period"] if key != previous else "",
+            label,
+            f"[{_STATUS_STYLE[row['status']]}]{status}[/]",
+            _fmt_value(row, "value"),
+            _fmt_value(row, "target"),
+            "" if row["budget_used"] is None else f"{row['budget_used']:.0%}",
+            "" if not row["credit_pct"] else f"{row['credit_pct']:.2%}",
+            "" if not row["credit"] else f"{row['credit']:,.2f}",
+        )
+        previous = key
+    out.print(table)
+
+
+def _fmt_value(row: dict[str, Any], key: str) -> str:
+    value = row[key] if key != "value" or row["kind"] == "objective" else row["score"]
+    if value is None:
+        return ""
+    unit = row.get("unit")
+    if row["kind"] != "objective" or unit == "ratio":
+        return f"{value:.3%}"
+    if unit == "duration":
+        return _duration(value)
+    return f"{value:,.6g}"
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    parts = [(s // 86400, "d"), (s % 86400 // 3600, "h"), (s % 3600 // 60, "m"), (s % 60, "s")]
+    text = "".join(f"{n}{u}" for n, u in parts if n)
+    return text or "0s"
+
+
+_DATA = click.Path(exists=True, path_type=Path)
+
+
+@main.command(name="eval")
+@click.argument("file", type=_FILE)
+@click.option(
+    "--data",
+    "source",
+    required=True,
+    type=_DATA,
+    help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
+)
+@click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+@click.option("--from", "start", help="First period to report, e.g. 2026-01.")
+@click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
+@click.option(
+    "--format",
+    "fmt_",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--on-bad-rows", type=click.Choice(["error", "skip"]), default="error", show_default=True
+)
+@_guarded
+def eval_(
+    file: Path,
+    source: Path,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    fmt_: str,
+    on_bad_rows: str,
+) -> None:
+    """Evaluate FILE on the event data in SOURCE."""
+    model = slagraph.load(file)
+    result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
+    for stream, count in sorted(result.bad_rows.items()):
+        _err.print(f"skipped {count} bad rows in stream '{stream}'", markup=False)
+    if fmt_ == "table":
+        _print_table(result)
+    else:
+        text = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]()
+        click.echo(text, nl=False)
+
+
 for _name, _help, _issue in (
-    ("eval", "Evaluate a model on event data (coming with the evaluator).", "evaluator"),
     ("explain", "Explain why a node is met or breached.", "evaluator"),
     ("whatif", "Re-evaluate under changed data.", "what-if"),
     ("simulate", "Monte Carlo breach probabilities and credit exposure.", "what-if"),

@@ -7,11 +7,16 @@ state, so one instance may be shared across threads.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from slagraph.compiler import compile_module, ir
+from slagraph.errors import SlaUsageError
 from slagraph.syntax.parser import parse, parse_file
+
+if TYPE_CHECKING:
+    from slagraph.engine.result import Result
 
 
 class Model:
@@ -29,6 +34,32 @@ class Model:
     @property
     def roots(self) -> tuple[str, ...]:
         return self.ir.plan.roots
+
+    def evaluate(
+        self,
+        data: Any,
+        *,
+        as_of: Any = None,
+        start: str | None = None,
+        end: str | None = None,
+        on_bad_rows: str = "error",
+    ) -> Result:
+        """Evaluate every root agreement for every account and period.
+
+        Args:
+            data: a folder of `NAME.csv|parquet|jsonl`, a SQLite file, or a mapping
+                `{stream: DataFrame | pyarrow.Table | dict of arrays}`.
+            as_of: the evaluation instant (ISO string with offset, aware datetime or int ns);
+                default: the latest timestamp in the data. Later periods are partial.
+            start, end: period labels (`2026-01`, `2026-Q1`, …) bounding the rows reported.
+            on_bad_rows: "error" stops at the first bad row; "skip" leaves bad rows out and
+                counts them in the result.
+        """
+        if on_bad_rows not in ("error", "skip"):
+            raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        from slagraph.engine import evaluate
+
+        return evaluate(self.ir, data, as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

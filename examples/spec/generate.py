@@ -18,8 +18,12 @@ import numpy as np
 OUT = Path(__file__).parent / "data"
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DAYS = 90
-ACCOUNTS = [("acme", "gold", 20000), ("globex", "gold", 12000), ("initech", "silver", 8000),
-            ("umbrella", "bronze", 3000)]
+ACCOUNTS = [
+    ("acme", "gold", 20000),
+    ("globex", "gold", 12000),
+    ("initech", "silver", 8000),
+    ("umbrella", "bronze", 3000),
+]
 
 
 def iso(t: dt.datetime) -> str:
@@ -48,8 +52,10 @@ def main() -> None:
             n = rng.poisson(4)
             for s in np.sort(rng.uniform(0, DAYS * 1440, n)):
                 length = float(rng.lognormal(2.0, 0.8))  # minutes, heavy tailed
-                outages.append([account, service, iso(at(s)), iso(at(s + length)),
-                                str(bool(rng.random() < 0.2)).lower()])
+                end = iso(at(s + length)) if s + length < DAYS * 1440 else ""  # still down
+                outages.append(
+                    [account, service, iso(at(s)), end, str(bool(rng.random() < 0.2)).lower()]
+                )
     # Acme's bad February: 3 h of API down on Feb 10, overlapping a 40-minute blip.
     feb10 = (dt.datetime(2026, 2, 10, 14, tzinfo=dt.UTC) - START).total_seconds() / 60
     outages.append(["acme", "api", iso(at(feb10)), iso(at(feb10 + 180)), "false"])
@@ -63,12 +69,15 @@ def main() -> None:
     for account, _, _ in ACCOUNTS:
         n = rng.poisson(60)
         for s in np.sort(rng.uniform(0, DAYS * 1440, n)):
-            priority = rng.choice(["P1", "P2", "P3"], p=[0.2, 0.3, 0.5])
             slow = account == "acme" and 31 * 1440 <= s < 59 * 1440
+            priority = rng.choice(
+                ["P1", "P2", "P3"], p=[0.5, 0.3, 0.2] if slow else [0.2, 0.3, 0.5]
+            )
             respond = float(rng.lognormal(2.0 if not slow else 3.2, 0.5))
             resolve = respond + float(rng.lognormal(5.0 if not slow else 6.2, 0.6))
             resolved = iso(at(s + resolve)) if s + resolve < DAYS * 1440 - 60 else ""
-            incidents.append([account, priority, iso(at(s)), iso(at(s + respond)), resolved])
+            responded = iso(at(s + respond)) if s + respond < DAYS * 1440 - 1 else ""
+            incidents.append([account, priority, iso(at(s)), responded, resolved])
     write("incidents", ["account", "priority", "opened", "responded", "resolved"], incidents)
 
     tickets = []
@@ -81,9 +90,19 @@ def main() -> None:
             channel = rng.choice(["email", "chat"], p=[0.6, 0.4])
             wait = float(rng.lognormal(5.0, 0.9) if channel == "email" else rng.lognormal(3.5, 0.6))
             reply = created + dt.timedelta(minutes=wait if channel == "email" else wait / 60)
-            open_at_end = account == "initech" and d >= DAYS - 2
-            tickets.append([account, channel, iso(created), "" if open_at_end else iso(reply),
-                            "" if open_at_end else iso(reply + dt.timedelta(hours=2))])
+            end = START + dt.timedelta(days=DAYS)
+            open_at_end = (account == "initech" and d >= DAYS - 2) or reply >= end - dt.timedelta(
+                hours=2
+            )
+            tickets.append(
+                [
+                    account,
+                    channel,
+                    iso(created),
+                    "" if open_at_end else iso(reply),
+                    "" if open_at_end else iso(reply + dt.timedelta(hours=2)),
+                ]
+            )
     write("tickets", ["account", "channel", "created", "first_reply", "solved"], tickets)
 
     leads = []

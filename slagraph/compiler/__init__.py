@@ -44,20 +44,21 @@ def _compile(module: ast.Module) -> ir.Model:
     decls = module.decls
     calendars = {
         name: compile_calendar(d)
-        for name, d in _unique([d for d in decls if isinstance(d, ast.CalendarDecl)],
-                               "calendar").items()
+        for name, d in _unique(
+            [d for d in decls if isinstance(d, ast.CalendarDecl)], "calendar"
+        ).items()
     }
     streams = {
         name: compile_stream(d)
-        for name, d in _unique([d for d in decls if isinstance(d, ast.StreamDecl)],
-                               "stream").items()
+        for name, d in _unique(
+            [d for d in decls if isinstance(d, ast.StreamDecl)], "stream"
+        ).items()
     }
     account_decls = [d for d in decls if isinstance(d, ast.AccountsDecl)]
     if len(account_decls) > 1:
         raise SlaCompileError("the accounts table is declared twice", account_decls[1].span)
     accounts = compile_accounts(account_decls[0]) if account_decls else None
-    agreement_decls = _unique([d for d in decls if isinstance(d, ast.AgreementDecl)],
-                              "agreement")
+    agreement_decls = _unique([d for d in decls if isinstance(d, ast.AgreementDecl)], "agreement")
     agreements = {
         name: compile_agreement(d, agreement_decls, streams, calendars, accounts)
         for name, d in agreement_decls.items()

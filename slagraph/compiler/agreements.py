@@ -146,8 +146,7 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
     expr = item.expr
     if not isinstance(expr, ast.Compare):
         raise SlaCompileError(
-            "an objective compares a metric with a target: "
-            "objective NAME = share(…) >= 95%",
+            "an objective compares a metric with a target: objective NAME = share(…) >= 95%",
             span_of(expr),
         )
     metric, unit = compile_metric(expr.left, scope)
@@ -156,8 +155,9 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
     if item.warn_at is not None:
         warn = float(item.warn_at.ratio)
         if not 0 < warn <= 1:
-            raise SlaCompileError("warn at takes a share of the budget: 1% to 100%",
-                                  item.warn_at.span)
+            raise SlaCompileError(
+                "warn at takes a share of the budget: 1% to 100%", item.warn_at.span
+            )
     return ir.Objective(
         item.name.id, metric, expr.op, target, unit, warn, _weight(item.weight), span=item.span
     )

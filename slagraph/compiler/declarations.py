@@ -27,7 +27,7 @@ def check_timezone(zone: ast.String) -> str:
         return zone.value
     raise SlaCompileError(
         f"unknown timezone '{zone.value}'{did_you_mean(zone.value, _zones())}; "
-        "expected an IANA name such as \"America/Santiago\" or \"UTC\"",
+        'expected an IANA name such as "America/Santiago" or "UTC"',
         zone.span,
     )
 

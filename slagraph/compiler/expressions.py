@@ -141,7 +141,7 @@ class _Predicates:
             case ast.IsNull(operand=operand, negated=negated):
                 return ir.IsNull(self._column_operand(operand, "is null"), negated)
         raise SlaCompileError(
-            "expected a condition over columns (such as priority == \"P1\" or not planned)",
+            'expected a condition over columns (such as priority == "P1" or not planned)',
             span_of(node),
         )
 
@@ -182,8 +182,7 @@ class _Predicates:
         if isinstance(node, ast.Window):
             if node.mode != "during":
                 raise SlaCompileError(
-                    "'excluding' applies to uptime(…); a duration is measured "
-                    "'during' a calendar",
+                    "'excluding' applies to uptime(…); a duration is measured 'during' a calendar",
                     node.span,
                 )
             calendar = self.scope_calendar(node.calendar)
@@ -238,7 +237,7 @@ def _selection(node: ast.Expr, scope: Scope) -> tuple[ir.Select, _Predicates]:
         where, node = node.filter, node.stream
     if not isinstance(node, ast.Name):
         raise SlaCompileError(
-            "expected a stream, optionally filtered: incidents where priority == \"P1\"",
+            'expected a stream, optionally filtered: incidents where priority == "P1"',
             span_of(node),
         )
     schema = scope.streams.get(node.id)
@@ -321,8 +320,41 @@ def _uptime(call: ast.Call, scope: Scope) -> ir.Uptime:
     return ir.Uptime("series", 1, (_uptime_select(arg, scope),))
 
 
+def placing_column(schema: StreamSchema, value: object = None) -> str | None:
+    """The time column that places a metric's records in periods (SPEC §3.1): the earlier
+    time of its duration, else the stream's first declared time column."""
+    if isinstance(value, ir.Elapsed):
+        return value.earlier
+    return next((c.name for c in schema.columns if c.type == "time"), None)
+
+
+def _check_placement(metric: ir.Metric, scope: Scope, span: Span | None) -> None:
+    if isinstance(metric, ir.MetOf | ir.Uptime):
+        return
+    value = getattr(metric, "elapsed", None) or getattr(metric, "value", None)
+    schema = scope.streams[metric.select.stream]
+    column = placing_column(schema, value)
+    if column is None:
+        raise SlaCompileError(
+            f"stream '{schema.name}' has no time column to place its records in periods",
+            span,
+        )
+    if next(c for c in schema.columns if c.name == column).nullable:
+        raise SlaCompileError(
+            f"records of '{schema.name}' are placed in periods by '{column}', which is "
+            f"nullable; declare it '{column}: time' (without ?) or measure from another column",
+            span,
+        )
+
+
 def compile_metric(node: ast.Expr, scope: Scope) -> tuple[ir.Metric, str]:
     """A metric and its unit: "ratio", "duration" or "number"."""
+    metric, unit = _metric(node, scope)
+    _check_placement(metric, scope, span_of(node))
+    return metric, unit
+
+
+def _metric(node: ast.Expr, scope: Scope) -> tuple[ir.Metric, str]:
     windows: list[tuple[str, ast.Name]] = []
     while isinstance(node, ast.Window):
         windows.append((node.mode, node.calendar))
@@ -380,8 +412,9 @@ def compile_metric(node: ast.Expr, scope: Scope) -> tuple[ir.Metric, str]:
             _arity(node, 3, 3, "a selection, a duration and a percentage")
             q = literal_value(node.args[2], "ratio", "the percentile")
             if not 0 < q <= 1:
-                raise SlaCompileError("the percentile must be above 0% and at most 100%",
-                                      span_of(node.args[2]))
+                raise SlaCompileError(
+                    "the percentile must be above 0% and at most 100%", span_of(node.args[2])
+                )
         select, preds = _selection(node.args[0], scope)
         value, unit = _value(node.args[1], preds, func)
         return ir.Percentile(select, value, q), unit
@@ -432,8 +465,9 @@ def compile_condition(node: ast.Expr, names: Collection[str], what: str) -> ir.C
         case ast.Call(func=ast.Name(id="at_least")):
             args = node.args
             if len(args) < 2 or not isinstance(args[0], ast.Number):
-                raise SlaCompileError("at_least(K, NAME, NAME, …) takes a whole number K first",
-                                      node.span)
+                raise SlaCompileError(
+                    "at_least(K, NAME, NAME, …) takes a whole number K first", node.span
+                )
             k = int(args[0].value)
             if k != args[0].value or not 1 <= k <= len(args) - 1:
                 raise SlaCompileError(

@@ -36,8 +36,10 @@ def _calendars(metric: ir.Metric) -> Iterator[str]:
     match metric:
         case ir.Uptime(during=d, excluding=e):
             yield from (*d, *e)
-        case ir.ShareWithin(elapsed=el) | ir.Aggregate(value=ir.Elapsed() as el) | ir.Percentile(
-            value=ir.Elapsed() as el
+        case (
+            ir.ShareWithin(elapsed=el)
+            | ir.Aggregate(value=ir.Elapsed() as el)
+            | ir.Percentile(value=ir.Elapsed() as el)
         ):
             if el.calendar:
                 yield el.calendar
@@ -78,8 +80,10 @@ def build_graph(agreements: Mapping[str, ir.Agreement]) -> nx.DiGraph:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
         return graph
-    names = [graph.nodes[u]["name"] if graph.nodes[u]["kind"] != "objective" else u.split(":")[1]
-             for u, _ in cycle]
+    names = [
+        graph.nodes[u]["name"] if graph.nodes[u]["kind"] != "objective" else u.split(":")[1]
+        for u, _ in cycle
+    ]
     first = graph.nodes[cycle[0][0]]
     span = agreements[first.get("agreement", first["name"])].span
     # Show the cycle in the direction people read `include`: parent → child.
@@ -111,8 +115,9 @@ def build_plan(agreements: Mapping[str, ir.Agreement]) -> ir.Plan:
         if agreement.coverage is not None:
             coverage = (*coverage, agreement.coverage)
         children = tuple(f"{path}.{c}" for c, _ in agreement.children)
-        me = ir.Instance(path, name, period, zone, coverage, parent.path if parent else None,
-                         children)
+        me = ir.Instance(
+            path, name, period, zone, coverage, parent.path if parent else None, children
+        )
         for (child, _), child_path in zip(agreement.children, children, strict=True):
             visit(child, child_path, me)
         if len(instances) >= MAX_INSTANCES:

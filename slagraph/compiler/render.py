@@ -12,8 +12,13 @@ import re
 import networkx as nx
 
 _ORDER = {"master": 0, "sla": 1, "objective": 2, "calendar": 3, "stream": 4}
-_SHAPES = {"master": "box3d", "sla": "box", "objective": "ellipse", "stream": "cylinder",
-           "calendar": "note"}
+_SHAPES = {
+    "master": "box3d",
+    "sla": "box",
+    "objective": "ellipse",
+    "stream": "cylinder",
+    "calendar": "note",
+}
 
 
 def _ident(node: str) -> str:
@@ -27,22 +32,31 @@ def _label(graph: nx.DiGraph, node: str) -> str:
 
 
 def _edges(graph: nx.DiGraph) -> list[tuple[str, str]]:
-    return sorted(((v, u) for u, v in graph.edges), key=lambda e: (_ORDER[graph.nodes[e[0]]["kind"]], e))
+    return sorted(
+        ((v, u) for u, v in graph.edges), key=lambda e: (_ORDER[graph.nodes[e[0]]["kind"]], e)
+    )
 
 
 def to_dot(graph: nx.DiGraph) -> str:
     lines = ["digraph slagraph {", "  rankdir=TB;"]
     for node in sorted(graph.nodes, key=lambda n: (_ORDER[graph.nodes[n]["kind"]], n)):
         label = json.dumps(_label(graph, node)).replace("\\n", "\\n")
-        lines.append(f"  {_ident(node)} [label={label}, shape={_SHAPES[graph.nodes[node]['kind']]}];")
+        lines.append(
+            f"  {_ident(node)} [label={label}, shape={_SHAPES[graph.nodes[node]['kind']]}];"
+        )
     lines += [f"  {_ident(a)} -> {_ident(b)};" for a, b in _edges(graph)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def to_mermaid(graph: nx.DiGraph) -> str:
-    brackets = {"master": ("[[", "]]"), "sla": ("[", "]"), "objective": ("([", "])"),
-                "stream": ("[(", ")]"), "calendar": ("{{", "}}")}
+    brackets = {
+        "master": ("[[", "]]"),
+        "sla": ("[", "]"),
+        "objective": ("([", "])"),
+        "stream": ("[(", ")]"),
+        "calendar": ("{{", "}}"),
+    }
     lines = ["flowchart TD"]
     for node in sorted(graph.nodes, key=lambda n: (_ORDER[graph.nodes[n]["kind"]], n)):
         left, right = brackets[graph.nodes[node]["kind"]]

@@ -1,0 +1,145 @@
+"""What one evaluation shares across graph nodes: data, as-of, period grids, clocks, masks.
+
+Everything here is computed once per evaluation and cached by key (a stream's selection
+mask, a calendar's business clock, a (period, timezone) grid), so nodes that read the same
+selection or share a context do not repeat work.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+import attrs
+import numpy as np
+
+from slagraph.calendars import BusinessClock, PeriodGrid, open_intervals
+from slagraph.compiler import ir
+from slagraph.data import Dataset, EventTable
+from slagraph.engine import kernels
+from slagraph.engine.predicates import evaluate_predicate
+
+
+@attrs.frozen
+class Placed:
+    """Records of a selection placed in (account, period) groups of one grid.
+
+    `rows` index the stream's table; `group` is account * P + period, or just the period
+    for a single-account stream (`shared`), whose counts are broadcast to every account.
+    """
+
+    rows: np.ndarray
+    group: np.ndarray
+    shared: bool
+
+
+class Context:
+    """One evaluation: a dataset as of an instant, with caches keyed by what they depend on."""
+
+    def __init__(
+        self,
+        model: ir.Model,
+        data: Dataset,
+        as_of: int,
+        lo: int,
+        window: tuple[int, int] | None = None,
+    ) -> None:
+        self.model = model
+        self.data = data
+        self.as_of = as_of
+        self.lo = lo  # earliest instant any period must cover
+        self.window = window  # (from, to) instants restricting the reported periods
+        self.accounts = len(data.account_names)
+        self._masks: dict[tuple[str, ir.Predicate | None], np.ndarray] = {}
+
+    # ---- periods
+    @functools.cache  # noqa: B019 - the context lives for one evaluation
+    def grid(self, period: str, timezone: str) -> PeriodGrid:
+        lo, hi = self.lo, self.as_of
+        if self.window is not None:
+            lo, hi = self.window[0], min(self.window[1], self.as_of)
+        return PeriodGrid.build(period, timezone, lo, max(hi, lo + 1))
+
+    @functools.cache  # noqa: B019
+    def measured_bounds(self, period: str, timezone: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each period's [start, end) clipped to as-of: partial periods stop at as-of."""
+        g = self.grid(period, timezone)
+        starts = g.bounds[:-1]
+        ends = np.minimum(g.bounds[1:], self.as_of)
+        return starts, np.maximum(ends, starts)
+
+    # ---- calendars
+    @functools.cache  # noqa: B019
+    def clock(self, calendar: str) -> BusinessClock:
+        return BusinessClock.build(self.model.calendars[calendar], self.span_lo, self.span_hi)
+
+    @functools.cache  # noqa: B019
+    def open_hours(self, calendar: str) -> tuple[np.ndarray, np.ndarray]:
+        return open_intervals(self.model.calendars[calendar], self.span_lo, self.span_hi)
+
+    @functools.cached_property
+    def span_lo(self) -> int:
+        """Earliest instant in the data or the grids, for building calendar lookups."""
+        return min(self.lo, self.data_lo) - 8 * 86400 * kernels.NS
+
+    @functools.cached_property
+    def span_hi(self) -> int:
+        return max(self.as_of, self.data_hi) + 8 * 86400 * kernels.NS
+
+    @functools.cached_property
+    def has_times(self) -> bool:
+        return bool(_time_extremes(self.data.tables, np.min))
+
+    @functools.cached_property
+    def data_lo(self) -> int:
+        return min((t for t in _time_extremes(self.data.tables, np.min)), default=self.as_of)
+
+    @functools.cached_property
+    def data_hi(self) -> int:
+        return max((t for t in _time_extremes(self.data.tables, np.max)), default=self.as_of)
+
+    # ---- selections
+    def table(self, stream: str) -> EventTable:
+        return self.data.tables[stream]
+
+    def mask(self, select: ir.Select) -> np.ndarray:
+        """Which records of the stream the selection keeps (cached per selection)."""
+        key = (select.stream, select.where)
+        if key not in self._masks:
+            table = self.table(select.stream)
+            if select.where is None:
+                self._masks[key] = np.ones(len(table), bool)
+            else:
+                self._masks[key] = evaluate_predicate(select.where, table, self.clock)
+        return self._masks[key]
+
+    def place(self, select: ir.Select, time_column: str, grid: PeriodGrid) -> Placed:
+        """The selected records whose placing time falls in a period of `grid` by as-of."""
+        table = self.table(select.stream)
+        t = table.columns[time_column].values
+        period = grid.index(t)
+        keep = self.mask(select) & (period >= 0) & (t <= self.as_of)
+        rows = np.flatnonzero(keep)
+        account = table.columns.get("account")
+        if account is None:
+            return Placed(rows, period[rows], True)
+        group = account.values[rows].astype(np.int64) * len(grid.labels) + period[rows]
+        return Placed(rows, group, False)
+
+    def to_matrix(self, placed: Placed, per_group: np.ndarray, periods: int) -> np.ndarray:
+        """A per-group vector as an (account, period) matrix; shared streams broadcast."""
+        if placed.shared:
+            return np.broadcast_to(per_group[:periods], (self.accounts, periods)).copy()
+        return per_group.reshape(self.accounts, periods)
+
+
+def _time_extremes(tables: Mapping[str, EventTable], reduce: object) -> list[int]:
+    found = []
+    for table in tables.values():
+        for column in table.columns.values():
+            if column.type != "time" or not len(column.values):
+                continue
+            values = column.values if column.valid is None else column.values[column.valid]
+            if len(values):
+                found.append(int(reduce(values)))  # type: ignore[operator]
+    return found

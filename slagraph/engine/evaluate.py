@@ -1,0 +1,148 @@
+"""The walk: evaluate every agreement of the plan in its (period, timezone) context.
+
+An agreement's verdict does not depend on the path that reached it, only on its
+context, so verdicts are memoised by (agreement, period, timezone); a child shared by two
+masters is computed once. Accounts are an array axis throughout: evaluating disjoint sets
+of accounts separately and concatenating the results gives the same rows.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from slagraph.compiler import ir
+from slagraph.data import Column, Dataset, EventTable
+from slagraph.engine import metrics, rollup
+from slagraph.engine.context import Context
+from slagraph.engine.metrics import Measure
+from slagraph.engine.predicates import evaluate_predicate
+from slagraph.engine.rollup import Verdict
+
+
+@attrs.frozen(eq=False)
+class AgreementVerdict:
+    """An agreement's own verdict plus its objectives' (slas) in one context."""
+
+    verdict: Verdict
+    objectives: dict[str, Verdict]
+    children: dict[str, Verdict]  # rolled up into this agreement's periods
+    terminations: tuple[tuple[ir.Termination, np.ndarray], ...]  # first period per account
+
+
+class Walk:
+    def __init__(self, model: ir.Model, ctx: Context) -> None:
+        self.model = model
+        self.ctx = ctx
+        self.memo: dict[tuple[str, str, str], AgreementVerdict] = {}
+
+    def agreement(self, name: str, period: str, zone: str) -> AgreementVerdict:
+        key = (name, period, zone)
+        if key not in self.memo:
+            a = self.model.agreements[name]
+            self.memo[key] = (self._sla if a.kind == "sla" else self._master)(a, period, zone)
+        return self.memo[key]
+
+    def _sla(self, a: ir.Agreement, period: str, zone: str) -> AgreementVerdict:
+        grid = self.ctx.grid(period, zone)
+        tiers = dict(a.credit_tiers)
+        done: dict[str, Verdict] = {}
+
+        def objective(o: ir.Objective) -> Verdict:
+            if o.name not in done:
+                if isinstance(o.metric, ir.MetOf):
+                    m = self._met_of(a, o.metric, period, zone, objective)
+                else:
+                    m = metrics.measure(self.ctx, o.metric, grid)
+                done[o.name] = rollup.objective_verdict(o, m, grid, tiers.get(o.name, ()))
+            return done[o.name]
+
+        for o in a.objectives:
+            objective(o)
+        verdicts = {o.name: done[o.name] for o in a.objectives}
+        weights = {o.name: o.weight for o in a.objectives}
+        return self._finish(
+            a,
+            grid,
+            verdicts,
+            weights,
+            sum(v.credit for v in verdicts.values()),
+            objectives=verdicts,
+        )
+
+    def _met_of(self, a, metric, period, zone, objective) -> Measure:  # type: ignore[no-untyped-def]
+        if metric.objective:
+            target = next(o for o in a.objectives if o.name == metric.target)
+            v = objective(target)
+        else:
+            other = self.model.agreements[metric.target]
+            v = self.agreement(metric.target, other.period or period, other.timezone or zone)
+            v = rollup.roll_up(v.verdict, self.ctx.grid(period, zone))
+        return Measure(v.met.astype(np.float64))
+
+    def _master(self, a: ir.Agreement, period: str, zone: str) -> AgreementVerdict:
+        grid = self.ctx.grid(period, zone)
+        children: dict[str, Verdict] = {}
+        for name, _ in a.children:
+            child = self.model.agreements[name]
+            v = self.agreement(name, child.period or period, child.timezone or zone)
+            children[name] = rollup.roll_up(v.verdict, grid)
+        weights = dict(a.children)
+        if a.at_risk is not None:
+            # Pool: a breached child costs at_risk × its allocation; capped at at_risk.
+            pool = sum((~children[c].met) * (a.at_risk * share) for c, share in a.allocations)
+            credit = np.minimum(np.zeros(grid_shape(self.ctx, grid)) + pool, a.at_risk)
+        else:
+            credit = sum(v.credit for v in children.values())
+        return self._finish(a, grid, children, weights, credit, children=children)
+
+    def _finish(
+        self,
+        a: ir.Agreement,
+        grid,  # type: ignore[no-untyped-def]
+        members: dict[str, Verdict],
+        weights: dict[str, float],
+        credit: np.ndarray,
+        objectives: dict[str, Verdict] | None = None,
+        children: dict[str, Verdict] | None = None,
+    ) -> AgreementVerdict:
+        shape = grid_shape(self.ctx, grid)
+        mets = {n: v.met for n, v in members.items()}
+        score = rollup.weighted_score(mets, weights) if members else np.ones(shape)
+        met = rollup.condition(a.met_when, mets, score)
+        status = rollup.combine_status(met, [v.status for v in members.values()])
+        credit = np.zeros(shape) + credit
+        if a.credit_flat is not None:
+            credit = credit + np.where(met, 0.0, a.credit_flat)
+        if a.credit_cap is not None:
+            credit = np.minimum(credit, a.credit_cap)
+        earned = np.zeros(shape, bool)
+        if a.earnback is not None:
+            earned = rollup.earned_back(met, credit, a.earnback, grid, self.ctx.as_of)
+        verdict = Verdict(grid, met, status, credit, score=score, earned_back=earned)
+        rights = []
+        for rule in a.terminations:
+            target = verdict if rule.target == a.name else members[rule.target]
+            rights.append((rule, rollup.first_right(~target.met, rule)))
+        return AgreementVerdict(verdict, objectives or {}, children or {}, tuple(rights))
+
+
+def grid_shape(ctx: Context, grid) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    return (ctx.accounts, len(grid.labels))
+
+
+def accounts_table(data: Dataset) -> EventTable:
+    """The accounts table, or one made of the account names alone when none is declared."""
+    if data.accounts is not None:
+        return data.accounts
+    n = len(data.account_names)
+    codes = np.arange(n, dtype=np.int32)
+    column = Column("text", codes, None, np.asarray(data.account_names, dtype=object))
+    return EventTable("accounts", "<accounts>", {"account": column}, np.arange(1, n + 1))
+
+
+def coverage_mask(instance: ir.Instance, table: EventTable, ctx: Context) -> np.ndarray:
+    mask = np.ones(ctx.accounts, bool)
+    for pred in instance.coverage:
+        mask &= evaluate_predicate(pred, table)
+    return mask

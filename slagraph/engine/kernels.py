@@ -1,0 +1,182 @@
+"""Pure array kernels. Inputs are numpy arrays and group ids, outputs arrays.
+
+No AST, no validation, no Python loop over records: the evaluator validates once and
+calls these. Group ids are flat indices (account × period, and later × scenario), so the
+same kernel serves every shape. Times are int64 ns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NS = 1_000_000_000
+
+
+def group_count(group: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Records (or True weights) per group, as float64."""
+    if weights is not None:
+        weights = weights.astype(np.float64, copy=False)
+    return np.bincount(group, weights=weights, minlength=size).astype(np.float64, copy=False)
+
+
+def group_sum(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    return np.bincount(group, weights=values, minlength=size)
+
+
+def _sorted_groups(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((values, group))
+    return group[order], values[order]
+
+
+def group_min(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Smallest value per group; NaN where a group is empty."""
+    out = np.full(size, np.nan)
+    if len(group):
+        g, v = _sorted_groups(group, values)
+        first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        out[g[first]] = v[first]
+    return out
+
+
+def group_max(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    out = np.full(size, np.nan)
+    if len(group):
+        g, v = _sorted_groups(group, values)
+        last = np.flatnonzero(np.r_[g[1:] != g[:-1], True])
+        out[g[last]] = v[last]
+    return out
+
+
+def group_percentile(group: np.ndarray, values: np.ndarray, size: int, q: float) -> np.ndarray:
+    """Nearest rank per group: the ceil(q·n)-th smallest of n values; NaN where empty."""
+    out = np.full(size, np.nan)
+    if not len(group):
+        return out
+    g, v = _sorted_groups(group, values)
+    counts = np.bincount(g, minlength=size)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    present = np.flatnonzero(counts)
+    # Round before ceil so that 0.95 * 20 = 19.000000000000004 ranks 19, not 20.
+    rank = np.maximum(np.ceil(np.round(q * counts[present], 9)).astype(np.int64), 1)
+    out[present] = v[starts[present] + rank - 1]
+    return out
+
+
+def coverage(
+    group: np.ndarray, starts: np.ndarray, ends: np.ndarray, threshold: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where at least `threshold` intervals of a group overlap, as merged intervals.
+
+    A sweep: boundary events sorted by (group, time), a running count, and the segments
+    between consecutive events whose count reaches the threshold. threshold=1 is the
+    union; threshold=n over n disjoint-per-component sets is the intersection.
+    """
+    keep = ends > starts
+    group, starts, ends = group[keep], starts[keep], ends[keep]
+    if not len(group):
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty
+    g = np.concatenate((group, group))
+    t = np.concatenate((starts, ends))
+    d = np.concatenate((np.ones(len(starts), np.int64), -np.ones(len(ends), np.int64)))
+    order = np.lexsort((d, t, g))  # ends before starts at the same instant
+    g, t, d = g[order], t[order], d[order]
+    level = np.cumsum(d)  # every group's events net to zero, so the count resets per group
+    seg = np.flatnonzero((level[:-1] >= threshold) & (g[1:] == g[:-1]) & (t[1:] > t[:-1]))
+    sg, ss, se = g[seg], t[seg], t[seg + 1]
+    if not len(sg):
+        return sg, ss, se
+    # Merge touching segments of the same group into maximal intervals.
+    new = np.r_[True, (sg[1:] != sg[:-1]) | (ss[1:] != se[:-1])]
+    heads = np.flatnonzero(new)
+    tails = np.r_[heads[1:] - 1, len(sg) - 1]
+    return sg[heads], ss[heads], se[tails]
+
+
+def inside(starts: np.ndarray, ends: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Whether each instant lies in one of the sorted, disjoint [start, end) intervals."""
+    i = np.searchsorted(starts, t, side="right") - 1
+    ok = i >= 0
+    result = np.zeros(len(t), bool)
+    result[ok] = t[ok] < ends[i[ok]]
+    return result
+
+
+def combine(
+    during: list[tuple[np.ndarray, np.ndarray]],
+    excluding: list[tuple[np.ndarray, np.ndarray]],
+    lo: int,
+    hi: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """[lo, hi) ∩ every `during` set − every `excluding` set, as sorted disjoint intervals."""
+    points = [np.array([lo, hi], np.int64)]
+    for s, e in (*during, *excluding):
+        points += [s, e]
+    cuts = np.unique(np.clip(np.concatenate(points), lo, hi))
+    left, right = cuts[:-1], cuts[1:]
+    keep = np.ones(len(left), bool)
+    for s, e in during:
+        keep &= inside(s, e, left)
+    for s, e in excluding:
+        keep &= ~inside(s, e, left)
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return left, right
+    new = np.r_[True, left[1:] != right[:-1]]
+    heads = np.flatnonzero(new)
+    tails = np.r_[heads[1:] - 1, len(left) - 1]
+    return left[heads], right[tails]
+
+
+def cumulative(starts: np.ndarray, ends: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """M(t): total length of the sorted, disjoint intervals that lies before each instant."""
+    t = np.asarray(t, dtype=np.int64)
+    if not len(starts):
+        return np.zeros(t.shape, np.int64)
+    lengths = ends - starts
+    before = np.concatenate(([0], np.cumsum(lengths)))
+    i = np.searchsorted(starts, t, side="right") - 1
+    safe = np.maximum(i, 0)
+    partial = np.clip(t - starts[safe], 0, lengths[safe])
+    return np.where(i >= 0, before[safe] + partial, 0)
+
+
+def runs_reaching(flags: np.ndarray, length: int) -> np.ndarray:
+    """First column where `length` consecutive True end, per row; -1 where never."""
+    rows, cols = flags.shape
+    if cols == 0:
+        return np.full(rows, -1)
+    f = flags.astype(np.int64)
+    c = np.cumsum(f, axis=1)
+    # Run length at each column: cumulative count minus its value at the last False.
+    reset = np.where(f == 0, c, 0)
+    last_reset = np.maximum.accumulate(reset, axis=1)
+    run = c - last_reset
+    return _first(run >= length)
+
+
+def window_reaching(flags: np.ndarray, k: int, n: int) -> np.ndarray:
+    """First column where at least k of the last n columns are True, per row; -1 if never."""
+    f = flags.astype(np.int64)
+    c = np.cumsum(f, axis=1)
+    shifted = np.zeros_like(c)
+    if f.shape[1] > n:
+        shifted[:, n:] = c[:, :-n]
+    return _first((c - shifted) >= k)
+
+
+def _first(hits: np.ndarray) -> np.ndarray:
+    any_hit = hits.any(axis=1)
+    return np.where(any_hit, hits.argmax(axis=1), -1)
+
+
+def followed_by(flags: np.ndarray, n: int, complete: np.ndarray) -> np.ndarray:
+    """True at column p when columns p+1 … p+n are all True and all `complete`."""
+    rows, cols = flags.shape
+    ok = (flags & complete[None, :]).astype(np.int64)
+    c = np.concatenate((np.zeros((rows, 1), np.int64), np.cumsum(ok, axis=1)), axis=1)
+    out = np.zeros((rows, cols), bool)
+    if cols > n:
+        # columns p+1 .. p+n: c[p+n+1] - c[p+1]
+        out[:, : cols - n] = (c[:, n + 1 :] - c[:, 1 : cols - n + 1]) == n
+    return out

@@ -1,0 +1,208 @@
+"""Metrics: one compiled metric → (account, period) arrays, by calling kernels.
+
+Each function returns a `Measure`: the value (NaN = null), and for shares and uptime the
+amounts the error budget needs (§3.5): what was decided (records or measured ns) and
+what failed (records or down ns).
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from slagraph.calendars import PeriodGrid
+from slagraph.compiler import ir
+from slagraph.compiler.expressions import placing_column
+from slagraph.engine import kernels
+from slagraph.engine.context import Context, Placed
+from slagraph.engine.kernels import NS
+from slagraph.engine.predicates import elapsed_ns, evaluate_predicate
+
+
+@attrs.frozen(eq=False)
+class Measure:
+    value: np.ndarray  # (A, P) float, NaN where null
+    decided: np.ndarray | None = None  # (A, P): records decided, or ns measured (uptime)
+    failed: np.ndarray | None = None  # (A, P): records failed, or ns down (uptime)
+
+
+def _placed(ctx: Context, select: ir.Select, value: object, grid: PeriodGrid) -> Placed:
+    schema = ctx.model.streams[select.stream]
+    return ctx.place(select, placing_column(schema, value) or "", grid)  # type: ignore[arg-type]
+
+
+def _size(ctx: Context, placed: Placed, periods: int) -> int:
+    return periods if placed.shared else ctx.accounts * periods
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(
+            denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
+        )
+
+
+def share_outcomes(
+    ctx: Context, metric: ir.ShareWithin, placed: Placed
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per placed record: (ok, decided). Open records past the limit fail; others pend."""
+    table = ctx.table(metric.select.stream)
+    clock = ctx.clock if metric.elapsed.calendar else None
+    duration, known = elapsed_ns(metric.elapsed, table, clock)
+    duration, known = duration[placed.rows], known[placed.rows]
+    limit = metric.limit * NS
+    within = duration <= limit if metric.op == "<=" else duration < limit
+    earlier = table.columns[metric.elapsed.earlier].values[placed.rows]
+    as_of = np.full(len(earlier), ctx.as_of, np.int64)
+    if metric.elapsed.calendar:
+        waited = ctx.clock(metric.elapsed.calendar).duration(earlier, as_of)
+    else:
+        waited = as_of - earlier
+    late = waited > limit if metric.op == "<=" else waited >= limit
+    ok = known & within
+    decided = known | late
+    return ok, decided
+
+
+def share_within(ctx: Context, metric: ir.ShareWithin, grid: PeriodGrid) -> Measure:
+    periods = len(grid.labels)
+    placed = _placed(ctx, metric.select, metric.elapsed, grid)
+    ok, decided = share_outcomes(ctx, metric, placed)
+    size = _size(ctx, placed, periods)
+    n_ok = ctx.to_matrix(placed, kernels.group_count(placed.group, size, ok), periods)
+    n = ctx.to_matrix(placed, kernels.group_count(placed.group, size, decided), periods)
+    return Measure(_ratio(n_ok, n), n, n - n_ok)
+
+
+def share_where(ctx: Context, metric: ir.ShareWhere, grid: PeriodGrid) -> Measure:
+    periods = len(grid.labels)
+    placed = _placed(ctx, metric.select, None, grid)
+    table = ctx.table(metric.select.stream)
+    holds = evaluate_predicate(metric.condition, table, ctx.clock)[placed.rows]
+    size = _size(ctx, placed, periods)
+    n_ok = ctx.to_matrix(placed, kernels.group_count(placed.group, size, holds), periods)
+    n = ctx.to_matrix(placed, kernels.group_count(placed.group, size), periods)
+    return Measure(_ratio(n_ok, n), n, n - n_ok)
+
+
+def count(ctx: Context, metric: ir.Count, grid: PeriodGrid) -> Measure:
+    periods = len(grid.labels)
+    placed = _placed(ctx, metric.select, None, grid)
+    n = kernels.group_count(placed.group, _size(ctx, placed, periods))
+    return Measure(ctx.to_matrix(placed, n, periods))
+
+
+def _values(
+    ctx: Context, select: ir.Select, value: ir.Column | ir.Elapsed, placed: Placed
+) -> tuple[np.ndarray, np.ndarray]:
+    """Known values of the placed records (seconds for durations) and which are known."""
+    table = ctx.table(select.stream)
+    if isinstance(value, ir.Elapsed):
+        clock = ctx.clock if value.calendar else None
+        ns, known = elapsed_ns(value, table, clock)
+        return ns[placed.rows] / NS, known[placed.rows]
+    column = table.columns[value.name]
+    known = np.ones(len(column.values), bool) if column.valid is None else column.valid
+    return column.values[placed.rows].astype(np.float64), known[placed.rows]
+
+
+def aggregate(ctx: Context, metric: ir.Aggregate, grid: PeriodGrid) -> Measure:
+    periods = len(grid.labels)
+    placed = _placed(ctx, metric.select, metric.value, grid)
+    values, known = _values(ctx, metric.select, metric.value, placed)
+    group, values = placed.group[known], values[known]
+    size = _size(ctx, placed, periods)
+    if metric.fn == "sum":
+        result = kernels.group_sum(group, values, size)
+    elif metric.fn == "mean":
+        result = _ratio(kernels.group_sum(group, values, size), kernels.group_count(group, size))
+    elif metric.fn == "min":
+        result = kernels.group_min(group, values, size)
+    else:
+        result = kernels.group_max(group, values, size)
+    if metric.fn == "sum":  # a sum over no known values is null, like the other aggregates
+        result = np.where(kernels.group_count(group, size) > 0, result, np.nan)
+    return Measure(ctx.to_matrix(placed, result, periods))
+
+
+def percentile(ctx: Context, metric: ir.Percentile, grid: PeriodGrid) -> Measure:
+    periods = len(grid.labels)
+    placed = _placed(ctx, metric.select, metric.value, grid)
+    values, known = _values(ctx, metric.select, metric.value, placed)
+    size = _size(ctx, placed, periods)
+    result = kernels.group_percentile(placed.group[known], values[known], size, metric.q)
+    return Measure(ctx.to_matrix(placed, result, periods))
+
+
+def down_intervals(ctx: Context, metric: ir.Uptime) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(account, start, end) of the combined downtime: union within each selection, then
+    series (any down), parallel (all down) or k-of-n (more than n-k down) across them."""
+    parts = []
+    for select in metric.selects:
+        table = ctx.table(select.stream)
+        rows = np.flatnonzero(ctx.mask(select))
+        start = table.columns["start"].values[rows]
+        end_col = table.columns["end"]
+        end = end_col.values[rows]
+        if end_col.valid is not None:  # an open outage lasts until as-of
+            end = np.where(end_col.valid[rows], end, ctx.as_of)
+        end = np.minimum(end, ctx.as_of)
+        account = table.columns.get("account")
+        if account is None:  # a shared component is down for every account
+            acc = np.repeat(np.arange(ctx.accounts, dtype=np.int64), len(rows))
+            start, end = np.tile(start, ctx.accounts), np.tile(end, ctx.accounts)
+        else:
+            acc = account.values[rows].astype(np.int64)
+        parts.append(kernels.coverage(acc, start, end, 1))
+    n = len(parts)
+    threshold = {"series": 1, "parallel": n, "k_of_n": n - metric.k + 1}[metric.mode]
+    if n == 1 and threshold == 1:
+        return parts[0]
+    acc = np.concatenate([p[0] for p in parts])
+    return kernels.coverage(
+        acc,
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        threshold,
+    )
+
+
+def measured_set(ctx: Context, metric: ir.Uptime) -> tuple[np.ndarray, np.ndarray]:
+    """The instants that count as measured: during every `during`, outside every `excluding`."""
+    return kernels.combine(
+        [ctx.open_hours(c) for c in metric.during],
+        [ctx.open_hours(c) for c in metric.excluding],
+        ctx.span_lo,
+        ctx.span_hi,
+    )
+
+
+def uptime(ctx: Context, metric: ir.Uptime, grid: PeriodGrid) -> Measure:
+    periods = len(grid.labels)
+    ms, me = measured_set(ctx, metric)
+    starts, ends = ctx.measured_bounds(grid.kind, grid.timezone)
+    measured = kernels.cumulative(ms, me, ends) - kernels.cumulative(ms, me, starts)
+    acc, s, e = down_intervals(ctx, metric)
+    piece, period, ps, pe = grid.split(s, e)
+    down_ns = kernels.cumulative(ms, me, pe) - kernels.cumulative(ms, me, ps)
+    group = acc[piece] * periods + period
+    down = kernels.group_sum(group, down_ns.astype(np.float64), ctx.accounts * periods)
+    down = down.reshape(ctx.accounts, periods)
+    measured_m = np.broadcast_to(measured.astype(np.float64), (ctx.accounts, periods))
+    value = 1 - _ratio(down, measured_m)
+    return Measure(value, measured_m.copy(), down)
+
+
+KERNELS = {
+    ir.ShareWithin: share_within,
+    ir.ShareWhere: share_where,
+    ir.Count: count,
+    ir.Aggregate: aggregate,
+    ir.Percentile: percentile,
+    ir.Uptime: uptime,
+}
+
+
+def measure(ctx: Context, metric: ir.Metric, grid: PeriodGrid) -> Measure:
+    """Dispatch on the metric's class (MetOf is resolved by the walk, not here)."""
+    return KERNELS[type(metric)](ctx, metric, grid)  # type: ignore[operator]

@@ -1,0 +1,127 @@
+"""Row predicates (`where …`) evaluated over a whole table at once.
+
+Null rule: a comparison, `in` or bare bool involving a null value is false, and `not`
+flips it (two-valued logic, so `not (x == 1)` keeps rows where x is null). Text compares
+by value: the predicate is evaluated once per distinct value and looked up by code.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+
+import numpy as np
+
+from slagraph.compiler import ir
+from slagraph.data import Column, EventTable
+from slagraph.engine.kernels import NS
+
+OPS: dict[str, Callable[[object, object], object]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+# Elapsed business time needs the evaluation's clocks: a function (calendar) -> clock.
+ClockLookup = Callable[[str], object]
+
+
+def _valid(column: Column) -> np.ndarray:
+    return np.ones(len(column.values), bool) if column.valid is None else column.valid
+
+
+def elapsed_ns(
+    elapsed: ir.Elapsed, table: EventTable, clock: ClockLookup | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`later - earlier [during cal]` in ns, and where both ends are known."""
+    later, earlier = table.columns[elapsed.later], table.columns[elapsed.earlier]
+    known = _valid(later) & _valid(earlier)
+    if elapsed.calendar is None:
+        return later.values - earlier.values, known
+    if clock is None:
+        raise RuntimeError("a business-time predicate needs the evaluation's clocks")
+    c = clock(elapsed.calendar)
+    return c.duration(earlier.values, np.where(known, later.values, earlier.values)), known
+
+
+def _operand(
+    node: ir.Column | ir.Const | ir.Elapsed, table: EventTable, clock: ClockLookup | None
+) -> tuple[object, np.ndarray | None, Column | None]:
+    """(values, known-mask or None for constants, the text column if any)."""
+    match node:
+        case ir.Const(value=v, type="duration"):
+            return int(v) * NS, None, None  # type: ignore[call-overload]
+        case ir.Const(value=v):
+            return v, None, None
+        case ir.Elapsed():
+            values, known = elapsed_ns(node, table, clock)
+            return values, known, None
+        case ir.Column(name=name):
+            column = table.columns[name]
+            return column.values, _valid(column), column if column.type == "text" else None
+    raise TypeError(node)
+
+
+def _text_compare(op: str, column: Column, value: object) -> np.ndarray:
+    dictionary = np.asarray(column.dictionary, dtype=object)
+    per_code = np.fromiter((bool(OPS[op](d, value)) for d in dictionary), bool, len(dictionary))
+    codes = column.values
+    hit = np.zeros(len(codes), bool)
+    known = codes >= 0
+    hit[known] = per_code[codes[known]]
+    return hit
+
+
+def evaluate_predicate(
+    pred: ir.Predicate, table: EventTable, clock: ClockLookup | None = None
+) -> np.ndarray:
+    n = len(table)
+    match pred:
+        case ir.AllOf(parts=parts):
+            out = np.ones(n, bool)
+            for p in parts:
+                out &= evaluate_predicate(p, table, clock)
+            return out
+        case ir.AnyOf(parts=parts):
+            out = np.zeros(n, bool)
+            for p in parts:
+                out |= evaluate_predicate(p, table, clock)
+            return out
+        case ir.Negate(part=part):
+            return ~evaluate_predicate(part, table, clock)
+        case ir.Truthy(column=col):
+            c = table.columns[col.name]
+            return c.values.astype(bool) & _valid(c)
+        case ir.IsNull(column=col, negated=negated):
+            known = _valid(table.columns[col.name])
+            return known if negated else ~known
+        case ir.IsIn(column=col, values=values, negated=negated):
+            c = table.columns[col.name]
+            if c.type == "text":
+                hit = np.zeros(n, bool)
+                for v in values:
+                    hit |= _text_compare("==", c, v)
+            else:
+                hit = np.isin(c.values, np.asarray(values)) & _valid(c)
+            return ~hit if negated else hit
+        case ir.Cmp(op=op, left=left, right=right):
+            lv, lk, ltext = _operand(left, table, clock)
+            rv, rk, rtext = _operand(right, table, clock)
+            if ltext is not None and rk is None:
+                return _text_compare(op, ltext, rv)
+            if rtext is not None and lk is None:
+                flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+                return _text_compare(flipped, rtext, lv)
+            if ltext is not None and rtext is not None:
+                lv = np.asarray(ltext.dictionary, dtype=object)[ltext.values]
+                rv = np.asarray(rtext.dictionary, dtype=object)[rtext.values]
+            result = np.asarray(OPS[op](lv, rv), dtype=bool)
+            result = np.broadcast_to(result, (n,)).copy()
+            for known in (lk, rk):
+                if known is not None:
+                    result &= known
+            return result
+    raise TypeError(pred)

@@ -1,0 +1,144 @@
+"""`Result`: the rows of SPEC §4.1, held as columns and turned into rows only on demand."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from slagraph.engine.rollup import STATUS_NAMES
+
+FIELDS = (
+    "account",
+    "period",
+    "node",
+    "kind",
+    "status",
+    "met",
+    "value",
+    "target",
+    "score",
+    "budget_used",
+    "credit_pct",
+    "credit",
+    "earned_back",
+)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    return value
+
+
+class Result:
+    """Evaluation result: one row per (account, period, node path), plus termination and
+    bad-row lines. Build it with `Model.evaluate`."""
+
+    def __init__(
+        self,
+        table: pa.Table,
+        terminations: list[dict[str, Any]],
+        bad_rows: dict[str, int],
+        as_of: int,
+        explainer: Any = None,
+    ) -> None:
+        self.table = table
+        self.terminations = terminations
+        self.bad_rows = dict(bad_rows)
+        self.as_of = as_of
+        self._explainer = explainer
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every line of the jsonl contract: node rows, then terminations, then bad rows."""
+        return list(self.iter_rows())
+
+    def iter_rows(self, units: bool = False) -> Iterator[dict[str, Any]]:
+        """Rows as dicts; `units=True` adds each objective's unit (ratio/duration/number)."""
+        names = (*FIELDS, "unit") if units else FIELDS
+        columns = {name: self.table.column(name).to_pylist() for name in names}
+        for i in range(self.table.num_rows):
+            yield {name: _clean(columns[name][i]) for name in names}
+        yield from self.terminations
+        for stream, count in sorted(self.bad_rows.items()):
+            yield {"kind": "bad_rows", "stream": stream, "count": count}
+
+    def to_arrow(self) -> pa.Table:
+        """The node rows as an Arrow table (terminations and bad rows are attributes)."""
+        return self.table
+
+    def to_pandas(self) -> Any:
+        """The node rows as a pandas DataFrame (pandas is needed only for this)."""
+        return self.table.to_pandas()
+
+    def to_jsonl(self) -> str:
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self.iter_rows())
+
+    def to_json(self) -> str:
+        return json.dumps({"rows": self.rows()}, ensure_ascii=False, indent=1) + "\n"
+
+    def to_csv(self) -> str:
+        """Node rows as CSV (terminations and bad rows go to the JSON formats)."""
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in self.iter_rows():
+            if row.get("kind") in ("termination", "bad_rows"):
+                continue
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return out.getvalue()
+
+    def explain(self, account: str, period: str, node: str) -> Any:
+        """Why `node` is met or breached for `account` in `period`, down to the records."""
+        if self._explainer is None:
+            raise RuntimeError("this result carries no explanation data")
+        return self._explainer(account, period, node)
+
+
+def build_table(blocks: list[dict[str, np.ndarray]]) -> pa.Table:
+    """Concatenate per-node column blocks and sort by (account, period start, node order)."""
+    if not blocks:
+        return pa.table({name: pa.array([], type=_TYPES[name]) for name in _TYPES})
+    merged = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+    order = np.lexsort((merged["_order"], merged["period"].astype(str), merged["_account"]))
+    cols = {}
+    for name in (*FIELDS, "unit"):
+        values = merged[name][order]
+        if name == "status":
+            values = STATUS_NAMES[values]
+        if values.dtype.kind == "f":
+            cols[name] = pa.array(values, type=pa.float64(), from_pandas=True)
+        else:
+            cols[name] = pa.array(
+                values.tolist() if values.dtype == object else values, type=_TYPES[name]
+            )
+    return pa.table(cols)
+
+
+_TYPES = {
+    "account": pa.string(),
+    "period": pa.string(),
+    "node": pa.string(),
+    "kind": pa.string(),
+    "status": pa.string(),
+    "met": pa.bool_(),
+    "value": pa.float64(),
+    "target": pa.float64(),
+    "score": pa.float64(),
+    "budget_used": pa.float64(),
+    "credit_pct": pa.float64(),
+    "credit": pa.float64(),
+    "earned_back": pa.bool_(),
+    "unit": pa.string(),
+}

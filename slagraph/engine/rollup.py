@@ -1,0 +1,185 @@
+"""From measures to verdicts: objective status and budget, `met when`, score, roll-up of a
+finer child into its parent's periods, credits (tiers, flat, pool, cap), earnback and
+termination rights. All on (account, period) arrays; loops run over graph nodes only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import attrs
+import numpy as np
+
+from slagraph.calendars import PeriodGrid, parse_label
+from slagraph.compiler import ir
+from slagraph.engine import kernels
+from slagraph.engine.metrics import Measure
+from slagraph.engine.predicates import OPS
+from slagraph.errors import SlaError, SlaUsageError
+
+MET, AT_RISK, BREACHED, NO_DATA = 0, 1, 2, 3
+STATUS_NAMES = np.array(["met", "at_risk", "breached", "no_data"])
+DEFAULT_WARN = 0.75
+
+
+@attrs.frozen(eq=False)
+class Verdict:
+    """What a node (objective, sla or master) is, per (account, period) of its grid."""
+
+    grid: PeriodGrid
+    met: np.ndarray  # bool
+    status: np.ndarray  # int8 codes above
+    credit: np.ndarray  # fraction of fee
+    value: np.ndarray | None = None  # objectives
+    budget_used: np.ndarray | None = None  # objectives on shares/uptime
+    score: np.ndarray | None = None  # slas and masters
+    earned_back: np.ndarray | None = None
+
+
+def objective_verdict(
+    objective: ir.Objective, m: Measure, grid: PeriodGrid, tiers: tuple[ir.CreditTier, ...]
+) -> Verdict:
+    value = m.value
+    known = ~np.isnan(value)
+    with np.errstate(invalid="ignore"):
+        met = np.where(known, OPS[objective.op](value, objective.target), True).astype(bool)
+    budget = None
+    status = np.where(met, MET, BREACHED).astype(np.int8)
+    if m.decided is not None and objective.op in (">=", ">"):
+        allowed = (1 - objective.target) * m.decided
+        with np.errstate(invalid="ignore", divide="ignore"):
+            budget = np.where(
+                allowed > 0,
+                m.failed / np.where(allowed > 0, allowed, 1),
+                np.where(m.failed == 0, 0.0, np.nan),
+            )
+        budget = np.where(known, budget, np.nan)
+        warn = objective.warn_at if objective.warn_at is not None else DEFAULT_WARN
+        with np.errstate(invalid="ignore"):
+            status[met & known & (budget >= warn)] = AT_RISK
+    status[~known] = NO_DATA
+    credit = np.zeros(value.shape)
+    for tier in sorted(tiers, key=lambda t: -t.below):  # the lowest threshold crossed wins
+        with np.errstate(invalid="ignore"):
+            credit = np.where(known & (value < tier.below), tier.credit, credit)
+    return Verdict(grid, met, status, credit, value=value, budget_used=budget)
+
+
+def combine_status(met: np.ndarray, children: list[np.ndarray]) -> np.ndarray:
+    """breached if not met; else no_data if every child is; at_risk if any child is."""
+    stack = np.stack(children) if children else np.full((1, *met.shape), NO_DATA)
+    status = np.full(met.shape, MET, np.int8)
+    status[(stack == AT_RISK).any(axis=0) | (stack == BREACHED).any(axis=0)] = AT_RISK
+    status[(stack == NO_DATA).all(axis=0)] = NO_DATA
+    status[~met] = BREACHED
+    return status
+
+
+def condition(
+    cond: ir.Condition | None, members: Mapping[str, np.ndarray], score: np.ndarray
+) -> np.ndarray:
+    """Evaluate `met when` over the members' met arrays (default: all met)."""
+    match cond:
+        case None:
+            out = np.ones(score.shape, bool)
+            for met in members.values():
+                out &= met
+            return out
+        case ir.MetRef(name=name):
+            return members[name]
+        case ir.ScoreCmp(op=op, value=v):
+            return np.asarray(OPS[op](score, v - 1e-12 if op in (">=", ">") else v + 1e-12))
+        case ir.AtLeast(k=k, names=names):
+            return sum(members[n].astype(np.int64) for n in names) >= k
+        case ir.Both(parts=parts):
+            out = np.ones(score.shape, bool)
+            for p in parts:
+                out &= condition(p, members, score)
+            return out
+        case ir.Either(parts=parts):
+            out = np.zeros(score.shape, bool)
+            for p in parts:
+                out |= condition(p, members, score)
+            return out
+        case ir.NotMet(part=part):
+            return ~condition(part, members, score)
+    raise TypeError(cond)
+
+
+def weighted_score(members: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    total = sum(weights.values())
+    return sum(members[n].astype(np.float64) * w for n, w in weights.items()) / total
+
+
+def _start_dates(grid: PeriodGrid) -> np.ndarray:
+    return np.array(
+        [parse_label(grid.kind, label)[0] for label in grid.labels], dtype="datetime64[D]"
+    )
+
+
+def period_map(child: PeriodGrid, parent: PeriodGrid) -> np.ndarray:
+    """For each child period, the parent period holding its first local day (-1: none).
+
+    Mapping by local calendar date (not instant) lets a Santiago-month child roll into a
+    UTC-month parent: January is January on both sides.
+    """
+    if child.kind == parent.kind and child.timezone == parent.timezone:
+        return np.arange(len(child.labels))
+    starts_c = _start_dates(child)
+    starts_p = _start_dates(parent)
+    if not len(starts_p):
+        return np.full(len(starts_c), -1)
+    last_end = np.datetime64(parse_label(parent.kind, parent.labels[-1])[1], "D")
+    idx = np.searchsorted(starts_p, starts_c, side="right") - 1
+    return np.where((idx >= 0) & (starts_c < last_end), idx, -1)
+
+
+def roll_up(v: Verdict, parent: PeriodGrid) -> Verdict:
+    """A child's verdict in its parent's periods: met only if met in every child period."""
+    mapping = period_map(v.grid, parent)
+    if v.grid is parent or (
+        len(mapping) == len(parent.labels)
+        and np.array_equal(mapping, np.arange(len(parent.labels)))
+    ):
+        return attrs.evolve(v, grid=parent)
+    keep = mapping >= 0
+    onehot = np.zeros((len(mapping), len(parent.labels)))
+    onehot[np.flatnonzero(keep), mapping[keep]] = 1.0
+
+    def count(flags: np.ndarray) -> np.ndarray:
+        return flags.astype(np.float64) @ onehot
+
+    inside = count(np.ones(v.met.shape, bool))
+    breached = count(v.status == BREACHED) > 0
+    at_risk = count(v.status == AT_RISK) > 0
+    no_data = count(v.status == NO_DATA) == inside
+    met = ~breached
+    status = np.where(met, np.where(at_risk, AT_RISK, np.where(no_data, NO_DATA, MET)), BREACHED)
+    return Verdict(parent, met, status.astype(np.int8), v.credit @ onehot)
+
+
+def earned_back(
+    met: np.ndarray, credit: np.ndarray, n: int, grid: PeriodGrid, as_of: int
+) -> np.ndarray:
+    complete = grid.bounds[1:] <= as_of
+    return kernels.followed_by(met, n, complete) & (credit > 0)
+
+
+def first_right(flags: np.ndarray, rule: ir.Termination) -> np.ndarray:
+    if rule.of_n is None:
+        return kernels.runs_reaching(flags, rule.count)
+    return kernels.window_reaching(flags, rule.count, rule.of_n)
+
+
+def label_dates(label: str) -> tuple[dt.date, dt.date]:
+    """Start and end date of a period label of any kind (for --from/--to)."""
+    for kind in ("daily", "weekly", "monthly", "quarterly", "yearly"):
+        try:
+            return parse_label(kind, label)
+        except SlaError:
+            continue
+    raise SlaUsageError(
+        f"'{label}' is not a period; expected a label such as 2026-01-31, 2026-W05, 2026-01, "
+        "2026-Q1 or 2026"
+    )
