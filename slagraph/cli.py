@@ -241,8 +241,46 @@ def eval_(
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.argument("file", type=_FILE)
+@click.argument("node", required=False)
+@click.option(
+    "--data",
+    "source",
+    required=True,
+    type=_DATA,
+    help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
+)
+@click.option("--account", required=True, help="The account to explain.")
+@click.option("--period", required=True, help="The period label, e.g. 2026-02.")
+@click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+@click.option(
+    "--format", "fmt_", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_guarded
+def explain(
+    file: Path,
+    node: str | None,
+    source: Path,
+    account: str,
+    period: str,
+    as_of: str | None,
+    fmt_: str,
+) -> None:
+    """Why NODE (a dotted path; default: the first root) is met or breached, down to the
+    records that failed it."""
+    import json
+
+    model = slagraph.load(file)
+    result = model.evaluate(str(source), as_of=as_of)
+    why = result.explain(account, period, node)
+    if fmt_ == "json":
+        click.echo(json.dumps(why.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        click.echo(why.text())
+
+
 for _name, _help, _issue in (
-    ("explain", "Explain why a node is met or breached.", "evaluator"),
     ("whatif", "Re-evaluate under changed data.", "what-if"),
     ("simulate", "Monte Carlo breach probabilities and credit exposure.", "what-if"),
     ("report", "Self-contained HTML compliance report.", "report"),

@@ -22,6 +22,7 @@ from slagraph.compiler import ir
 from slagraph.data import Dataset, load
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
+from slagraph.engine.explain import Explainer
 from slagraph.engine.result import Result, build_table
 from slagraph.engine.rollup import label_dates
 from slagraph.errors import SlaUsageError
@@ -171,7 +172,8 @@ def _rows(
                         else f"{rule.count} of {rule.of_n} periods",
                     }
                 )
-    return Result(build_table(blocks), terminations, dict(data.bad_rows), ctx.as_of)
+    explainer = Explainer(model, ctx, walk, names)
+    return Result(build_table(blocks), terminations, dict(data.bad_rows), ctx.as_of, explainer)
 
 
 @attrs.frozen(eq=False)

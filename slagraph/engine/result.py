@@ -99,8 +99,10 @@ class Result:
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
         return out.getvalue()
 
-    def explain(self, account: str, period: str, node: str) -> Any:
-        """Why `node` is met or breached for `account` in `period`, down to the records."""
+    def explain(self, account: str, period: str, node: str | None = None) -> Any:
+        """Why `node` (a dotted path; default: the first root) is met or breached for
+        `account` in `period`, down to the failing objectives and their records.
+        Returns an `Explanation`: `str()` it for text, `.to_dict()` for data."""
         if self._explainer is None:
             raise RuntimeError("this result carries no explanation data")
         return self._explainer(account, period, node)
