@@ -42,7 +42,8 @@ class Column:
         """Python values with None for nulls: for tests, explain output and debugging."""
         if self.type == "text":
             assert self.dictionary is not None
-            out = self.dictionary[np.maximum(self.values, 0)].tolist() if len(self.values) else []
+            safe = np.append(self.dictionary, None)  # code -1 (null) reads the None
+            out = safe[self.values].tolist()
         else:
             out = self.values.tolist()
         valid = self.is_valid()
