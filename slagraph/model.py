@@ -43,6 +43,7 @@ class Model:
         start: str | None = None,
         end: str | None = None,
         on_bad_rows: str = "error",
+        since: Any = None,
     ) -> Result:
         """Evaluate every root agreement for every account and period.
 
@@ -54,12 +55,16 @@ class Model:
             start, end: period labels (`2026-01`, `2026-Q1`, …) bounding the rows reported.
             on_bad_rows: "error" stops at the first bad row; "skip" leaves bad rows out and
                 counts them in the result.
+            since: the earliest instant periods cover (default: the earliest timestamp in
+                the data); fix it to split one evaluation over several calls by account.
         """
         if on_bad_rows not in ("error", "skip"):
             raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
         from slagraph.engine import evaluate
 
-        return evaluate(self.ir, data, as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
+        return evaluate(
+            self.ir, data, as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows, since=since
+        )
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

@@ -92,7 +92,11 @@ def evaluate(
     start: str | None = None,
     end: str | None = None,
     on_bad_rows: str = "error",
+    since: Any = None,
 ) -> Result:
+    """Evaluate a compiled model. `since` (an instant) fixes where the first period may
+    start, so that evaluations of disjoint account sets share one period grid and their
+    rows concatenate to those of a single evaluation."""
     dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
     probe = Context(model, dataset, 0, 0)
     if as_of is None:
@@ -102,6 +106,8 @@ def evaluate(
     else:
         as_of_ns = to_ns(as_of)
     lo = min(probe.data_lo, as_of_ns) if probe.has_times else as_of_ns
+    if since is not None:
+        lo = to_ns(since, "since")
     ctx = Context(model, dataset, as_of_ns, lo)
     return _rows(model, ctx, dataset, start, end)
 
