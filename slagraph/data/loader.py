@@ -145,12 +145,10 @@ def _lookup(column: Column, known: np.ndarray) -> np.ndarray:
 def _recode(table: EventTable, known: np.ndarray, lookup: np.ndarray) -> EventTable:
     """The table with its account codes pointing into the global account list."""
     column = table.columns[ACCOUNT_COLUMN]
-    if len(lookup):
-        codes = np.where(column.values >= 0, lookup[np.maximum(column.values, 0)], -1)
-    else:
-        codes = np.full(len(column.values), -1, np.int32)
+    # one gather: code -1 (null) picks the appended -1
+    codes = np.append(lookup, -1).astype(np.int32)[column.values]
     columns = dict(table.columns)
-    columns[ACCOUNT_COLUMN] = Column("text", codes.astype(np.int32), column.valid, known)
+    columns[ACCOUNT_COLUMN] = Column("text", codes, column.valid, known)
     return EventTable(table.stream, table.origin, columns, table.rows)
 
 
@@ -161,8 +159,9 @@ def _union_of_accounts(tables: object) -> np.ndarray:
         column = table.columns.get(ACCOUNT_COLUMN)
         if column is None or column.dictionary is None:
             continue
-        codes = column.values[column.values >= 0] if column.valid is not None else column.values
-        used = np.flatnonzero(np.bincount(codes, minlength=len(column.dictionary)))
+        seen = np.zeros(len(column.dictionary) + 1, bool)
+        seen[column.values] = True  # null (-1) marks the spare last slot
+        used = np.flatnonzero(seen[:-1])
         names.append(column.dictionary[used])
     if not names:
         return np.array([], dtype=object)

@@ -214,6 +214,9 @@ class ColumnConverter:
         else:
             self._wrong_type(array, "a number")
             return Column("number", np.full(n, np.nan), _none(n))
+        finite = np.isfinite(values)
+        if finite.all():  # the common case: one pass, no masks to build
+            return self._finish(values, None, None, "number")
         inf = np.isinf(values)
         self._problem(inf, lambda i: f"expected a finite number, got {values[i]!r}")
         nan = np.isnan(values)  # NaN is null, as in pandas: nothing measured
