@@ -42,11 +42,14 @@ Strategy = st.SearchStrategy
 # ------------------------------------------------------------------ names and literals
 
 
+_FIRST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+_REST = _FIRST + "0123456789"
+
+
 def identifiers(max_size: int = 8) -> Strategy[str]:
     """Identifier text `[A-Za-z_][A-Za-z0-9_]*` that is not a keyword of the language."""
-    return st.from_regex(rf"[A-Za-z_][A-Za-z0-9_]{{0,{max_size - 1}}}", fullmatch=True).filter(
-        lambda s: s not in KEYWORDS
-    )
+    rest = st.text(st.sampled_from(_REST), max_size=max_size - 1)
+    return st.builds(str.__add__, st.sampled_from(_FIRST), rest).filter(lambda s: s not in KEYWORDS)
 
 
 def names(max_size: int = 8) -> Strategy[ast.Name]:

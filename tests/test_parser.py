@@ -1,0 +1,301 @@
+"""The parser: exact messages for common mistakes, and robustness under fuzzing.
+
+Robustness means: whatever the text, `parse` returns a `Module` or raises a
+`SlaSyntaxError` whose message renders; it never leaks a lark exception, a
+`RecursionError` or anything else. When a fuzzed text does parse, it must also survive
+the formatter (`parse(fmt(text)) == parse(text)`, and fmt is idempotent).
+
+Two generators feed it:
+
+* `grammar_texts()`: sentences of `grammar/slagraph.lark` itself (hypothesis' `from_lark`
+  on the very `Lark` object the parser uses), with tokens spaced apart as the lexer needs
+  and terminal values that are mostly, not always, valid (a `25:00`, a `2026-02-30`);
+* `mutated_spec()`: the SPEC example with characters or tokens deleted, duplicated,
+  swapped or replaced by stray punctuation and keywords, or cut short.
+
+The default run draws 2,000 texts; `-m slow` draws 50,000 per generator.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lark
+import pytest
+import strategies
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+
+from slagraph.errors import SlaSyntaxError
+from slagraph.syntax import ast
+from slagraph.syntax.format import format_source
+from slagraph.syntax.parser import MAX_DEPTH, MAX_SOURCE_CHARS, _lark, parse
+
+GRAMMAR_EXAMPLES = 400  # from_lark draws are slow (~50 ms): fewer, but each a whole file
+MUTATION_EXAMPLES = 1600
+SLOW_EXAMPLES = 50_000
+
+SPEC_EXAMPLE = (Path(__file__).parent / "fixtures" / "spec_example.sla").read_text("utf-8")
+
+
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+def check_robust(text: str) -> ast.Module | None:
+    """Parse `text`: a module, or a `SlaSyntaxError` that renders; nothing else."""
+    try:
+        module = parse(text)
+    except SlaSyntaxError as error:
+        rendered = str(error)
+        assert rendered.startswith("<string>:")
+        assert "syntax error: " in rendered
+        return None
+    out = format_source(text)
+    assert parse(out) == module
+    assert format_source(out) == out
+    return module
+
+
+# ------------------------------------------------------------------ exact messages
+
+MISTAKES = [
+    pytest.param(
+        "sla x {\n    objective a = count(t) >= 1\n",
+        """\
+<string>:2:32: syntax error: unexpected end of file; expected '-', 'and', 'during', \
+'excluding', 'or', 'warn', 'weight', '}' or a statement (objective, credit, met when, include, …)
+2 |     objective a = count(t) >= 1
+  |                                ^""",
+        id="missing-closing-brace",
+    ),
+    pytest.param(
+        "sla x {\n    objectiv a = count(t) >= 1\n}\n",
+        """\
+<string>:2:5: syntax error: unexpected name 'objectiv'; expected '}' or a statement \
+(objective, credit, met when, include, …) (did you mean 'objective'?)
+2 |     objectiv a = count(t) >= 1
+  |     ^^^^^^^^""",
+        id="misspelled-statement-keyword",
+    ),
+    pytest.param(
+        "sal x {\n}\n",
+        """\
+<string>:1:1: syntax error: unexpected name 'sal'; expected 'accounts', 'calendar', \
+'master', 'sla', 'stream' or the end of the file (did you mean 'sla'?)
+1 | sal x {
+  | ^^^""",
+        id="misspelled-declaration-keyword",
+    ),
+    pytest.param(
+        'sla x "Platform {\n}\n',
+        """\
+<string>:1:7: syntax error: unterminated string: a string must close with '"' on the same line
+1 | sla x "Platform {
+  |       ^""",
+        id="unterminated-string",
+    ),
+    pytest.param(
+        "calendar c {\n    hours mon 09:00-25:00\n}\n",
+        """\
+<string>:2:21: syntax error: '25:00' is not a time of day (00:00 to 24:00)
+2 |     hours mon 09:00-25:00
+  |                     ^^^^^""",
+        id="bad-clock",
+    ),
+    pytest.param(
+        "calendar c {\n    holidays 2026-01-01, 2026-02-30\n}\n",
+        """\
+<string>:2:26: syntax error: '2026-02-30' is not a calendar date (YYYY-MM-DD)
+2 |     holidays 2026-01-01, 2026-02-30
+  |                          ^^^^^^^^^^""",
+        id="bad-date",
+    ),
+    pytest.param(
+        "sla x {\n    met when a & b\n}\n",
+        """\
+<string>:2:16: syntax error: unexpected character '&'
+2 |     met when a & b
+  |                ^""",
+        id="stray-character",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), MISTAKES)
+def test_common_mistakes_exact_message(source: str, message: str) -> None:
+    with pytest.raises(SlaSyntaxError) as info:
+        parse(source)
+    assert message == str(info.value)
+
+
+def test_too_deep_nesting_exact_message() -> None:
+    """Deep nesting is refused before the recursive transformer can overflow the stack."""
+    source = "sla x {\n    met when " + "f(" * MAX_DEPTH + "a" + ")" * MAX_DEPTH + "\n}\n"
+    with pytest.raises(SlaSyntaxError) as info:
+        parse(source)
+    # start → sla → met when are three levels: the call at depth MAX_DEPTH + 1 is the caret.
+    column = len("    met when ") + 2 * (MAX_DEPTH - 3) + 1
+    expected = (
+        f"<string>:2:{column}: syntax error: expression nested too deeply "
+        f"(more than {MAX_DEPTH} levels); split it up\n"
+        f"2 | {source.splitlines()[1]}\n"
+        f"  | {' ' * (column - 1)}^"
+    )
+    assert expected == str(info.value)
+
+
+def test_too_large_input_exact_message() -> None:
+    source = "sla x {\n}\n" + "#" * MAX_SOURCE_CHARS
+    with pytest.raises(SlaSyntaxError) as info:
+        parse(source)
+    expected = (
+        f"<string>:1:1: syntax error: input too large: {len(source):,} characters, "
+        f"the limit is {MAX_SOURCE_CHARS:,}\n"
+        "1 | sla x {\n"
+        "  | ^"
+    )
+    assert expected == str(info.value)
+
+
+def test_deep_parentheses_are_not_deep_trees() -> None:
+    """Parentheses add no tree depth, so even absurdly many parse (without recursion)."""
+    source = "sla x {\n    met when " + "(" * 10_000 + "a" + ")" * 10_000 + "\n}\n"
+    (decl,) = parse(source).decls
+    assert decl.body == (ast.MetWhen(ast.Name("a")),)
+
+
+def test_long_flat_chains_parse() -> None:
+    """`and`/`or` are flat lists in the grammar, so long chains are not 'too deep'."""
+    source = "sla x {\n    met when a" + " and a" * 2_000 + " or b" * 2_000 + "\n}\n"
+    check_robust(source)
+
+
+# ------------------------------------------------------------------ grammar sentences
+
+
+def _spaced(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return strategy.map(lambda s: s + " ")
+
+
+def _grammar_terminals() -> dict[str, st.SearchStrategy[str]]:
+    """A strategy per terminal, each ending in a space so that tokens never run together."""
+    digits = st.integers(0, 999).map(str)
+    fraction = st.one_of(st.just(""), st.integers(0, 99).map(lambda n: f".{n}"))
+    valid_date = st.dates().map(lambda d: d.isoformat()).filter(lambda s: len(s) == 10)
+    two = st.integers(0, 99)
+    any_date = st.tuples(st.integers(0, 9999), two, two).map(
+        lambda t: "{:04}-{:02}-{:02}".format(*t)
+    )
+    clock = st.tuples(st.integers(0, 25), st.integers(0, 61)).map(lambda t: "{}:{:02}".format(*t))
+    unit = st.tuples(st.integers(0, 99), st.sampled_from("wdhms")).map(lambda t: f"{t[0]}{t[1]}")
+    string_body = st.text(
+        st.characters(exclude_characters='\n"\\', exclude_categories=("Cs",)), max_size=6
+    )
+    explicit = {
+        t.name: st.just(t.pattern.value)
+        for t in _lark().terminals
+        if isinstance(t.pattern, lark.lexer.PatternStr)
+    }
+    explicit |= {
+        "NAME": strategies.identifiers(6),
+        "STRING": string_body.map(lambda s: f'"{s}"'),
+        "NUMBER": st.tuples(digits, fraction).map("".join),
+        "PERCENT": st.tuples(digits, fraction).map(lambda t: "".join(t) + "%"),
+        "DURATION": st.lists(unit, min_size=1, max_size=3).map("".join),
+        "DATE": st.one_of(valid_date, valid_date, valid_date, any_date),
+        "CLOCK": clock,
+        "COMPARE": st.sampled_from(strategies.COMPARE_OPS),
+        "COMMENT": st.text(max_size=10).map(lambda s: "#" + s.replace("\n", " ") + "\n"),
+        "WS": st.sampled_from(["\n", "\t", "\r\n"]),
+    }
+    return {name: _spaced(s) for name, s in explicit.items()}
+
+
+def grammar_texts() -> st.SearchStrategy[str]:
+    return from_lark(_lark(), explicit=_grammar_terminals())
+
+
+@_settings(GRAMMAR_EXAMPLES)
+@given(grammar_texts())
+def test_grammar_sentences_parse_or_fail_cleanly(text: str) -> None:
+    check_robust(text)
+
+
+@pytest.mark.slow
+@_settings(SLOW_EXAMPLES)
+@given(grammar_texts())
+def test_grammar_sentences_parse_or_fail_cleanly_long(text: str) -> None:
+    check_robust(text)
+
+
+# ------------------------------------------------------------------ mutated SPEC example
+
+_TOKENS = re.compile(r'"(?:[^"\\\n]|\\["\\])*"|#[^\n]*|\s+|\w+|.', re.S)
+_STRAY = st.sampled_from(
+    list('{}(),:=-<>!?"#%\\.;\n\t')
+    + ["->", "<=", "==", '"', "\u2028", "\x00", "é", "2026-"]
+    + sorted(strategies.KEYWORDS)
+)
+
+
+def _spec_pieces() -> list[str]:
+    """The whole SPEC example and each of its declarations (small texts fuzz faster)."""
+    module = parse(SPEC_EXAMPLE)
+    return [SPEC_EXAMPLE] + [SPEC_EXAMPLE[d.span.start_pos : d.span.end_pos] for d in module.decls]
+
+
+SPEC_PIECES = _spec_pieces()
+
+
+@st.composite
+def mutated_spec(draw: st.DrawFn) -> str:
+    """A piece of the SPEC example after one to four random character or token edits."""
+    base = draw(st.sampled_from(SPEC_PIECES))
+    text = base
+    for _ in range(draw(st.integers(1, 4))):
+        by_token = draw(st.booleans())
+        units = _TOKENS.findall(text) if by_token else list(text)
+        if not units:
+            break
+        i = draw(st.integers(0, len(units) - 1))
+        j = draw(st.integers(i, min(len(units), i + (3 if by_token else 8))))
+        op = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "truncate"]))
+        if op == "delete":
+            del units[i:j]
+        elif op == "duplicate":
+            units[i:i] = units[i:j]
+        elif op == "swap":
+            k = draw(st.integers(0, len(units) - 1))
+            units[i], units[k] = units[k], units[i]
+        elif op == "insert":
+            units.insert(i, draw(_STRAY) + (" " if by_token else ""))
+        else:
+            units = units[:i]
+        text = "".join(units)
+    return text
+
+
+@_settings(MUTATION_EXAMPLES)
+@given(mutated_spec())
+def test_mutated_spec_parses_or_fails_cleanly(text: str) -> None:
+    check_robust(text)
+
+
+@pytest.mark.slow
+@_settings(SLOW_EXAMPLES)
+@given(mutated_spec())
+def test_mutated_spec_parses_or_fails_cleanly_long(text: str) -> None:
+    check_robust(text)
+
+
+def test_spec_example_parses() -> None:
+    module = check_robust(SPEC_EXAMPLE)
+    assert module is not None
+    assert len(module.decls) == 14
