@@ -118,16 +118,19 @@ def test_overlapping_outages_never_double_counted():
     )
     allowed = 0.001 * JANUARY  # 2,678.4 s
     a = pick(rows, "avail.up", "2026-01", "a")
+    b = pick(rows, "avail.up", "2026-01", "b")
+    c = pick(rows, "avail.up", "2026-01", "c")
+    # the overlap rule alone, whatever the measured time: down(a) / down(b) = 7,200 / 3,600
+    assert (1 - a["value"]) / (1 - b["value"]) == approx(2)
+    assert (1 - c["value"]) / (1 - b["value"]) == approx(2)
+    # and against the full 31-day month
     assert a["value"] == approx(1 - 7200 / JANUARY)
     assert a["target"] == approx(0.999)
     assert a["budget_used"] == approx(7200 / allowed)
     assert fields(a, "status", "met") == {"status": "breached", "met": False}
 
-    b = pick(rows, "avail.up", "2026-01", "b")
     assert b["value"] == approx(1 - 3600 / JANUARY)
     assert b["budget_used"] == approx(3600 / allowed)
-
-    c = pick(rows, "avail.up", "2026-01", "c")
     assert c["value"] == approx(1 - 7200 / JANUARY)
 
 
@@ -169,6 +172,10 @@ def test_excluding_maintenance_removes_window_from_down_and_measured():
         FEB_1,
     )
     maintenance = 4 * 2 * 3600  # Sundays Jan 4, 11, 18, 25, 02:00-04:00
+    during = pick(rows, "avail.up_maint", "2026-01")
+    assert during["value"] == 1 - 7_200 / maintenance == 0.75
+    assert fields(during, "status", "met") == {"status": "breached", "met": False}
+
     raw = pick(rows, "avail.up_raw", "2026-01")
     assert raw["value"] == approx(1 - 10_800 / JANUARY)
     assert raw["budget_used"] == approx(10_800 / (0.005 * JANUARY))
@@ -178,10 +185,6 @@ def test_excluding_maintenance_removes_window_from_down_and_measured():
     assert excl["value"] == approx(1 - 3_600 / (JANUARY - maintenance))
     assert excl["budget_used"] == approx(3_600 / (0.005 * (JANUARY - maintenance)))
     assert fields(excl, "status", "met") == {"status": "met", "met": True}
-
-    during = pick(rows, "avail.up_maint", "2026-01")
-    assert during["value"] == 1 - 7_200 / maintenance == 0.75
-    assert fields(during, "status", "met") == {"status": "breached", "met": False}
 
 
 # --------------------------------------------------------------------------- 4. partial
@@ -680,3 +683,32 @@ def test_met_when_at_least_and_weighted_score():
         row = pick(rows, "msa", "2026-01", acct)
         assert fields(row, "status", "met") == {"status": status, "met": is_met}, acct
         assert row["score"] == approx(score), acct
+
+
+# --------------------------------------------------------------------------- period boundary
+
+
+def test_outage_split_at_period_boundary_and_record_placement():
+    rows = run(
+        "period_boundary",
+        {
+            "outages": outages(("a", "2026-01-31 23:00", "2026-02-01 01:00")),
+            "tickets": {
+                "account": ["a"] * 3,
+                "created": [z("2026-01-01 00:00"), z("2026-01-31 23:50"), z("2026-02-01 00:10")],
+                "first_reply": [
+                    z("2026-01-01 00:10"),
+                    z("2026-02-01 00:20"),
+                    z("2026-02-01 02:10"),
+                ],
+            },
+        },
+        "2026-02-15T00:00:00Z",
+    )
+    february = 14 * 86_400
+    assert pick(rows, "s.up", "2026-01")["value"] == approx(1 - 3_600 / JANUARY)
+    assert pick(rows, "s.up", "2026-02")["value"] == approx(1 - 3_600 / february)
+    assert pick(rows, "s.reply", "2026-01")["value"] == 1.0
+    assert pick(rows, "s.n", "2026-01")["value"] == 2
+    assert pick(rows, "s.reply", "2026-02")["value"] == 0.0
+    assert pick(rows, "s.n", "2026-02")["value"] == 1
