@@ -26,6 +26,7 @@ import sqlite3
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 import numpy as np
@@ -404,7 +405,8 @@ def read_memory(value: object, schema: StreamSchema) -> RawTable:
     if hasattr(value, "columns") and hasattr(value, "iloc"):  # pandas, without importing it
         present = [str(k) for k in value.columns]
         _check_columns(schema, present, MEMORY)
-        columns = {c.name: value[c.name] for c in schema.columns}
+        frame: Any = value
+        columns = {c.name: frame[c.name] for c in schema.columns}
         return _python_table(schema, columns, MEMORY, None)
     raise SlaUsageError(
         f"stream '{schema.name}': expected a pandas DataFrame, a pyarrow Table or a dict "

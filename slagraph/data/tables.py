@@ -42,7 +42,7 @@ class Column:
         """Python values with None for nulls: for tests, explain output and debugging."""
         if self.type == "text":
             assert self.dictionary is not None
-            safe = np.append(self.dictionary, None)  # code -1 (null) reads the None
+            safe = np.append(self.dictionary, np.array([None], object))  # code -1 → None
             out = safe[self.values].tolist()
         else:
             out = self.values.tolist()
