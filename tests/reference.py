@@ -568,7 +568,7 @@ class _Evaluation:
         budget = None
         has_budget = objective.op in (">=", ">") and type(objective.metric).__name__ in (
             "ShareWithin", "ShareWhere", "Uptime")
-        if has_budget and decided is not None:
+        if has_budget and value is not None:  # no decided records: nothing to budget
             allowed = (1 - objective.target) * decided
             if allowed == 0:
                 budget = 0.0 if failed == 0 else None
@@ -718,7 +718,7 @@ def reference_rows(model: Any, data: dict[str, list[dict]], accounts: list[dict]
         as_of: ISO string, aware datetime or int ns; default the latest timestamp read.
 
     Returns the agreement rows ordered by account, period label and tree pre-order, then
-    the termination lines.
+    the termination lines ordered by node (pre-order), clause, account.
     """
     ev = _Evaluation(model, data, accounts, as_of)
     rows: list[tuple[tuple, dict]] = []
@@ -787,7 +787,7 @@ def reference_rows(model: Any, data: dict[str, list[dict]], accounts: list[dict]
                         arises = sum(window) >= term.count
                         rule = f"{term.count} of {term.of_n} periods"
                     if arises:
-                        terminations.append(((index, mine, t_index), {
+                        terminations.append(((mine, t_index, index), {
                             "kind": "termination", "node": path, "account": acc,
                             "period": periods[i].label, "target": term.target, "rule": rule,
                         }))

@@ -36,7 +36,7 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise SlaError(
-            f"'timezone' must be an IANA zone name such as \"America/Santiago\" or \"UTC\", "
+            f'\'timezone\' must be an IANA zone name such as "America/Santiago" or "UTC", '
             f"got {name!r}"
         ) from exc
 

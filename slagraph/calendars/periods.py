@@ -34,9 +34,7 @@ _FORMS = {
 
 def _check_kind(kind: str) -> None:
     if kind not in PERIOD_KINDS:
-        raise SlaUsageError(
-            f"'period' must be one of {', '.join(PERIOD_KINDS)}, got {kind!r}"
-        )
+        raise SlaUsageError(f"'period' must be one of {', '.join(PERIOD_KINDS)}, got {kind!r}")
 
 
 def period_start(kind: str, day: dt.date) -> dt.date:
@@ -104,9 +102,7 @@ def parse_label(kind: str, label: str) -> tuple[dt.date, dt.date]:
             start = dt.date(parts[0], 1, 1)
         end = next_start(kind, start)
     except (ValueError, OverflowError):
-        raise SlaUsageError(
-            f"{label!r} is not a {kind} period; expected {form}"
-        ) from None
+        raise SlaUsageError(f"{label!r} is not a {kind} period; expected {form}") from None
     return start, end
 
 
