@@ -63,12 +63,11 @@ def strings(max_size: int = 12) -> Strategy[ast.String]:
 
 
 def decimals(max_value: int = 1_000_000) -> Strategy[Decimal]:
-    """Non-negative decimals with up to four places, as the grammar writes them."""
-    whole = st.integers(0, max_value).map(Decimal)
-    fraction = st.tuples(st.integers(0, max_value), st.integers(1, 4)).map(
-        lambda t: Decimal(t[0]).scaleb(-t[1])
-    )
-    return st.one_of(whole, fraction)
+    """Non-negative decimals as the grammar writes them: mostly small with up to four
+    places, sometimes beyond the 28 digits of Python's default decimal context."""
+    small = st.tuples(st.integers(0, max_value), st.integers(0, 4))
+    big = st.tuples(st.integers(0, 10**40), st.integers(0, 40))
+    return st.one_of(small, big).map(lambda t: Decimal(f"{t[0]}e-{t[1]}"))
 
 
 def numbers() -> Strategy[ast.Number]:

@@ -168,6 +168,11 @@ calendar c {
 """,
         id="comments",
     ),
+    pytest.param(
+        "sla x { objective a = x >= 123456789012345678901234567890.50 weight 0.000 }",
+        "sla x {\n    objective a = x >= 123456789012345678901234567890.5 weight 0\n}\n",
+        id="numbers-beyond-decimal-context-precision",
+    ),
     pytest.param("", "", id="empty"),
     pytest.param("  # only a comment\n\n", "# only a comment\n", id="only-a-comment"),
 ]

@@ -164,6 +164,18 @@ def test_too_large_input_exact_message() -> None:
     assert expected == str(info.value)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="errors.caret_excerpt splits lines with str.splitlines(), which also breaks at "
+    "form feeds, lone CRs, \\x1c-\\x1e, \\x85 and \\u2028; lark counts only \\n",
+)
+def test_caret_line_after_form_feed() -> None:
+    """A form feed is whitespace to the lexer, so the caret must still sit on the bad line."""
+    with pytest.raises(SlaSyntaxError) as info:
+        parse("sla x {\x0c met when & }")
+    assert str(info.value).endswith("1 | sla x {\x0c met when & }\n  |                   ^")
+
+
 def test_deep_parentheses_are_not_deep_trees() -> None:
     """Parentheses add no tree depth, so even absurdly many parse (without recursion)."""
     source = "sla x {\n    met when " + "(" * 10_000 + "a" + ")" * 10_000 + "\n}\n"
@@ -180,42 +192,33 @@ def test_long_flat_chains_parse() -> None:
 # ------------------------------------------------------------------ grammar sentences
 
 
-def _spaced(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    return strategy.map(lambda s: s + " ")
+# Token values come from small pools: one draw per token keeps `from_lark` fast, and the
+# values themselves are fuzzed by the mutation test and tests/strategies.py. The pools
+# hold a few invalid values (bad clock, bad date) so that transformer errors show up too.
+_POOLS = {
+    "NAME": ["a", "x1", "_", "share", "score", "mon", "fri", "text", "monthly", "Tz_9", "n"],
+    "STRING": ['""', '"UTC"', '"a b"', '"#"', r'"\""', r'"\\"', '"→ ü"'],
+    "NUMBER": ["0", "3", "2.5", "10.00", "007", "123456789012345678901234567890"],
+    "PERCENT": ["0%", "99.9%", "100%", "0.50%", "250%"],
+    "DURATION": ["0s", "90s", "15m", "1h30m", "2w", "1d1s", "99999w"],
+    "DATE": ["2026-01-01", "2024-02-29", "0001-01-01", "9999-12-31", "2026-02-30", "2026-13-01"],
+    "CLOCK": ["00:00", "9:00", "18:30", "24:00", "24:01", "25:00", "12:60"],
+    "COMPARE": list(strategies.COMPARE_OPS),
+    "COMMENT": ["#", "# note", '# "quoted', "#\u2028"],
+    "WS": ["\n", "\t", "\r\n", "\x0c"],
+}
 
 
 def _grammar_terminals() -> dict[str, st.SearchStrategy[str]]:
-    """A strategy per terminal, each ending in a space so that tokens never run together."""
-    digits = st.integers(0, 999).map(str)
-    fraction = st.one_of(st.just(""), st.integers(0, 99).map(lambda n: f".{n}"))
-    valid_date = st.dates().map(lambda d: d.isoformat()).filter(lambda s: len(s) == 10)
-    two = st.integers(0, 99)
-    any_date = st.tuples(st.integers(0, 9999), two, two).map(
-        lambda t: "{:04}-{:02}-{:02}".format(*t)
-    )
-    clock = st.tuples(st.integers(0, 25), st.integers(0, 61)).map(lambda t: "{}:{:02}".format(*t))
-    unit = st.tuples(st.integers(0, 99), st.sampled_from("wdhms")).map(lambda t: f"{t[0]}{t[1]}")
-    string_body = st.text(
-        st.characters(exclude_characters='\n"\\', exclude_categories=("Cs",)), max_size=6
-    )
+    """A strategy per terminal, each ending in whitespace so that tokens never run together."""
     explicit = {
-        t.name: st.just(t.pattern.value)
+        t.name: st.just(t.pattern.value + " ")
         for t in _lark().terminals
         if isinstance(t.pattern, lark.lexer.PatternStr)
     }
-    explicit |= {
-        "NAME": strategies.identifiers(6),
-        "STRING": string_body.map(lambda s: f'"{s}"'),
-        "NUMBER": st.tuples(digits, fraction).map("".join),
-        "PERCENT": st.tuples(digits, fraction).map(lambda t: "".join(t) + "%"),
-        "DURATION": st.lists(unit, min_size=1, max_size=3).map("".join),
-        "DATE": st.one_of(valid_date, valid_date, valid_date, any_date),
-        "CLOCK": clock,
-        "COMPARE": st.sampled_from(strategies.COMPARE_OPS),
-        "COMMENT": st.text(max_size=10).map(lambda s: "#" + s.replace("\n", " ") + "\n"),
-        "WS": st.sampled_from(["\n", "\t", "\r\n"]),
-    }
-    return {name: _spaced(s) for name, s in explicit.items()}
+    explicit |= {name: st.sampled_from([v + " " for v in pool]) for name, pool in _POOLS.items()}
+    explicit["COMMENT"] = st.sampled_from([v + "\n" for v in _POOLS["COMMENT"]])
+    return explicit
 
 
 def grammar_texts() -> st.SearchStrategy[str]:

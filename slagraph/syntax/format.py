@@ -92,7 +92,8 @@ def format_module(module: ast.Module) -> str:
 def _decimal(value: Decimal) -> str:
     if not value.is_finite() or value < 0:
         raise ValueError(f"cannot write the number {value} (only finite, non-negative)")
-    return format(abs(value).normalize(), "f")  # abs: -0 prints as 0
+    text = format(value.copy_abs(), "f")  # -0 prints 0; abs() and normalize() would round
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _comments(source: str) -> list[tuple[int, str, bool]]:
