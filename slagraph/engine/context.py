@@ -79,8 +79,11 @@ class Context:
 
     @functools.cached_property
     def span_lo(self) -> int:
-        """Earliest instant in the data or the grids, for building calendar lookups."""
-        return min(self.lo, self.data_lo) - 8 * 86400 * kernels.NS
+        """An instant before every period start and every record, for calendar lookups.
+
+        The first period of a grid starts up to a year before `lo` (a yearly period holding
+        it), so the lookups reach a year and a week further back."""
+        return min(self.lo, self.data_lo) - 373 * 86400 * kernels.NS
 
     @functools.cached_property
     def span_hi(self) -> int:
