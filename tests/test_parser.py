@@ -118,6 +118,14 @@ MISTAKES = [
         id="bad-date",
     ),
     pytest.param(
+        "sla x {\n    objective a = t <= 1234567890123456789012s\n}\n",
+        """\
+<string>:2:24: syntax error: duration too large: at most 18 digits per unit
+2 |     objective a = t <= 1234567890123456789012s
+  |                        ^^^^^^^^^^^^^^^^^^^^^^^""",
+        id="huge-duration",
+    ),
+    pytest.param(
         "sla x {\n    met when a & b\n}\n",
         """\
 <string>:2:16: syntax error: unexpected character '&'
@@ -198,9 +206,9 @@ def test_long_flat_chains_parse() -> None:
 _POOLS = {
     "NAME": ["a", "x1", "_", "share", "score", "mon", "fri", "text", "monthly", "Tz_9", "n"],
     "STRING": ['""', '"UTC"', '"a b"', '"#"', r'"\""', r'"\\"', '"→ ü"'],
-    "NUMBER": ["0", "3", "2.5", "10.00", "007", "123456789012345678901234567890"],
-    "PERCENT": ["0%", "99.9%", "100%", "0.50%", "250%"],
-    "DURATION": ["0s", "90s", "15m", "1h30m", "2w", "1d1s", "99999w"],
+    "NUMBER": ["0", "3", "2.5", "10.00", "007", "123456789012345678901234567890", "9" * 5000],
+    "PERCENT": ["0%", "99.9%", "100%", "0.50%", "250%", "1." + "0" * 5000 + "1%"],
+    "DURATION": ["0s", "90s", "15m", "1h30m", "2w", "1d1s", "99999w", "9" * 5000 + "s"],
     "DATE": ["2026-01-01", "2024-02-29", "0001-01-01", "9999-12-31", "2026-02-30", "2026-13-01"],
     "CLOCK": ["00:00", "9:00", "18:30", "24:00", "24:01", "25:00", "12:60"],
     "COMPARE": list(strategies.COMPARE_OPS),

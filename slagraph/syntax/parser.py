@@ -20,6 +20,7 @@ from slagraph.syntax import ast
 
 MAX_SOURCE_CHARS = 8 * 1024 * 1024
 MAX_DEPTH = 64
+MAX_DURATION_DIGITS = 18
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -248,8 +249,14 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     @v_args(meta=False)
     def DURATION(self, tok: Token) -> ast.Duration:  # noqa: N802
-        seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"([0-9]+)([wdhms])", str(tok)))
-        return ast.Duration(seconds, span=_span_of_token(self.file, tok))
+        span = _span_of_token(self.file, tok)
+        parts = re.findall(r"([0-9]+)([wdhms])", str(tok))
+        if any(len(n) > MAX_DURATION_DIGITS for n, _ in parts):  # int() refuses > 4300 digits
+            raise self._error(
+                f"duration too large: at most {MAX_DURATION_DIGITS} digits per unit", span
+            )
+        seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+        return ast.Duration(seconds, span=span)
 
     @v_args(meta=False)
     def DATE(self, tok: Token) -> ast.Date:  # noqa: N802
