@@ -173,6 +173,11 @@ calendar c {
         "sla x {\n    objective a = x >= 123456789012345678901234567890.5 weight 0\n}\n",
         id="numbers-beyond-decimal-context-precision",
     ),
+    pytest.param(
+        'stream s { a: text } from "x#y\\"#"   # real\n',
+        'stream s { a: text } from "x#y\\"#"  # real\n',
+        id="hash-inside-string-is-not-a-comment",
+    ),
     pytest.param("", "", id="empty"),
     pytest.param("  # only a comment\n\n", "# only a comment\n", id="only-a-comment"),
 ]
