@@ -148,8 +148,9 @@ def wall_intervals(cal: Calendar, first: dt.date, last: dt.date) -> tuple[np.nda
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
     closed = cal.holiday_dates(range(first.year, last.year + 1))
     if closed:
-        holiday_numbers = np.fromiter((wc.day_number(d) for d in closed), dtype=np.int64)
-        weekday = np.where(np.isin(days, holiday_numbers), -1, weekday)
+        shut = np.sort(np.fromiter((wc.day_number(d) for d in closed), dtype=np.int64))
+        at = np.minimum(np.searchsorted(shut, days), len(shut) - 1)
+        weekday = np.where(shut[at] == days, -1, weekday)
     starts, ends = [], []
     for wd, ranges in enumerate(cal.weekly_ranges()):
         open_days = days[weekday == wd] * wc.DAY
