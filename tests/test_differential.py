@@ -314,3 +314,22 @@ master below {
 }
 """
     check(case(text, {"tickets": [ticket("2026-01-05T10:00:00Z", None)]}))
+
+
+def test_as_of_before_every_placed_record() -> None:
+    """As-of precedes the earliest timestamp the model reads: there is no period to
+    evaluate, so no rows (or a SlaError saying so). The engine crashed with a bare
+    ValueError ('attempt to get argmax of an empty sequence') in the termination kernel."""
+    text = TICKETS + """
+sla s {
+    objective n = count(tickets) >= 1
+    terminate when s breached in 1 of 1 periods
+}
+"""
+    c = case(text, {"tickets": [ticket("2026-03-31T20:00:00Z", None)]},
+             as_of="2026-03-16T00:03:00Z")
+    try:
+        engine, reference = run_both(c)
+    except slagraph.SlaError:
+        return
+    assert not diff(engine, reference)
