@@ -3,15 +3,16 @@
 Robustness means: whatever the text, `parse` returns a `Module` or raises a
 `SlaSyntaxError` whose message renders; it never leaks a lark exception, a
 `RecursionError` or anything else. When a fuzzed text does parse, it must also survive
-the formatter (`parse(fmt(text)) == parse(text)`, and fmt is idempotent).
+the formatter (`parse(fmt(text)) == parse(text)`, fmt is idempotent, no comment is lost).
 
 Two generators feed it:
 
 * `grammar_texts()`: sentences of `grammar/slagraph.lark` itself (hypothesis' `from_lark`
   on the very `Lark` object the parser uses), with tokens spaced apart as the lexer needs
   and terminal values that are mostly, not always, valid (a `25:00`, a `2026-02-30`);
-* `mutated_spec()`: the SPEC example with characters or tokens deleted, duplicated,
-  swapped or replaced by stray punctuation and keywords, or cut short.
+* `mutated_spec()`: the SPEC example, whole or one declaration of it, with characters or
+  tokens deleted, duplicated, swapped, or stray punctuation and keywords inserted, or cut
+  short.
 
 The default run draws 2,000 texts; `-m slow` draws 50,000 per generator.
 """
@@ -48,6 +49,9 @@ def _settings(examples: int) -> settings:
     )
 
 
+_COMMENT = re.compile(r'"(?:[^"\\\n]|\\["\\])*"|(#[^\n]*)')  # group 1: a comment
+
+
 def check_robust(text: str) -> ast.Module | None:
     """Parse `text`: a module, or a `SlaSyntaxError` that renders; nothing else."""
     try:
@@ -60,6 +64,8 @@ def check_robust(text: str) -> ast.Module | None:
     out = format_source(text)
     assert parse(out) == module
     assert format_source(out) == out
+    for comment in filter(None, _COMMENT.findall(text)):
+        assert comment.rstrip() in out
     return module
 
 
