@@ -193,7 +193,11 @@ def test_golden(source: str, expected: str) -> None:
 
 
 def test_spec_copy_matches_live_spec() -> None:
-    """The fixture is a faithful copy while the SPEC sits beside the repo."""
+    """The fixture is a faithful copy while the SPEC sits beside the repo.
+
+    If this fails, the SPEC changed: refresh tests/fixtures/spec_example.sla from its
+    untagged ``` blocks.
+    """
     if not SPEC.is_file():
         pytest.skip("SPEC.md not beside the repository")
     copy = SPEC_COPY.read_text("utf-8")
