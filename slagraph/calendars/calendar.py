@@ -33,7 +33,7 @@ from slagraph.errors import SlaError
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _check_hours(instance: OpenHours, attribute: object, value: object) -> None:
+def _check_hours(instance: OpenHours, attribute: object, value: int) -> None:
     del attribute, value
     if not (isinstance(instance.weekday, int) and 0 <= instance.weekday <= 6):
         raise SlaError(f"'weekday' must be 0 (Mon) to 6 (Sun), got {instance.weekday!r}")

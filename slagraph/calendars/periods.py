@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 
 import attrs
 import numpy as np
@@ -106,9 +107,9 @@ def parse_label(kind: str, label: str) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def _first_instant(tz: object, day: dt.date) -> int:
+def _first_instant(tz: zoneinfo.ZoneInfo, day: dt.date) -> int:
     """UTC ns of the first instant of local `day` (midnight, or the jump that skips it)."""
-    return wc.wall_to_utc(tz, wc.day_number(day) * wc.DAY)[0] * wc.NS  # type: ignore[arg-type]
+    return wc.wall_to_utc(tz, wc.day_number(day) * wc.DAY)[0] * wc.NS
 
 
 @attrs.frozen(eq=False)
