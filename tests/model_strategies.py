@@ -170,7 +170,9 @@ def objective_expr(draw: st.DrawFn, calendars: list[str], earlier_objectives: li
         metric = f"share({sel}, {dur} {op} {_duration_limit(draw)})"
         target = draw(st.sampled_from(RATIO_TARGETS))
     elif kind == "share_where":
-        condition = draw(ticket_filter().filter(lambda f: not f.startswith(("solved -", "first_reply -"))))
+        # A duration compared first would make it a duration share (with its own rules).
+        durations_first = ("solved -", "first_reply -")
+        condition = draw(ticket_filter().filter(lambda f: not f.startswith(durations_first)))
         metric = f"share({_sel(draw, 'tickets', ticket_filter())}, {condition})"
         target = draw(st.sampled_from(RATIO_TARGETS))
     elif kind == "count":
@@ -357,7 +359,7 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
                       for c in children if draw(st.integers(0, 3))]
             if allocs:
                 lines.append(f"    allocate {', '.join(allocs)}")
-        if draw(st.integers(0, 3)) == 0:
+        elif draw(st.integers(0, 3)) == 0:  # a flat credit on a pool master is an error
             lines.append(f"    credit {draw(st.sampled_from(('5%', '7%')))} when breached")
         if draw(st.integers(0, 3)) == 0:
             lines.append(f"    credit cap {draw(st.sampled_from(('10%', '30%')))}")
@@ -366,7 +368,8 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
         lines += _terminations(draw, [name, *children])
         # A quarterly master may not be included by a monthly one: only the last may be.
         last = i == n_masters - 1
-        lines += _period_lines(draw, (None, None, None, "monthly", *(("quarterly",) if last else ())))
+        kinds = (None, None, None, "monthly", *(("quarterly",) if last else ()))
+        lines += _period_lines(draw, kinds)
         cov = coverage(has_table) if draw(st.integers(0, 3)) == 0 else st.just("")
         blocks.append(f"master {name}{draw(cov)} {{\n" + "\n".join(lines) + "\n}")
         masters.append(name)

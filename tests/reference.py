@@ -176,7 +176,8 @@ REF_STEP = 1800
 hour or half hour in UTC, Madrid, Santiago and Kolkata (their offsets and DST changes
 fall on whole half hours of UTC)."""
 
-_OPEN_BLOCKS: dict[tuple[Any, int], bool] = {}  # (calendar key, block) -> open?, shared across calls
+# (calendar key, block) -> open?, shared across calls and across evaluations
+_OPEN_BLOCKS: dict[tuple[Any, int], bool] = {}
 _CAL_INTERVALS: dict[tuple[Any, _dt.date], tuple[list[tuple[int, int]], list[int]]] = {}
 
 
@@ -210,8 +211,10 @@ class RefCalendar:
         return _OPEN_BLOCKS[key]
 
 
-def _window_seconds(start: int, end: int, during: list[RefCalendar], excluding: list[RefCalendar]) -> int:
-    """Seconds of [start, end) inside every `during` calendar and outside every `excluding` one."""
+def _window_seconds(
+    start: int, end: int, during: list[RefCalendar], excluding: list[RefCalendar]
+) -> int:
+    """Seconds of [start, end) inside every `during` calendar, outside every `excluding` one."""
     if end <= start:
         return 0
     if not during and not excluding:
@@ -541,7 +544,7 @@ class _Evaluation:
         points = sorted(cuts)
         n = len(m.selects)
         down = 0
-        for a, b in zip(points, points[1:]):
+        for a, b in zip(points, points[1:], strict=False):
             down_count = sum(
                 1 for pieces in per_select if any(s <= a and b <= e for s, e in pieces)
             )
