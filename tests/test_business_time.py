@@ -90,6 +90,7 @@ def test_holiday_closes_whole_local_day_in_far_zone() -> None:
     ("zone", "day", "length"),
     [
         ("America/Santiago", "2026-04-04", 25),  # clocks back at 24:00 → 23:00
+        ("America/Santiago", "2026-04-05", 24),  # the Sunday after: an ordinary length
         ("America/Santiago", "2026-09-06", 23),  # clocks skip 00:00 → 01:00
         ("Europe/Madrid", "2026-03-29", 23),  # 02:00 → 03:00
         ("Europe/Madrid", "2026-10-25", 25),  # 03:00 → 02:00
@@ -208,6 +209,17 @@ def test_bad_values_raise_sla_errors() -> None:
         OpenHours(7, 0, H)
     with pytest.raises(SlaError, match="Mars/Olympus"):
         Calendar("x", "Mars/Olympus")
+
+
+@pytest.mark.parametrize("zone", ["America/Santiago", "Europe/Madrid", "Asia/Kolkata", "UTC"])
+def test_always_open_calendar_measures_real_time(zone: str) -> None:
+    """Open around the clock, business time is elapsed time — across every DST change."""
+    rng = np.random.default_rng(7)
+    lo, hi = ns("2026-01-01T00:00+00:00"), ns("2027-01-01T00:00+00:00")
+    starts = rng.integers(lo, hi, 100_000)
+    ends = starts + rng.integers(0, 60 * 86400 * NS, 100_000)
+    clock = BusinessClock.build(Calendar("all", zone), lo, hi)
+    assert (ends - starts).tolist() == clock.duration(starts, ends).tolist()
 
 
 # --------------------------------------------------------------------------- vs brute force
