@@ -254,6 +254,13 @@ def compile_agreement(
                 if n is not None and n < k:
                     raise SlaCompileError(f"'{k} of {n} periods' needs {k} <= {n}", of_n.span)
                 terminations.append(ir.Termination(target.id, k, n))
+    if "at_risk" in fields and "credit_flat" in fields:
+        flat = next(i for i in items if isinstance(i, ast.CreditFlat))
+        raise SlaCompileError(
+            f"master '{name}' is a pool (at_risk): its credit is the pool formula alone "
+            "(SPEC §3.6), so 'credit … when breached' would never apply; remove one of them",
+            flat.span,
+        )
     if allocations and "at_risk" not in fields:
         raise SlaCompileError(
             f"master '{name}' allocates a pool but sets no 'at_risk' amount", decl.name.span

@@ -105,7 +105,7 @@ def evaluate(
         as_of_ns = probe.data_hi
     else:
         as_of_ns = to_ns(as_of)
-    lo = min(probe.data_lo, as_of_ns) if probe.has_times else as_of_ns
+    lo = probe.data_lo if probe.has_times else as_of_ns
     if since is not None:
         lo = to_ns(since, "since")
     ctx = Context(model, dataset, as_of_ns, lo)

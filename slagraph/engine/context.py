@@ -42,23 +42,24 @@ class Context:
         data: Dataset,
         as_of: int,
         lo: int,
-        window: tuple[int, int] | None = None,
     ) -> None:
         self.model = model
         self.data = data
         self.as_of = as_of
         self.lo = lo  # earliest instant any period must cover
-        self.window = window  # (from, to) instants restricting the reported periods
         self.accounts = len(data.account_names)
         self._masks: dict[tuple[str, ir.Predicate | None], np.ndarray] = {}
 
     # ---- periods
     @functools.cache  # noqa: B019 - the context lives for one evaluation
     def grid(self, period: str, timezone: str) -> PeriodGrid:
-        lo, hi = self.lo, self.as_of
-        if self.window is not None:
-            lo, hi = self.window[0], min(self.window[1], self.as_of)
-        return PeriodGrid.build(period, timezone, lo, max(hi, lo + 1))
+        """Periods from the one holding `lo` to the one holding as-of (an as-of exactly on
+        a boundary opens the next period, which is then empty)."""
+        grid = PeriodGrid.build(period, timezone, min(self.lo, self.as_of), self.as_of + 1)
+        first = int(grid.index(np.array([self.lo]))[0])
+        if first <= 0:  # lo is in the first period, or after as-of's period: nothing before
+            return grid if first == 0 else PeriodGrid(period, timezone, grid.bounds[-1:], ())
+        return PeriodGrid(period, timezone, grid.bounds[first:], grid.labels[first:])
 
     @functools.cache  # noqa: B019
     def measured_bounds(self, period: str, timezone: str) -> tuple[np.ndarray, np.ndarray]:

@@ -166,6 +166,8 @@ def window_reaching(flags: np.ndarray, k: int, n: int) -> np.ndarray:
 
 
 def _first(hits: np.ndarray) -> np.ndarray:
+    if hits.shape[1] == 0:
+        return np.full(hits.shape[0], -1)
     any_hit = hits.any(axis=1)
     return np.where(any_hit, hits.argmax(axis=1), -1)
 

@@ -93,7 +93,10 @@ def condition(
         case ir.MetRef(name=name):
             return members[name]
         case ir.ScoreCmp(op=op, value=v):
-            return np.asarray(OPS[op](score, v - 1e-12 if op in (">=", ">") else v + 1e-12))
+            # Scores are sums of float weights: treat values within 1e-12 of the bound as
+            # equal to it, so 0.9 written as weights 9 of 10 meets `>= 90%` and not `> 90%`.
+            eps = {">=": -1e-12, ">": 1e-12, "<=": 1e-12, "<": -1e-12}[op]
+            return np.asarray(OPS[op](score, v + eps))
         case ir.AtLeast(k=k, names=names):
             return sum(members[n].astype(np.int64) for n in names) >= k
         case ir.Both(parts=parts):
