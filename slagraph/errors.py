@@ -54,10 +54,10 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 def caret_excerpt(source: str, span: Span) -> str:
     """The source line of `span` with a caret (or underline) under the offending text."""
-    lines = source.splitlines()
+    lines = source.split("\n")  # as the lexer counts lines: a form feed is not a break
     if not 1 <= span.line <= len(lines):
         return ""
-    text = lines[span.line - 1].expandtabs(1)
+    text = lines[span.line - 1].rstrip("\r").expandtabs(1)
     width = 1
     if span.end_line == span.line and span.end_column > span.column:
         width = span.end_column - span.column

@@ -178,11 +178,6 @@ def test_too_large_input_exact_message() -> None:
     assert expected == str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="errors.caret_excerpt splits lines with str.splitlines(), which also breaks at "
-    "form feeds, lone CRs, \\x1c-\\x1e, \\x85 and \\u2028; lark counts only \\n",
-)
 def test_caret_line_after_form_feed() -> None:
     """A form feed is whitespace to the lexer, so the caret must still sit on the bad line."""
     with pytest.raises(SlaSyntaxError) as info:

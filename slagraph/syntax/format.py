@@ -219,6 +219,8 @@ class _Printer:
         return '"' + node.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     def _Number(self, node: ast.Number) -> str:  # noqa: N802
+        if node.value < 0:  # `-1` is a literal (SPEC §2); `a - -1` re-parses the same
+            return "-" + _decimal(-node.value)
         return _decimal(node.value)
 
     def _Percent(self, node: ast.Percent) -> str:  # noqa: N802

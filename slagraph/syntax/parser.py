@@ -499,6 +499,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def name(self, meta, children):  # type: ignore[no-untyped-def]
         return children[0]
 
+    def negative(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Number(-children[0].value, span=self._span(meta))
+
     def call(self, meta, children):  # type: ignore[no-untyped-def]
         return ast.Call(children[0], tuple(children[1:]), span=self._span(meta))
 
