@@ -233,6 +233,13 @@ def test_format_source_raises_syntax_errors() -> None:
         format_source("sla x {")
 
 
+def test_negative_numbers_round_trip() -> None:
+    """`-1` is a number literal (SPEC §2), and `a - -1` keeps its meaning."""
+    text = "sla a {\n    objective x = sum(s where n > -1, n) >= -2.5\n}\n"
+    assert format_source(text) == text
+    assert parse(format_source(text)) == parse(text)
+
+
 @pytest.mark.parametrize(
     "expr",
     [
@@ -242,13 +249,6 @@ def test_format_source_raises_syntax_errors() -> None:
         ast.Clock(90),
     ],
 )
-def test_negative_numbers_round_trip() -> None:
-    """`-1` is a number literal (SPEC §2), and `a - -1` keeps its meaning."""
-    text = "sla a {\n    objective x = sum(s where n > -1, n) >= -2.5\n}\n"
-    assert format_source(text) == text
-    assert parse(format_source(text)) == parse(text)
-
-
 def test_unwritable_ast_raises_value_error(expr: ast.Expr) -> None:
     module = ast.Module(
         (ast.AgreementDecl("sla", ast.Name("x"), None, None, None, (ast.MetWhen(expr),)),)
