@@ -348,6 +348,14 @@ class _Evaluation:
             self.records[name] = rows
         # As-of defaults to the latest timestamp anywhere in the streams the model reads.
         self.as_of = _seconds(as_of) if as_of is not None else max(times)
+        # A nullable time after as-of is not known yet as of then: it reads as null.
+        for name in self.read:
+            nullable = [c.name for c in model.streams[name].columns
+                        if c.type == "time" and c.nullable]
+            for row in self.records[name]:
+                for column in nullable:
+                    if row[column] is not None and row[column] > self.as_of:
+                        row[column] = None
         self.earliest = min(times) if times else self.as_of
         # Accounts: the accounts table in file order, else the sorted account values seen.
         if accounts is not None:

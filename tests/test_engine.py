@@ -81,3 +81,23 @@ def test_accounts_evaluate_independently() -> None:
 def test_bad_on_bad_rows_value() -> None:
     with pytest.raises(slagraph.SlaUsageError):
         MODEL.evaluate(str(DATA), on_bad_rows="ignore")
+
+
+def test_times_after_as_of_are_not_yet_known() -> None:
+    """As of 10:30, a reply sent at 11:00 has not happened: the ticket is open, and it has
+    waited 30 min (> 15 min), so it fails; as of 11:30 it is closed, late all the same."""
+    model = slagraph.compile(
+        "stream t { account: text, created: time, reply: time? }\n"
+        "sla s { objective fast = share(t, reply - created <= 15m) >= 90% }\n"
+    )
+    data = {"t": {"account": ["a", "a"],
+                  "created": ["2026-01-05T10:00:00Z", "2026-01-05T10:20:00Z"],
+                  "reply": ["2026-01-05T11:00:00Z", "2026-01-05T10:25:00Z"]}}
+    early = {r["node"]: r for r in model.evaluate(data, as_of="2026-01-05T10:30:00Z").rows()}
+    assert early["s.fast"]["value"] == 0.5  # first open and late, second answered in 5 min
+    data["t"]["created"][1] = "2026-01-05T10:29:00Z"
+    data["t"]["reply"][1] = "2026-01-05T10:45:00Z"  # not yet sent at 10:30: pending
+    early = {r["node"]: r for r in model.evaluate(data, as_of="2026-01-05T10:30:00Z").rows()}
+    assert early["s.fast"]["value"] == 0.0  # only the first is decided, and it failed
+    late = {r["node"]: r for r in model.evaluate(data, as_of="2026-01-05T11:30:00Z").rows()}
+    assert late["s.fast"]["value"] == 0.0  # 60 min and 16 min: both late

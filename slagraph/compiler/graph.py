@@ -111,6 +111,16 @@ def build_plan(agreements: Mapping[str, ir.Agreement]) -> ir.Plan:
                 f"{parent.period}; a child's period must be the same as its parent's or finer",
                 agreement.span,
             )
+        for objective in agreement.objectives:
+            metric = objective.metric
+            if isinstance(metric, ir.MetOf) and not metric.objective:
+                other = agreements[metric.target].period
+                if other and PERIOD_KINDS.index(other) > PERIOD_KINDS.index(period):
+                    raise SlaCompileError(
+                        f"met({metric.target}) asks about a {other} agreement from '{name}', "
+                        f"which is measured {period}; it must be the same period or finer",
+                        objective.span,
+                    )
         coverage = (*(parent.coverage if parent else ()),)
         if agreement.coverage is not None:
             coverage = (*coverage, agreement.coverage)

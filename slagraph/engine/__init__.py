@@ -108,8 +108,31 @@ def evaluate(
     lo = probe.data_lo if probe.has_times else as_of_ns
     if since is not None:
         lo = to_ns(since, "since")
+    dataset = _as_known_at(model, dataset, as_of_ns, probe.data_hi if probe.has_times else 0)
     ctx = Context(model, dataset, as_of_ns, lo)
     return _rows(model, ctx, dataset, start, end)
+
+
+def _as_known_at(model: ir.Model, data: Dataset, as_of: int, latest: int) -> Dataset:
+    """The data as known at as-of: a nullable time after as-of (a reply, a resolution, an
+    outage's end that had not happened yet) reads as null, so an evaluation as of a past
+    instant never uses what was learnt later."""
+    if latest <= as_of:
+        return data
+    tables = dict(data.tables)
+    for name, table in data.tables.items():
+        schema = model.streams[name]
+        columns = dict(table.columns)
+        for spec in schema.columns:
+            column = columns.get(spec.name)
+            if spec.type != "time" or not spec.nullable or column is None:
+                continue
+            future = column.values > as_of
+            if future.any():
+                valid = column.is_valid() & ~future
+                columns[spec.name] = attrs.evolve(column, valid=valid)
+        tables[name] = attrs.evolve(table, columns=columns)
+    return attrs.evolve(data, tables=tables)
 
 
 def _preorder(plan: ir.Plan) -> list[ir.Instance]:
