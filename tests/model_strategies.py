@@ -75,23 +75,45 @@ CLOCKS = ("00:00", "06:30", "08:00", "09:00", "12:00", "13:30", "14:00", "18:00"
 def clock_ranges(draw: st.DrawFn) -> str:
     """One or two ordered ranges of a day, on whole or half hours."""
     n = draw(st.integers(1, 2))
-    picks = sorted(draw(st.lists(st.sampled_from(CLOCKS), min_size=2 * n, max_size=2 * n,
-                                 unique=True)))
+    picks = sorted(
+        draw(st.lists(st.sampled_from(CLOCKS), min_size=2 * n, max_size=2 * n, unique=True))
+    )
     return " ".join(f"{picks[i]}-{picks[i + 1]}" for i in range(0, 2 * n, 2))
 
 
 @st.composite
 def calendar_decl(draw: st.DrawFn, name: str) -> str:
     zone = draw(st.sampled_from(ZONES))
-    groups = draw(st.lists(st.sampled_from(("mon-fri", "sat", "sun", "mon-sun", "tue-thu")),
-                           min_size=1, max_size=2, unique=True))
+    groups = draw(
+        st.lists(
+            st.sampled_from(("mon-fri", "sat", "sun", "mon-sun", "tue-thu")),
+            min_size=1,
+            max_size=2,
+            unique=True,
+        )
+    )
     hours = ", ".join(f"{g} {draw(clock_ranges())}" for g in groups)
-    lines = [f'calendar {name} {{', f'    timezone "{zone}"', f"    hours {hours}"]
+    lines = [f"calendar {name} {{", f'    timezone "{zone}"', f"    hours {hours}"]
     if draw(st.booleans()):
-        days = draw(st.lists(
-            st.sampled_from(("2026-01-01", "2026-01-02", "2026-02-02", "2026-03-30",
-                             "2026-04-06", "2026-09-07", "2026-10-26", "2026-04-04")),
-            min_size=1, max_size=3, unique=True))
+        days = draw(
+            st.lists(
+                st.sampled_from(
+                    (
+                        "2026-01-01",
+                        "2026-01-02",
+                        "2026-02-02",
+                        "2026-03-30",
+                        "2026-04-06",
+                        "2026-09-07",
+                        "2026-10-26",
+                        "2026-04-04",
+                    )
+                ),
+                min_size=1,
+                max_size=3,
+                unique=True,
+            )
+        )
         lines.append(f"    holidays {', '.join(sorted(days))}")
     if draw(st.integers(0, 5)) == 0:
         lines.append(f'    holidays country "{draw(st.sampled_from(("CL", "ES", "IN")))}"')
@@ -111,10 +133,22 @@ def _duration_limit(draw: st.DrawFn) -> str:
 @st.composite
 def ticket_filter(draw: st.DrawFn, depth: int = 0) -> str:
     atoms = [
-        'channel == "email"', 'channel != "chat"', 'channel in ("email", "web")',
-        'channel not in ("web")', "prio > 1", "prio <= 2", "prio is null", "prio is not null",
-        "vip", "not vip", "vip == true", "solved is null", "first_reply is not null",
-        "solved - created > 1h", "first_reply - created <= 30m", 'channel < "d"',
+        'channel == "email"',
+        'channel != "chat"',
+        'channel in ("email", "web")',
+        'channel not in ("web")',
+        "prio > 1",
+        "prio <= 2",
+        "prio is null",
+        "prio is not null",
+        "vip",
+        "not vip",
+        "vip == true",
+        "solved is null",
+        "first_reply is not null",
+        "solved - created > 1h",
+        "first_reply - created <= 30m",
+        'channel < "d"',
     ]
     if depth < 2 and draw(st.integers(0, 3)) == 0:
         op = draw(st.sampled_from(("and", "or")))
@@ -129,9 +163,15 @@ def ticket_filter(draw: st.DrawFn, depth: int = 0) -> str:
 
 @st.composite
 def outage_filter(draw: st.DrawFn) -> str:
-    atoms = ['service == "api"', 'service == "db"', 'service in ("api", "web")',
-             "not planned", "planned == false", 'service != "web" and not planned',
-             'service == "db" or planned']
+    atoms = [
+        'service == "api"',
+        'service == "db"',
+        'service in ("api", "web")',
+        "not planned",
+        "planned == false",
+        'service != "web" and not planned',
+        'service == "db" or planned',
+    ]
     return draw(st.sampled_from(atoms))
 
 
@@ -154,11 +194,11 @@ RATIO_TARGETS = ("50%", "80%", "90%", "95%", "99%", "99.9%", "100%")
 
 
 @st.composite
-def objective_expr(draw: st.DrawFn, calendars: list[str], earlier_objectives: list[str],
-                   earlier_slas: list[str]) -> tuple[str, bool]:
+def objective_expr(
+    draw: st.DrawFn, calendars: list[str], earlier_objectives: list[str], earlier_slas: list[str]
+) -> tuple[str, bool]:
     """`metric OP target`, and whether it takes `below` tiers (a lower bound)."""
-    kinds = ["share_within", "share_where", "count", "aggregate", "percentile", "uptime",
-             "uptime"]
+    kinds = ["share_within", "share_where", "count", "aggregate", "percentile", "uptime", "uptime"]
     if earlier_objectives or earlier_slas:
         kinds.append("met")
     kind = draw(st.sampled_from(kinds))
@@ -183,8 +223,10 @@ def objective_expr(draw: st.DrawFn, calendars: list[str], earlier_objectives: li
         if draw(st.integers(0, 3)) == 0:
             metric, target = f"{fn}({_sel(draw, 'tickets', ticket_filter())}, prio)", "2"
         else:
-            metric = f"{fn}({_sel(draw, 'tickets', ticket_filter())}, " \
-                     f"{draw(ticket_duration(calendars))})"
+            metric = (
+                f"{fn}({_sel(draw, 'tickets', ticket_filter())}, "
+                f"{draw(ticket_duration(calendars))})"
+            )
             target = _duration_limit(draw)
     elif kind == "percentile":
         sel = _sel(draw, "tickets", ticket_filter())
@@ -202,14 +244,18 @@ def objective_expr(draw: st.DrawFn, calendars: list[str], earlier_objectives: li
             inner = _sel(draw, stream, outage_filter())
         else:
             n = draw(st.integers(1 if mode != "k_of_n" else 2, 3))
-            sels = [_sel(draw, draw(st.sampled_from(("outages", "links"))), outage_filter())
-                    for _ in range(n)]
+            sels = [
+                _sel(draw, draw(st.sampled_from(("outages", "links"))), outage_filter())
+                for _ in range(n)
+            ]
             k = f"{draw(st.integers(1, n))}, " if mode == "k_of_n" else ""
             inner = f"{mode}({k}{', '.join(sels)})"
         metric = f"uptime({inner})"
         for _ in range(draw(st.integers(0, 2)) if calendars else 0):
-            metric += f" {draw(st.sampled_from(('during', 'excluding')))} " \
-                      f"{draw(st.sampled_from(calendars))}"
+            metric += (
+                f" {draw(st.sampled_from(('during', 'excluding')))} "
+                f"{draw(st.sampled_from(calendars))}"
+            )
         target = draw(st.sampled_from(("90%", "99%", "99.5%", "99.9%", "100%", "50%")))
     else:
         names = earlier_objectives + earlier_slas
@@ -241,11 +287,14 @@ def met_when(draw: st.DrawFn, members: list[str], depth: int = 0) -> str:
     if kind == "name":
         return draw(st.sampled_from(members))
     if kind == "score":
-        return f"score {draw(st.sampled_from(('>=', '>', '<=')))} " \
-               f"{draw(st.sampled_from(('50%', '75%', '60%', '100%', '25%')))}"
+        return (
+            f"score {draw(st.sampled_from(('>=', '>', '<=')))} "
+            f"{draw(st.sampled_from(('50%', '75%', '60%', '100%', '25%')))}"
+        )
     if kind == "at_least":
-        names = draw(st.lists(st.sampled_from(members), min_size=1, max_size=len(members),
-                              unique=True))
+        names = draw(
+            st.lists(st.sampled_from(members), min_size=1, max_size=len(members), unique=True)
+        )
         return f"at_least({draw(st.integers(1, len(names)))}, {', '.join(names)})"
     if kind == "not":
         return f"not ({draw(met_when(members, depth + 1))})"
@@ -259,8 +308,15 @@ PERCENT_WEIGHTS = ("25%", "50%", "75%", "100%")
 @st.composite
 def coverage(draw: st.DrawFn, has_table: bool) -> str:
     if has_table:
-        options = ('tier == "gold"', 'tier in ("gold", "silver")', 'account != "a1"',
-                   "fee > 100", "fee is null", 'not (tier == "silver")', 'account == "a2"')
+        options = (
+            'tier == "gold"',
+            'tier in ("gold", "silver")',
+            'account != "a1"',
+            "fee > 100",
+            "fee is null",
+            'not (tier == "silver")',
+            'account == "a2"',
+        )
     else:
         options = ('account == "a1"', 'account in ("a1", "a3")', 'account != "a2"')
     return f" for accounts where {draw(st.sampled_from(options))}"
@@ -281,12 +337,15 @@ def _terminations(draw: st.DrawFn, targets: list[str]) -> list[str]:
     for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 2)) == 0 else 0):
         target = draw(st.sampled_from(targets))
         if draw(st.booleans()):
-            lines.append(f"    terminate when {target} breached in "
-                         f"{draw(st.integers(1, 3))} consecutive periods")
+            lines.append(
+                f"    terminate when {target} breached in "
+                f"{draw(st.integers(1, 3))} consecutive periods"
+            )
         else:
             n = draw(st.integers(1, 4))
-            lines.append(f"    terminate when {target} breached in "
-                         f"{draw(st.integers(1, n))} of {n} periods")
+            lines.append(
+                f"    terminate when {target} breached in {draw(st.integers(1, n))} of {n} periods"
+            )
     return list(dict.fromkeys(lines))  # a clause given twice is a compile error
 
 
@@ -315,10 +374,14 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
                 lower_bound.append((oname, expr))
         for oname, expr in lower_bound:
             if draw(st.integers(0, 2)) == 0:
-                unit = "ratio" if expr.split()[-1].endswith("%") else (
-                    "duration" if expr.split()[-1][-1] in "smhdw" else "number")
-                tiers = draw(st.lists(st.sampled_from(TIER_SETS[unit]), min_size=1,
-                                      max_size=3, unique=True))
+                unit = (
+                    "ratio"
+                    if expr.split()[-1].endswith("%")
+                    else ("duration" if expr.split()[-1][-1] in "smhdw" else "number")
+                )
+                tiers = draw(
+                    st.lists(st.sampled_from(TIER_SETS[unit]), min_size=1, max_size=3, unique=True)
+                )
                 lines.append(f"    credit on {oname}: {', '.join(tiers)}")
         if draw(st.integers(0, 2)) == 0:
             lines.append(f"    credit {draw(st.sampled_from(('5%', '10%', '2.5%')))} when breached")
@@ -343,20 +406,27 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
     for i in range(n_masters):
         name = f"m{i}"
         pool = slas + masters
-        children = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=min(3, len(pool)),
-                                 unique=True))
+        children = draw(
+            st.lists(st.sampled_from(pool), min_size=1, max_size=min(3, len(pool)), unique=True)
+        )
         weights = []
         for child in children:
-            w = draw(st.sampled_from(("", "", f" weight {draw(st.sampled_from(PERCENT_WEIGHTS))}",
-                                      " weight 2")))
+            w = draw(
+                st.sampled_from(
+                    ("", "", f" weight {draw(st.sampled_from(PERCENT_WEIGHTS))}", " weight 2")
+                )
+            )
             weights.append(f"{child}{w}")
         lines = [f"    include {', '.join(weights)}"]
         if draw(st.integers(0, 2)) == 0:
             lines.append(f"    met when {draw(met_when(children))}")
         if draw(st.integers(0, 2)) == 0:
             lines.append(f"    at_risk {draw(st.sampled_from(('10%', '12%', '20%')))}")
-            allocs = [f"{c} {draw(st.sampled_from(('40%', '80%', '50%', '100%')))}"
-                      for c in children if draw(st.integers(0, 3))]
+            allocs = [
+                f"{c} {draw(st.sampled_from(('40%', '80%', '50%', '100%')))}"
+                for c in children
+                if draw(st.integers(0, 3))
+            ]
             if allocs:
                 lines.append(f"    allocate {', '.join(allocs)}")
         elif draw(st.integers(0, 3)) == 0:  # a flat credit on a pool master is an error
@@ -405,16 +475,20 @@ LAGS = st.one_of(
 
 
 @st.composite
-def ticket_rows(draw: st.DrawFn, accounts: list[str], with_account: bool, start: dt.datetime,
-                days: int, max_rows: int) -> list[dict]:
+def ticket_rows(
+    draw: st.DrawFn,
+    accounts: list[str],
+    with_account: bool,
+    start: dt.datetime,
+    days: int,
+    max_rows: int,
+) -> list[dict]:
     rows = []
     for _ in range(draw(st.integers(1, max_rows))):
         created = draw(instants(start, days))
-        first = None if draw(st.integers(0, 4)) == 0 else created + dt.timedelta(
-            minutes=draw(LAGS))
+        first = None if draw(st.integers(0, 4)) == 0 else created + dt.timedelta(minutes=draw(LAGS))
         base = first or created
-        solved = None if draw(st.integers(0, 3)) == 0 else base + dt.timedelta(
-            minutes=draw(LAGS))
+        solved = None if draw(st.integers(0, 3)) == 0 else base + dt.timedelta(minutes=draw(LAGS))
         row = {
             "channel": draw(st.sampled_from(("email", "chat", "web"))),
             "prio": draw(st.sampled_from((1.0, 2.0, 3.0, None))),
@@ -430,13 +504,22 @@ def ticket_rows(draw: st.DrawFn, accounts: list[str], with_account: bool, start:
 
 
 @st.composite
-def outage_rows(draw: st.DrawFn, accounts: list[str], with_account: bool, start: dt.datetime,
-                days: int, max_rows: int) -> list[dict]:
+def outage_rows(
+    draw: st.DrawFn,
+    accounts: list[str],
+    with_account: bool,
+    start: dt.datetime,
+    days: int,
+    max_rows: int,
+) -> list[dict]:
     rows = []
     for _ in range(draw(st.integers(0, max_rows))):
         begin = draw(instants(start, days))
-        end = None if draw(st.integers(0, 9)) == 0 else begin + dt.timedelta(
-            minutes=draw(st.integers(1, 3 * 1440)))
+        end = (
+            None
+            if draw(st.integers(0, 9)) == 0
+            else begin + dt.timedelta(minutes=draw(st.integers(1, 3 * 1440)))
+        )
         row = {
             "service": draw(st.sampled_from(("api", "db", "web"))),
             "start": iso(begin),
@@ -449,8 +532,14 @@ def outage_rows(draw: st.DrawFn, accounts: list[str], with_account: bool, start:
     return rows
 
 
-TICKET_COLUMNS = ("channel: text", "prio: number?", "created: time", "first_reply: time?",
-                  "solved: time?", "vip: bool?")
+TICKET_COLUMNS = (
+    "channel: text",
+    "prio: number?",
+    "created: time",
+    "first_reply: time?",
+    "solved: time?",
+    "vip: bool?",
+)
 OUTAGE_COLUMNS = ("service: text", "start: time", "end: time?", "planned: bool")
 
 
@@ -462,8 +551,11 @@ def cases(draw: st.DrawFn, max_rows: int = 25) -> Case:
     has_table = draw(st.booleans())
     streams = {}
     with_account = {}
-    for stream, cols in (("tickets", TICKET_COLUMNS), ("outages", OUTAGE_COLUMNS),
-                         ("links", OUTAGE_COLUMNS)):
+    for stream, cols in (
+        ("tickets", TICKET_COLUMNS),
+        ("outages", OUTAGE_COLUMNS),
+        ("links", OUTAGE_COLUMNS),
+    ):
         with_account[stream] = draw(st.integers(0, 3)) > 0
         columns = (("account: text",) if with_account[stream] else ()) + cols
         streams[stream] = columns
@@ -475,8 +567,14 @@ def cases(draw: st.DrawFn, max_rows: int = 25) -> Case:
     if has_table:
         parts.append("accounts { account: text, tier: text, fee: number? }")
         order = draw(st.permutations(names))
-        accounts = [{"account": a, "tier": draw(st.sampled_from(TIERS)),
-                     "fee": draw(st.sampled_from((100.0, 250.0, 1000.0, None)))} for a in order]
+        accounts = [
+            {
+                "account": a,
+                "tier": draw(st.sampled_from(TIERS)),
+                "fee": draw(st.sampled_from((100.0, 250.0, 1000.0, None))),
+            }
+            for a in order
+        ]
     parts.append(draw(agreements(calendars, has_table)))
     text = "\n\n".join(parts) + "\n"
 
@@ -489,8 +587,10 @@ def cases(draw: st.DrawFn, max_rows: int = 25) -> Case:
     }
     as_of = None
     if draw(st.integers(0, 3)) == 0:
-        t = start + dt.timedelta(days=days * draw(st.sampled_from((0.5, 0.8, 1.0, 1.2))),
-                                 minutes=draw(st.integers(0, 1439)))
+        t = start + dt.timedelta(
+            days=days * draw(st.sampled_from((0.5, 0.8, 1.0, 1.2))),
+            minutes=draw(st.integers(0, 1439)),
+        )
         as_of = iso(t)
     columns = {s: tuple(c.split(":")[0] for c in cols) for s, cols in streams.items()}
     columns["accounts"] = ("account", "tier", "fee")

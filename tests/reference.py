@@ -325,8 +325,9 @@ _OPS = {
 class _Evaluation:
     """One evaluation: data, as-of and the memoised verdicts."""
 
-    def __init__(self, model: Any, data: dict[str, list[dict]], accounts: list[dict] | None,
-                 as_of: Any) -> None:
+    def __init__(
+        self, model: Any, data: dict[str, list[dict]], accounts: list[dict] | None, as_of: Any
+    ) -> None:
         self.model = model
         self.calendars = {name: RefCalendar(cal) for name, cal in model.calendars.items()}
         self.read = self._streams_read()
@@ -350,8 +351,9 @@ class _Evaluation:
         self.as_of = _seconds(as_of) if as_of is not None else max(times)
         # A nullable time after as-of is not known yet as of then: it reads as null.
         for name in self.read:
-            nullable = [c.name for c in model.streams[name].columns
-                        if c.type == "time" and c.nullable]
+            nullable = [
+                c.name for c in model.streams[name].columns if c.type == "time" and c.nullable
+            ]
             for row in self.records[name]:
                 for column in nullable:
                     if row[column] is not None and row[column] > self.as_of:
@@ -469,8 +471,9 @@ class _Evaluation:
 
     # ---- metrics (docs/semantics.md "Metrics")
 
-    def metric(self, sla: Any, objective: Any, kind: str, timezone: str, account: str,
-               period: RefPeriod) -> tuple[float | None, float | None, float | None]:
+    def metric(
+        self, sla: Any, objective: Any, kind: str, timezone: str, account: str, period: RefPeriod
+    ) -> tuple[float | None, float | None, float | None]:
         """(value, decided, failed); decided/failed only where a budget can apply."""
         m = objective.metric
         name = type(m).__name__
@@ -570,15 +573,19 @@ class _Evaluation:
 
     # ---- objectives (docs/semantics.md "Objectives")
 
-    def objective(self, sla: Any, objective: Any, kind: str, timezone: str, account: str,
-                  period: RefPeriod) -> dict:
+    def objective(
+        self, sla: Any, objective: Any, kind: str, timezone: str, account: str, period: RefPeriod
+    ) -> dict:
         key = ("objective", sla.name, objective.name, kind, timezone, account, period.label)
         if key in self._verdicts:
             return self._verdicts[key]
         value, decided, failed = self.metric(sla, objective, kind, timezone, account, period)
         budget = None
         has_budget = objective.op in (">=", ">") and type(objective.metric).__name__ in (
-            "ShareWithin", "ShareWhere", "Uptime")
+            "ShareWithin",
+            "ShareWhere",
+            "Uptime",
+        )
         if has_budget and value is not None:  # no decided records: nothing to budget
             allowed = (1 - objective.target) * decided
             if allowed == 0:
@@ -603,8 +610,14 @@ class _Evaluation:
                 below = [t for t in tiers if value < t.below]
                 if below:
                     credit = min(below, key=lambda t: t.below).credit
-        result = {"value": value, "target": objective.target, "met": met, "status": status,
-                  "budget_used": budget, "credit_pct": credit}
+        result = {
+            "value": value,
+            "target": objective.target,
+            "met": met,
+            "status": status,
+            "budget_used": budget,
+            "credit_pct": credit,
+        }
         self._verdicts[key] = result
         return result
 
@@ -615,8 +628,7 @@ class _Evaluation:
         agreement = self.model.agreements[name]
         return agreement.period or kind, agreement.timezone or timezone
 
-    def rolled(self, name: str, kind: str, timezone: str, account: str,
-               period: RefPeriod) -> dict:
+    def rolled(self, name: str, kind: str, timezone: str, account: str, period: RefPeriod) -> dict:
         """Agreement `name` as a member of an agreement evaluated in (kind, timezone):
         each of its periods maps to the parent period holding its first local day."""
         child_kind, child_zone = self.context(name, kind, timezone)
@@ -634,11 +646,15 @@ class _Evaluation:
             status = "no_data"
         else:
             status = "met"
-        return {"met": all(v["met"] for v in inside), "status": status,
-                "credit_pct": sum(v["credit_pct"] for v in inside)}
+        return {
+            "met": all(v["met"] for v in inside),
+            "status": status,
+            "credit_pct": sum(v["credit_pct"] for v in inside),
+        }
 
-    def agreement(self, name: str, kind: str, timezone: str, account: str,
-                  period: RefPeriod) -> dict:
+    def agreement(
+        self, name: str, kind: str, timezone: str, account: str, period: RefPeriod
+    ) -> dict:
         key = ("agreement", name, kind, timezone, account, period.label)
         if key in self._verdicts:
             return self._verdicts[key]
@@ -654,7 +670,8 @@ class _Evaluation:
                 members[child] = self.rolled(child, kind, timezone, account, period)
                 weights[child] = weight
         score = sum(weights[n] * (1 if members[n]["met"] else 0) for n in members) / sum(
-            weights.values())
+            weights.values()
+        )
         if agreement.met_when is None:
             met = all(m["met"] for m in members.values())
         else:
@@ -671,8 +688,11 @@ class _Evaluation:
         # Credit: fraction of the account's fee for the period.
         if agreement.at_risk is not None:  # pool: R × Σ allocation of breached children, ≤ R
             allocation = dict(agreement.allocations)
-            share = sum(allocation.get(c, 0.0) for c, _ in agreement.children
-                        if members[c]["status"] == "breached")
+            share = sum(
+                allocation.get(c, 0.0)
+                for c, _ in agreement.children
+                if members[c]["status"] == "breached"
+            )
             credit = min(agreement.at_risk, agreement.at_risk * share)
         else:
             credit = sum(m["credit_pct"] for m in members.values())
@@ -680,8 +700,13 @@ class _Evaluation:
                 credit += agreement.credit_flat
         if agreement.credit_cap is not None:
             credit = min(credit, agreement.credit_cap)
-        result = {"met": met, "status": status, "score": score, "credit_pct": credit,
-                  "members": members}
+        result = {
+            "met": met,
+            "status": status,
+            "score": score,
+            "credit_pct": credit,
+            "members": members,
+        }
         self._verdicts[key] = result
         return result
 
@@ -717,8 +742,9 @@ def _seconds(value: Any) -> int:
     return int(value.timestamp())
 
 
-def reference_rows(model: Any, data: dict[str, list[dict]], accounts: list[dict] | None = None,
-                   as_of: Any = None) -> list[dict]:
+def reference_rows(
+    model: Any, data: dict[str, list[dict]], accounts: list[dict] | None = None, as_of: Any = None
+) -> list[dict]:
     """The rows of SPEC §4.1 for `model` (a compiled `ir.Model`), computed slowly.
 
     Args:
@@ -756,28 +782,52 @@ def reference_rows(model: Any, data: dict[str, list[dict]], accounts: list[dict]
                 earned = False
                 n = agreement.earnback
                 if n is not None and verdict["credit_pct"] > 0 and i + n < len(periods):
-                    following = periods[i + 1: i + 1 + n]
+                    following = periods[i + 1 : i + 1 + n]
                     earned = following[-1].end <= ev.as_of and all(
-                        ev.agreement(name, kind, zone, acc, p)["met"] for p in following)
-                rows.append(((index, period.label, mine), {
-                    "account": acc, "period": period.label, "node": path,
-                    "kind": agreement.kind, "status": verdict["status"],
-                    "met": verdict["met"], "value": None, "target": None,
-                    "score": verdict["score"], "budget_used": None,
-                    "credit_pct": verdict["credit_pct"],
-                    "credit": None if fee is None else verdict["credit_pct"] * fee,
-                    "earned_back": earned,
-                }))
+                        ev.agreement(name, kind, zone, acc, p)["met"] for p in following
+                    )
+                rows.append(
+                    (
+                        (index, period.label, mine),
+                        {
+                            "account": acc,
+                            "period": period.label,
+                            "node": path,
+                            "kind": agreement.kind,
+                            "status": verdict["status"],
+                            "met": verdict["met"],
+                            "value": None,
+                            "target": None,
+                            "score": verdict["score"],
+                            "budget_used": None,
+                            "credit_pct": verdict["credit_pct"],
+                            "credit": None if fee is None else verdict["credit_pct"] * fee,
+                            "earned_back": earned,
+                        },
+                    )
+                )
                 for j, o in enumerate(agreement.objectives):
                     r = verdict["members"][o.name]
-                    rows.append(((index, period.label, mine + 1 + j), {
-                        "account": acc, "period": period.label, "node": f"{path}.{o.name}",
-                        "kind": "objective", "status": r["status"], "met": r["met"],
-                        "value": r["value"], "target": r["target"], "score": None,
-                        "budget_used": r["budget_used"], "credit_pct": r["credit_pct"],
-                        "credit": None if fee is None else r["credit_pct"] * fee,
-                        "earned_back": False,
-                    }))
+                    rows.append(
+                        (
+                            (index, period.label, mine + 1 + j),
+                            {
+                                "account": acc,
+                                "period": period.label,
+                                "node": f"{path}.{o.name}",
+                                "kind": "objective",
+                                "status": r["status"],
+                                "met": r["met"],
+                                "value": r["value"],
+                                "target": r["target"],
+                                "score": None,
+                                "budget_used": r["budget_used"],
+                                "credit_pct": r["credit_pct"],
+                                "credit": None if fee is None else r["credit_pct"] * fee,
+                                "earned_back": False,
+                            },
+                        )
+                    )
                 for target in {t.target for t in agreement.terminations}:
                     if target == name:
                         breached = not verdict["met"]
@@ -790,18 +840,27 @@ def reference_rows(model: Any, data: dict[str, list[dict]], accounts: list[dict]
                 history = flags.get(term.target, [])
                 for i in range(len(history)):
                     if term.of_n is None:
-                        window = history[max(0, i - term.count + 1): i + 1]
+                        window = history[max(0, i - term.count + 1) : i + 1]
                         arises = len(window) == term.count and all(window)
                         rule = f"{term.count} consecutive periods"
                     else:
-                        window = history[max(0, i - term.of_n + 1): i + 1]
+                        window = history[max(0, i - term.of_n + 1) : i + 1]
                         arises = sum(window) >= term.count
                         rule = f"{term.count} of {term.of_n} periods"
                     if arises:
-                        terminations.append(((mine, t_index, index), {
-                            "kind": "termination", "node": path, "account": acc,
-                            "period": periods[i].label, "target": term.target, "rule": rule,
-                        }))
+                        terminations.append(
+                            (
+                                (mine, t_index, index),
+                                {
+                                    "kind": "termination",
+                                    "node": path,
+                                    "account": acc,
+                                    "period": periods[i].label,
+                                    "target": term.target,
+                                    "rule": rule,
+                                },
+                            )
+                        )
                         break
         for child, _ in agreement.children:
             visit(child, f"{path}.{child}", kind, zone, coverage)

@@ -42,7 +42,10 @@ def test_help_lists_every_command() -> None:
 
 def test_check_spec_example() -> None:
     code, out, _ = run("check", MODEL)
-    assert (code, out) == (0, f"ok: {MODEL}: 7 agreements, 11 objectives, roots: gold, gold_support\n")
+    assert (code, out) == (
+        0,
+        f"ok: {MODEL}: 7 agreements, 11 objectives, roots: gold, gold_support\n",
+    )
 
 
 @pytest.mark.parametrize("upto", range(1, len(spec_blocks()) + 1))
@@ -98,7 +101,9 @@ def test_graph_mermaid_renders_the_multilevel_tree() -> None:
 
 def test_graph_dot_and_json() -> None:
     code, out, _ = run("graph", MODEL, "--format", "dot")
-    assert code == 0 and out.startswith("digraph slagraph {") and "master_gold -> master_acme;" in out
+    assert (
+        code == 0 and out.startswith("digraph slagraph {") and "master_gold -> master_acme;" in out
+    )
     code, out, _ = run("graph", MODEL, "--format", "json")
     data = json.loads(out)
     assert {n["id"] for n in data["nodes"]} >= {"master:gold", "sla:availability", "stream:outages"}
@@ -108,8 +113,21 @@ def test_eval_jsonl_rows_follow_the_contract() -> None:
     code, out, _ = run("eval", MODEL, "--data", DATA, "--format", "jsonl")
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
-    keys = ["account", "period", "node", "kind", "status", "met", "value", "target", "score",
-            "budget_used", "credit_pct", "credit", "earned_back"]
+    keys = [
+        "account",
+        "period",
+        "node",
+        "kind",
+        "status",
+        "met",
+        "value",
+        "target",
+        "score",
+        "budget_used",
+        "credit_pct",
+        "credit",
+        "earned_back",
+    ]
     nodes = [r for r in rows if r["kind"] in ("master", "sla", "objective")]
     assert nodes and all(list(r) == keys for r in nodes)
     assert {r["period"] for r in nodes} == {"2026-01", "2026-02", "2026-03"}
@@ -138,8 +156,17 @@ def test_eval_bad_as_of_is_a_usage_error() -> None:
 
 
 def test_explain_names_the_failing_records() -> None:
-    code, out, _ = run("explain", MODEL, "gold.acme.availability", "--data", DATA,
-                       "--account", "acme", "--period", "2026-02")
+    code, out, _ = run(
+        "explain",
+        MODEL,
+        "gold.acme.availability",
+        "--data",
+        DATA,
+        "--account",
+        "acme",
+        "--period",
+        "2026-02",
+    )
     assert code == 0
     assert out.startswith("gold.acme.availability [sla] 2026-02: breached")
     assert "start=2026-02-10T14:00:00Z, end=2026-02-10T17:00:00Z, down_in_period=3h" in out

@@ -40,8 +40,10 @@ def diff(engine: list[dict], reference: list[dict]) -> list[str]:
         bad = [k for k in e if not same(e[k], r[k])]
         if bad:
             where = {k: e[k] for k in ("account", "period", "node") if k in e}
-            out.append(f"row {i} {where}: " + ", ".join(
-                f"{k}: engine {e[k]!r} reference {r[k]!r}" for k in bad))
+            out.append(
+                f"row {i} {where}: "
+                + ", ".join(f"{k}: engine {e[k]!r} reference {r[k]!r}" for k in bad)
+            )
     if len(engine) != len(reference):
 
         def keys(rows: list[dict]) -> set[tuple]:
@@ -84,16 +86,22 @@ def check_generated(case: Case) -> None:
     assert not problems, "\n".join([case.text, *problems[:12]])
 
 
-@settings(max_examples=500, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(cases(max_rows=10))
 def test_engine_matches_reference(case: Case) -> None:
     check_generated(case)
 
 
 @pytest.mark.slow
-@settings(max_examples=5000, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=5000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(cases(max_rows=60))
 def test_engine_matches_reference_slow(case: Case) -> None:
     check_generated(case)
@@ -105,17 +113,21 @@ TICKETS = "stream tickets { account: text, created: time, solved: time? }\n"
 OUTAGES = "stream outages { account: text, start: time, end: time? }\n"
 
 
-def case(text: str, records: dict[str, list[dict]], accounts: list[dict] | None = None,
-         as_of: str | None = None) -> Case:
+def case(
+    text: str,
+    records: dict[str, list[dict]],
+    accounts: list[dict] | None = None,
+    as_of: str | None = None,
+) -> Case:
     """A named case; columns are taken from the `stream` lines of the text."""
     columns: dict[str, tuple[str, ...]] = {}
     for line in text.splitlines():
         words = line.split()
         if words[:1] == ["stream"]:
-            body = line[line.index("{") + 1: line.index("}")]
+            body = line[line.index("{") + 1 : line.index("}")]
             columns[words[1]] = tuple(c.split(":")[0].strip() for c in body.split(","))
         if words[:1] == ["accounts"]:
-            body = line[line.index("{") + 1: line.index("}")]
+            body = line[line.index("{") + 1 : line.index("}")]
             columns["accounts"] = tuple(c.split(":")[0].strip() for c in body.split(","))
     return Case(text, records, accounts, as_of, columns=columns)
 
@@ -131,7 +143,10 @@ def outage(start: str, end: str | None, account: str = "a1") -> dict:
 def test_dst_day_in_santiago() -> None:
     """Daily periods across Santiago's clocks going back (Apr 5 2026, 24:00 → 23:00): the
     day of Apr 4 lasts 25 hours; business time during a Santiago calendar across it."""
-    text = TICKETS + OUTAGES + """
+    text = (
+        TICKETS
+        + OUTAGES
+        + """
 calendar office { timezone "America/Santiago" hours mon-sun 20:00-24:00 }
 sla daily_cl {
     period daily
@@ -141,18 +156,32 @@ sla daily_cl {
     objective up_office = uptime(outages) during office >= 90%
 }
 """
-    check(case(text, {
-        "tickets": [ticket("2026-04-04T23:30:00Z", "2026-04-05T03:30:00Z"),
+    )
+    check(
+        case(
+            text,
+            {
+                "tickets": [
+                    ticket("2026-04-04T23:30:00Z", "2026-04-05T03:30:00Z"),
                     ticket("2026-04-05T01:00:00Z", "2026-04-05T04:10:00Z"),
-                    ticket("2026-04-05T02:00:00Z", None)],
-        "outages": [outage("2026-04-05T02:30:00Z", "2026-04-05T03:30:00Z"),
-                    outage("2026-04-04T12:00:00Z", "2026-04-04T12:20:00Z")],
-    }, as_of="2026-04-06T12:00:00Z"))
+                    ticket("2026-04-05T02:00:00Z", None),
+                ],
+                "outages": [
+                    outage("2026-04-05T02:30:00Z", "2026-04-05T03:30:00Z"),
+                    outage("2026-04-04T12:00:00Z", "2026-04-04T12:20:00Z"),
+                ],
+            },
+            as_of="2026-04-06T12:00:00Z",
+        )
+    )
 
 
 def test_dst_day_in_madrid() -> None:
     """Madrid's clocks go forward on Mar 29 2026 (a 23-hour day) and back on Oct 25."""
-    text = TICKETS + OUTAGES + """
+    text = (
+        TICKETS
+        + OUTAGES
+        + """
 calendar office { timezone "Europe/Madrid" hours mon-sun 01:00-04:00 }
 sla daily_es {
     period daily
@@ -161,59 +190,112 @@ sla daily_es {
     objective slow = max(tickets, solved - created during office) <= 1h
 }
 """
+    )
     records = {
-        "tickets": [ticket("2026-03-28T23:30:00Z", "2026-03-29T02:30:00Z"),
-                    ticket("2026-10-24T23:00:00Z", "2026-10-25T03:00:00Z")],
-        "outages": [outage("2026-03-28T22:00:00Z", "2026-03-29T01:30:00Z"),
-                    outage("2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z")],
+        "tickets": [
+            ticket("2026-03-28T23:30:00Z", "2026-03-29T02:30:00Z"),
+            ticket("2026-10-24T23:00:00Z", "2026-10-25T03:00:00Z"),
+        ],
+        "outages": [
+            outage("2026-03-28T22:00:00Z", "2026-03-29T01:30:00Z"),
+            outage("2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z"),
+        ],
     }
-    check(case(text, {k: [r for r in v if r.get("created", r.get("start")) < "2026-04"]
-                      for k, v in records.items()}, as_of="2026-03-30T10:00:00Z"))
-    check(case(text, {k: [r for r in v if r.get("created", r.get("start")) > "2026-04"]
-                      for k, v in records.items()}, as_of="2026-10-26T10:00:00Z"))
+    check(
+        case(
+            text,
+            {
+                k: [r for r in v if r.get("created", r.get("start")) < "2026-04"]
+                for k, v in records.items()
+            },
+            as_of="2026-03-30T10:00:00Z",
+        )
+    )
+    check(
+        case(
+            text,
+            {
+                k: [r for r in v if r.get("created", r.get("start")) > "2026-04"]
+                for k, v in records.items()
+            },
+            as_of="2026-10-26T10:00:00Z",
+        )
+    )
 
 
 def test_month_end_outage_is_cut_at_the_boundary() -> None:
     """An outage from Jan 31 22:00 to Feb 1 02:00 local counts 2 h in each month."""
-    text = OUTAGES + """
+    text = (
+        OUTAGES
+        + """
 sla up {
     timezone "America/Santiago"
     objective up = uptime(outages) >= 99.9%
 }
 """
-    check(case(text, {"outages": [
-        outage("2026-01-01T12:00:00Z", "2026-01-01T12:01:00Z"),
-        outage("2026-02-01T01:00:00Z", "2026-02-01T05:00:00Z"),
-    ]}, as_of="2026-02-20T00:00:00Z"))
+    )
+    check(
+        case(
+            text,
+            {
+                "outages": [
+                    outage("2026-01-01T12:00:00Z", "2026-01-01T12:01:00Z"),
+                    outage("2026-02-01T01:00:00Z", "2026-02-01T05:00:00Z"),
+                ]
+            },
+            as_of="2026-02-20T00:00:00Z",
+        )
+    )
 
 
 def test_open_ticket_pending_then_failed() -> None:
     """An open ticket is pending until its elapsed time passes the limit, then failed."""
-    text = TICKETS + """
+    text = (
+        TICKETS
+        + """
 sla support { objective fast = share(tickets, solved - created <= 4h) >= 50% }
 """
-    records = {"tickets": [ticket("2026-01-10T10:00:00Z", "2026-01-10T11:00:00Z"),
-                           ticket("2026-01-12T10:00:00Z", None)]}
+    )
+    records = {
+        "tickets": [
+            ticket("2026-01-10T10:00:00Z", "2026-01-10T11:00:00Z"),
+            ticket("2026-01-12T10:00:00Z", None),
+        ]
+    }
     for as_of in ("2026-01-12T13:59:00Z", "2026-01-12T14:00:00Z", "2026-01-12T14:01:00Z"):
         check(case(text, records, as_of=as_of))
 
 
 def test_empty_period_is_no_data() -> None:
     """February has no tickets: shares are null and met (no_data); count is 0."""
-    text = TICKETS + """
+    text = (
+        TICKETS
+        + """
 sla support {
     objective fast = share(tickets, solved - created <= 4h) >= 90%
     objective some = count(tickets) >= 1
     objective p90 = p90(tickets, solved - created) <= 1h
 }
 """
-    check(case(text, {"tickets": [ticket("2026-01-10T10:00:00Z", "2026-01-10T15:00:00Z"),
-                                  ticket("2026-03-05T10:00:00Z", "2026-03-05T10:30:00Z")]}))
+    )
+    check(
+        case(
+            text,
+            {
+                "tickets": [
+                    ticket("2026-01-10T10:00:00Z", "2026-01-10T15:00:00Z"),
+                    ticket("2026-03-05T10:00:00Z", "2026-03-05T10:30:00Z"),
+                ]
+            },
+        )
+    )
 
 
 def test_shared_child_reported_once_per_path() -> None:
     """A weekly sla shared by two monthly masters with different coverage and zones."""
-    text = TICKETS + """
+    text = (
+        TICKETS
+        + """
 accounts { account: text, tier: text, fee: number? }
 sla weekly_support {
     period weekly
@@ -231,18 +313,31 @@ master everyone {
     earnback when met in 1 following periods
 }
 """
-    check(case(text, {"tickets": [
-        ticket("2026-01-05T10:00:00Z", "2026-01-05T13:00:00Z", "a1"),
-        ticket("2026-01-14T10:00:00Z", "2026-01-14T10:10:00Z", "a2"),
-        ticket("2026-02-03T10:00:00Z", "2026-02-03T12:00:00Z", "a1"),
-        ticket("2026-03-30T10:00:00Z", "2026-03-30T10:10:00Z", "a1"),
-    ]}, accounts=[{"account": "a2", "tier": "silver", "fee": 100.0},
-                  {"account": "a1", "tier": "gold", "fee": None}]))
+    )
+    check(
+        case(
+            text,
+            {
+                "tickets": [
+                    ticket("2026-01-05T10:00:00Z", "2026-01-05T13:00:00Z", "a1"),
+                    ticket("2026-01-14T10:00:00Z", "2026-01-14T10:10:00Z", "a2"),
+                    ticket("2026-02-03T10:00:00Z", "2026-02-03T12:00:00Z", "a1"),
+                    ticket("2026-03-30T10:00:00Z", "2026-03-30T10:10:00Z", "a1"),
+                ]
+            },
+            accounts=[
+                {"account": "a2", "tier": "silver", "fee": 100.0},
+                {"account": "a1", "tier": "gold", "fee": None},
+            ],
+        )
+    )
 
 
 def test_leap_day_2028() -> None:
     """Feb 29 2028: daily and monthly periods hold it; a weekly period spans into March."""
-    text = TICKETS + """
+    text = (
+        TICKETS
+        + """
 sla leap {
     period daily
     objective n = count(tickets) >= 1
@@ -256,9 +351,19 @@ sla leap_week {
     objective fast = share(tickets, solved - created <= 1h) >= 90%
 }
 """
-    check(case(text, {"tickets": [ticket("2028-02-28T20:00:00Z", "2028-02-29T01:00:00Z"),
-                                  ticket("2028-02-29T23:30:00Z", "2028-03-01T00:10:00Z"),
-                                  ticket("2028-03-01T10:00:00Z", None)]}))
+    )
+    check(
+        case(
+            text,
+            {
+                "tickets": [
+                    ticket("2028-02-28T20:00:00Z", "2028-02-29T01:00:00Z"),
+                    ticket("2028-02-29T23:30:00Z", "2028-03-01T00:10:00Z"),
+                    ticket("2028-03-01T10:00:00Z", None),
+                ]
+            },
+        )
+    )
 
 
 # ------------------------------------------------------- disagreements found (engine side)
@@ -271,8 +376,17 @@ def test_as_of_on_a_period_boundary_evaluates_the_period_holding_it() -> None:
     the ticket created at as-of is placed there (it is not after as-of). The engine stops
     at January and drops the ticket."""
     text = TICKETS + "sla s { objective n = count(tickets) >= 1 }\n"
-    check(case(text, {"tickets": [ticket("2026-01-10T10:00:00Z", None),
-                                  ticket("2026-02-01T00:00:00Z", None)]}))
+    check(
+        case(
+            text,
+            {
+                "tickets": [
+                    ticket("2026-01-10T10:00:00Z", None),
+                    ticket("2026-02-01T00:00:00Z", None),
+                ]
+            },
+        )
+    )
 
 
 def test_uptime_measures_the_whole_first_period() -> None:
@@ -280,8 +394,13 @@ def test_uptime_measures_the_whole_first_period() -> None:
     so one hour down gives 1 - 3600/2592000. The engine measures only from 8 days before
     the earliest timestamp (Mar 22), giving 1 - 3600/777600."""
     text = OUTAGES + "sla s { objective up = uptime(outages) >= 99.9% }\n"
-    check(case(text, {"outages": [outage("2026-03-30T00:00:00Z", "2026-03-30T01:00:00Z")]},
-               as_of="2026-03-31T00:00:00Z"))
+    check(
+        case(
+            text,
+            {"outages": [outage("2026-03-30T00:00:00Z", "2026-03-30T01:00:00Z")]},
+            as_of="2026-03-31T00:00:00Z",
+        )
+    )
 
 
 def test_pool_master_credit_is_the_pool_formula_alone() -> None:
@@ -290,7 +409,9 @@ def test_pool_master_credit_is_the_pool_formula_alone() -> None:
     the master's flat `credit 7% when breached` on top: 0.10 × 0.5 + 0.07 = 0.12 > R.
     docs/semantics.md now makes a flat credit on a pool master a compile error; either that
     or the pool formula alone is right."""
-    text = TICKETS + """
+    text = (
+        TICKETS
+        + """
 sla s { objective fast = share(tickets, solved - created <= 1h) >= 90% }
 master p {
     include s
@@ -299,6 +420,7 @@ master p {
     credit 7% when breached
 }
 """
+    )
     try:
         slagraph.compile(text)
     except slagraph.SlaCompileError:
@@ -309,7 +431,9 @@ master p {
 def test_strict_score_comparisons() -> None:
     """`met when score > 50%` with score exactly 0.5 is not met (and `score < 50%` is
     not met either); the engine treats > as >= and < as <=."""
-    text = TICKETS + """
+    text = (
+        TICKETS
+        + """
 sla a { objective n = count(tickets) >= 1 }
 sla b { objective n = count(tickets) >= 5 }
 master above {
@@ -321,6 +445,7 @@ master below {
     met when score < 50%
 }
 """
+    )
     check(case(text, {"tickets": [ticket("2026-01-05T10:00:00Z", None)]}))
 
 
@@ -328,14 +453,18 @@ def test_as_of_before_every_placed_record() -> None:
     """As-of precedes the earliest timestamp the model reads: there is no period to
     evaluate, so no rows (or a SlaError saying so). The engine crashed with a bare
     ValueError ('attempt to get argmax of an empty sequence') in the termination kernel."""
-    text = TICKETS + """
+    text = (
+        TICKETS
+        + """
 sla s {
     objective n = count(tickets) >= 1
     terminate when s breached in 1 of 1 periods
 }
 """
-    c = case(text, {"tickets": [ticket("2026-03-31T20:00:00Z", None)]},
-             as_of="2026-03-16T00:03:00Z")
+    )
+    c = case(
+        text, {"tickets": [ticket("2026-03-31T20:00:00Z", None)]}, as_of="2026-03-16T00:03:00Z"
+    )
     try:
         engine, reference = run_both(c)
     except slagraph.SlaError:

@@ -21,8 +21,10 @@ DATA = ROOT / "examples" / "spec" / "data"
 
 def frames() -> dict[str, pd.DataFrame]:
     names = {"crm_leads": "leads"}
-    return {names.get(p.stem, p.stem): pd.read_csv(p, dtype=str, keep_default_na=False)
-            for p in DATA.glob("*.csv")}
+    return {
+        names.get(p.stem, p.stem): pd.read_csv(p, dtype=str, keep_default_na=False)
+        for p in DATA.glob("*.csv")
+    }
 
 
 def test_rows_formats_agree() -> None:
@@ -71,11 +73,15 @@ def test_accounts_evaluate_independently() -> None:
         subset["accounts"] = subset["accounts"].assign(fee=lambda f: f["fee"].astype(float))
         subset["outages"] = subset["outages"].assign(planned=lambda f: f["planned"] == "true")
         subset = {k: v.replace({"": None}) for k, v in subset.items()}
-        parts += [r for r in MODEL.evaluate(subset, as_of=as_of, since=since).rows()
-                  if r["kind"] != "bad_rows"]
+        parts += [
+            r
+            for r in MODEL.evaluate(subset, as_of=as_of, since=since).rows()
+            if r["kind"] != "bad_rows"
+        ]
     key = lambda r: (r["account"], r["period"], r["node"], r["kind"])  # noqa: E731
     assert sorted(parts, key=key) == sorted(
-        [r for r in whole.rows() if r["kind"] != "bad_rows"], key=key)
+        [r for r in whole.rows() if r["kind"] != "bad_rows"], key=key
+    )
 
 
 def test_bad_on_bad_rows_value() -> None:
@@ -90,9 +96,13 @@ def test_times_after_as_of_are_not_yet_known() -> None:
         "stream t { account: text, created: time, reply: time? }\n"
         "sla s { objective fast = share(t, reply - created <= 15m) >= 90% }\n"
     )
-    data = {"t": {"account": ["a", "a"],
-                  "created": ["2026-01-05T10:00:00Z", "2026-01-05T10:20:00Z"],
-                  "reply": ["2026-01-05T11:00:00Z", "2026-01-05T10:25:00Z"]}}
+    data = {
+        "t": {
+            "account": ["a", "a"],
+            "created": ["2026-01-05T10:00:00Z", "2026-01-05T10:20:00Z"],
+            "reply": ["2026-01-05T11:00:00Z", "2026-01-05T10:25:00Z"],
+        }
+    }
     early = {r["node"]: r for r in model.evaluate(data, as_of="2026-01-05T10:30:00Z").rows()}
     assert early["s.fast"]["value"] == 0.5  # first open and late, second answered in 5 min
     data["t"]["created"][1] = "2026-01-05T10:29:00Z"

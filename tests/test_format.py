@@ -7,7 +7,6 @@ The properties: for any text, `format_source` is idempotent and keeps the meanin
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

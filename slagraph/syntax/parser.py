@@ -97,7 +97,8 @@ def parse_file(path: str | Path) -> ast.Module:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SlaSyntaxError(
-            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})", Span(str(path), 1, 1, 1, 1)
+            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            Span(str(path), 1, 1, 1, 1),
         ) from None
     except OSError as exc:
         raise SlaSyntaxError(f"cannot read {path}: {exc.strerror}") from None
