@@ -280,10 +280,69 @@ def explain(
         click.echo(why.text())
 
 
+@main.command()
+@click.argument("file", type=_FILE)
+@click.option(
+    "--data",
+    "source",
+    required=True,
+    type=_DATA,
+    help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write ('-' for stdout).",
+)
+@click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+@click.option("--from", "start", help="First period to report, e.g. 2026-01.")
+@click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
+@click.option("--title", help="Page title (default: 'SLA report — FILE').")
+@click.option(
+    "--max-records",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Failing records listed per breached or at-risk cell.",
+)
+@click.option(
+    "--on-bad-rows", type=click.Choice(["error", "skip"]), default="error", show_default=True
+)
+@_guarded
+def report(
+    file: Path,
+    source: Path,
+    output: Path,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    title: str | None,
+    max_records: int,
+    on_bad_rows: str,
+) -> None:
+    """Write a self-contained HTML report of FILE on SOURCE: the agreement tree per
+    period, a heat map, error budgets, credits, termination rights and, one click away,
+    the records behind every breach."""
+    from slagraph.report import render
+
+    model = slagraph.load(file)
+    result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
+    for stream, count in sorted(result.bad_rows.items()):
+        _err.print(f"skipped {count} bad rows in stream '{stream}'", markup=False)
+    page = render(result, model, title=title, source=str(source), max_records=max_records)
+    if str(output) == "-":
+        click.echo(page, nl=False)
+        return
+    output.write_text(page, encoding="utf-8")
+    accounts = len({row["account"] for row in result.iter_rows() if "account" in row})
+    click.echo(f"wrote {output} ({accounts} accounts, {len(page.encode()) / 1024:,.0f} KiB)")
+
+
 for _name, _help, _issue in (
     ("whatif", "Re-evaluate under changed data.", "what-if"),
     ("simulate", "Monte Carlo breach probabilities and credit exposure.", "what-if"),
-    ("report", "Self-contained HTML compliance report.", "report"),
 ):
     main.command(
         name=_name,

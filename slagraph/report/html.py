@@ -1,0 +1,975 @@
+"""`render(result, model)`: one self-contained HTML page from an evaluation.
+
+Everything the page shows comes from `Result.rows()` (the SPEC §4.1 rows), the result's
+termination lines, `Result.explain` for the breached and at-risk cells, and the compiled
+model (titles, targets, caps, pools, earnback terms). All text is escaped; the page loads
+nothing (a strict Content-Security-Policy says so to the browser too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import slagraph
+from slagraph.compiler import ir
+from slagraph.report.assets import CSP, CSS, JS
+
+STATUSES = ("met", "at_risk", "breached", "no_data")
+SEVERITY = {"no_data": 0, "met": 1, "at_risk": 2, "breached": 3}
+CLASS = {"met": "s-m", "at_risk": "s-r", "breached": "s-b", "no_data": "s-n"}
+GLYPH = {"met": "✓", "at_risk": "!", "breached": "✗", "no_data": "–"}
+LABEL = {"met": "met", "at_risk": "at risk", "breached": "breached", "no_data": "no data"}
+OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠"}
+EPS = 1e-9
+
+
+def _e(value: Any) -> str:
+    """Escape for text and double-quoted attributes alike."""
+    return escape(str(value), quote=True)
+
+
+def _num(value: float) -> str:
+    """A float attribute that reads back exactly (`float(attr) == value`)."""
+    return repr(float(value))
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def duration(seconds: float) -> str:
+    s = int(round(seconds))
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    parts = [(s // 86400, "d"), (s % 86400 // 3600, "h"), (s % 3600 // 60, "m"), (s % 60, "s")]
+    return sign + ("".join(f"{n}{u}" for n, u in parts if n) or "0s")
+
+
+def fmt_value(value: float | None, unit: str | None) -> str:
+    """An objective's value or target as `eval --format table` shows it."""
+    if value is None:
+        return "—"
+    if unit == "duration":
+        return duration(value)
+    if unit == "number":
+        return f"{value:,.6g}"
+    return f"{value:.3%}"
+
+
+def fmt_pct(value: float) -> str:
+    return f"{value:.2%}"
+
+
+def fmt_money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def fmt_score(value: float | None) -> str:
+    return "—" if value is None else f"score {value:.1%}"
+
+
+def fmt_budget(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def _iso(ns: int) -> str:
+    moment = dt.datetime.fromtimestamp(ns / 1e9, dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _condition(cond: ir.Condition | None) -> str:
+    if cond is None:
+        return ""
+    if isinstance(cond, ir.MetRef):
+        return cond.name
+    if isinstance(cond, ir.ScoreCmp):
+        return f"score {OPS.get(cond.op, cond.op)} {cond.value * 100:.4g}%"
+    if isinstance(cond, ir.AtLeast):
+        return f"at_least({cond.k}, {', '.join(cond.names)})"
+    if isinstance(cond, ir.Both | ir.Either):
+        word = " and " if isinstance(cond, ir.Both) else " or "
+        parts = []
+        for part in cond.parts:
+            text = _condition(part)
+            if isinstance(part, ir.Both | ir.Either):
+                text = f"({text})"
+            parts.append(text)
+        return word.join(parts)
+    if isinstance(cond, ir.NotMet):
+        inner = _condition(cond.part)
+        return f"not ({inner})" if " " in inner else f"not {inner}"
+    return ""
+
+
+def chip(status: str) -> str:
+    return f'<span class="chip {CLASS[status]}">{GLYPH[status]} {LABEL[status]}</span>'
+
+
+# ------------------------------------------------------------------ the model's side
+
+
+class Node:
+    """What the report knows about one dotted path: kind, names, terms."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.name = path.rsplit(".", 1)[-1]
+        self.depth = path.count(".")
+        self.title: str | None = None
+        self.agreement: ir.Agreement | None = None
+        self.objective: ir.Objective | None = None
+        self.children: tuple[str, ...] = ()
+        self.definition = ""
+        self.parent: str | None = path.rsplit(".", 1)[0] if "." in path else None
+
+
+def _nodes(model: Any) -> dict[str, Node]:
+    """Every node path of the plan, in tree pre-order (a master, then each child in
+    `include` order, an sla before its objectives) — the order of the rows."""
+    compiled: ir.Model = model.ir
+    source: str = getattr(model, "source", "") or ""
+    by_path = compiled.plan.by_path()
+    out: dict[str, Node] = {}
+
+    def visit(path: str) -> None:
+        inst = by_path[path]
+        agreement = compiled.agreements[inst.agreement]
+        node = Node(path, agreement.kind)
+        node.title = agreement.title
+        node.agreement = agreement
+        if agreement.kind == "sla":
+            node.children = tuple(f"{path}.{o.name}" for o in agreement.objectives)
+        else:
+            node.children = tuple(inst.children)
+        out[path] = node
+        for objective in agreement.objectives:
+            child = Node(f"{path}.{objective.name}", "objective")
+            child.objective = objective
+            child.agreement = agreement
+            span = objective.span
+            if span is not None and 0 <= span.start_pos < span.end_pos <= len(source):
+                text = " ".join(source[span.start_pos : span.end_pos].split())
+                if text.startswith("objective"):
+                    child.definition = text
+            out[child.path] = child
+        for child_path in inst.children:
+            visit(child_path)
+
+    for root in compiled.plan.roots:
+        visit(root)
+    return out
+
+
+# ------------------------------------------------------------------ the page
+
+
+class _Page:
+    def __init__(
+        self,
+        result: Any,
+        model: Any,
+        *,
+        title: str | None,
+        source: str | None,
+        max_records: int,
+        max_explained: int,
+        open_accounts: int,
+    ) -> None:
+        self.result = result
+        self.model = model
+        self.source = source
+        self.max_records = max_records
+        self.max_explained = max_explained
+        self.open_accounts = open_accounts
+        self.explained = 0
+        self.omitted = 0
+        self.file = Path(getattr(model.ir, "file", "") or "model.sla").name
+        self.title = title or f"SLA report — {self.file}"
+        self.nodes = _nodes(model)
+        self.order = {path: i for i, path in enumerate(self.nodes)}
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.terms: dict[str, list[dict[str, Any]]] = {}
+        for row in result.iter_rows(units=True):
+            kind = row.get("kind")
+            if kind == "termination":
+                self.terms.setdefault(row["account"], []).append(row)
+            elif kind in ("master", "sla", "objective"):
+                self.rows.setdefault(row["account"], []).append(row)
+                if row["node"] not in self.nodes:  # not in the plan: keep it anyway
+                    node = Node(row["node"], kind)
+                    self.nodes[row["node"]] = node
+                    self.order[row["node"]] = len(self.order)
+        for account in self.terms:
+            self.rows.setdefault(account, [])
+        self.accounts = list(self.rows)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _cmd(self, account: str, period: str, node: str) -> str:
+        data = self.source or "SOURCE"
+        return (
+            f"slagraph explain {self.file} {node} --data {data} "
+            f"--account {_quote(account)} --period {period}"
+        )
+
+    def _owed(self, rows: Iterable[dict[str, Any]]) -> tuple[float, float, float, bool]:
+        """(owed pct-sum, owed money, earned-back money, money known) over root rows."""
+        pct = money = back = 0.0
+        known = True
+        for row in rows:
+            if "." in row["node"] or not row["credit_pct"]:
+                continue
+            if row["credit"] is None:
+                known = False
+            if row["earned_back"]:
+                back += row["credit"] or 0.0
+            else:
+                pct += row["credit_pct"]
+                money += row["credit"] or 0.0
+        return pct, money, back, known
+
+    # ---------------------------------------------------------------- whole page
+
+    def render(self) -> str:
+        all_rows = [row for rows in self.rows.values() for row in rows]
+        root_periods = list(
+            dict.fromkeys(sorted({r["period"] for r in all_rows if "." not in r["node"]}))
+        )
+        periods = sorted({r["period"] for r in all_rows})
+        breached = sum(1 for r in all_rows if r["status"] == "breached")
+        at_risk = sum(1 for r in all_rows if r["status"] == "at_risk")
+        pct, money, back, known = self._owed(all_rows)
+        term_count = sum(len(t) for t in self.terms.values())
+        roots = [self.nodes[r] for r in self.model.ir.plan.roots if r in self.nodes]
+
+        accounts_html = [self._account(i, account) for i, account in enumerate(self.accounts)]
+
+        out: list[str] = []
+        w = out.append
+        w('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n')
+        w(f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n')
+        w('<meta name="referrer" content="no-referrer">\n')
+        w('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
+        w(f'<meta name="generator" content="slagraph {_e(slagraph.__version__)}">\n')
+        w(f"<title>{_e(self.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n")
+        w('<header class="top">\n')
+        w(f"<h1>{_e(self.title)}</h1>\n")
+        span = f"{periods[0]} … {periods[-1]}" if periods else "no periods"
+        root_text = ", ".join(f"{r.name}" + (f" ({r.title})" if r.title else "") for r in roots)
+        w(
+            f'<p class="sub">{_e(self.file)} · as of <b>{_e(_iso(self.result.as_of))}</b>'
+            f" · {_e(span)} · agreements: {_e(root_text or '—')}</p>\n"
+        )
+        w('<div class="cards">')
+        w(self._card(str(len(self.accounts)), "accounts"))
+        w(self._card(f"{breached:,}", "breached node-periods", bad=breached > 0))
+        w(self._card(f"{at_risk:,}", "at-risk node-periods"))
+        owed = fmt_money(money) if known else (fmt_money(money) + " + ?" if money else "—")
+        w(self._card(owed, "credits owed", bad=money > 0 or pct > 0))
+        if back:
+            w(self._card(fmt_money(back), "credits earned back"))
+        w(self._card(str(term_count), "termination rights", bad=term_count > 0))
+        w("</div>\n</header>\n<main>\n")
+        for stream, count in sorted(self.result.bad_rows.items()):
+            w(
+                f'<p class="warn">Skipped <b>{count:,}</b> bad rows in stream '
+                f"<code>{_e(stream)}</code> (<code>--on-bad-rows skip</code>).</p>\n"
+            )
+        w(self._tools())
+        w(self._overview(root_periods))
+        w(self._terminations_all())
+        w('<h2 id="accounts">Accounts</h2>\n')
+        if not self.accounts:
+            w('<p class="empty">No account was evaluated.</p>\n')
+        out.extend(accounts_html)
+        if self.omitted:
+            w(
+                f'<p class="note">{self.omitted:,} further breached or at-risk cells are '
+                f"listed without their records (the report explains at most "
+                f"{self.max_explained:,}); use <code>slagraph explain</code> for them.</p>\n"
+            )
+        w("</main>\n<footer>")
+        w(
+            f"Generated by slagraph {_e(slagraph.__version__)} from {_e(self.file)}. "
+            "Self-contained: this file loads nothing from the network. "
+            "Statuses are shown with colour, a symbol and a word: "
+            "✓ met · ! at risk · ✗ breached · – no data."
+        )
+        w(f"</footer>\n<script>{JS}</script>\n</body>\n</html>\n")
+        return "".join(out)
+
+    def _card(self, number: str, label: str, bad: bool = False) -> str:
+        cls = "card bad" if bad else "card"
+        return (
+            f'<div class="{cls}"><div class="n">{_e(number)}</div>'
+            f'<div class="l">{_e(label)}</div></div>'
+        )
+
+    def _tools(self) -> str:
+        legend = " ".join(chip(s) for s in STATUSES)
+        return (
+            '<div class="tools noprint">'
+            '<input id="filter" type="search" placeholder="Filter accounts by name…" '
+            'aria-label="Filter accounts by name" autocomplete="off">'
+            '<select id="only" aria-label="Show accounts">'
+            '<option value="all">all accounts</option>'
+            '<option value="at_risk">at risk or breached</option>'
+            '<option value="breached">breached</option></select>'
+            '<button id="expand" type="button">Expand all</button>'
+            '<button id="collapse" type="button">Collapse all</button>'
+            f'<span class="legend">{legend}</span>'
+            f'<span id="count" class="count">{len(self.accounts)} accounts</span>'
+            "</div>\n"
+        )
+
+    def _overview(self, periods: list[str]) -> str:
+        if not self.accounts:
+            return ""
+        out = ['<h2 id="overview">Overview</h2>\n<div class="scroll"><table class="grid ov">']
+        out.append("<thead><tr><th>Account</th>")
+        for p in periods:
+            out.append(f'<th class="num">{_e(p)}</th>')
+        out.append(
+            '<th class="num">Credits owed</th><th class="num">Earned back</th>'
+            "<th>Termination rights</th></tr></thead>\n<tbody>\n"
+        )
+        for i, account in enumerate(self.accounts):
+            rows = self.rows[account]
+            worst: dict[str, str] = {}
+            for row in rows:
+                if "." in row["node"]:
+                    continue
+                prev = worst.get(row["period"])
+                if prev is None or SEVERITY[row["status"]] > SEVERITY[prev]:
+                    worst[row["period"]] = row["status"]
+            pct, money, back, known = self._owed(rows)
+            out.append(f'<tr data-acct="{i}"><td><a href="#a{i}">{_e(account)}</a></td>')
+            for p in periods:
+                status = worst.get(p)
+                if status is None:
+                    out.append('<td class="per"></td>')
+                else:
+                    out.append(f'<td class="per">{chip(status)}</td>')
+            owed = fmt_money(money) if known and pct else (fmt_pct(pct) + " of fee" if pct else "—")
+            out.append(f'<td class="num">{owed}</td>')
+            out.append(f'<td class="num">{fmt_money(back) if back else "—"}</td>')
+            terms = self.terms.get(account, [])
+            text = ", ".join(f"{t['node']} from {t['period']}" for t in terms)
+            cell = f'<span class="term">{_e(text)}</span>' if terms else "—"
+            out.append(f"<td>{cell}</td></tr>\n")
+        out.append("</tbody></table></div>\n")
+        return "".join(out)
+
+    def _terminations_all(self) -> str:
+        terms = [t for account in self.accounts for t in self.terms.get(account, [])]
+        if not terms:
+            return (
+                '<h2 id="terminations">Termination rights</h2>\n'
+                '<p class="empty">None has arisen.</p>\n'
+            )
+        out = ['<h2 id="terminations">Termination rights</h2>\n<table class="grid tr">']
+        out.append(
+            "<thead><tr><th>Account</th><th>Agreement</th><th>From period</th>"
+            "<th>Rule</th></tr></thead><tbody>\n"
+        )
+        for t in terms:
+            i = self.accounts.index(t["account"])
+            node = self.nodes.get(t["node"])
+            title = f' <span class="note">{_e(node.title)}</span>' if node and node.title else ""
+            out.append(
+                f'<tr data-term="{_e(t["node"])}"><td><a href="#a{i}">{_e(t["account"])}</a></td>'
+                f'<td>{_e(t["node"])}{title}</td><td class="term">{_e(t["period"])}</td>'
+                f"<td>{_e(t.get('target', ''))} breached in {_e(t.get('rule', ''))}</td></tr>\n"
+            )
+        out.append("</tbody></table>\n")
+        return "".join(out)
+
+    # ---------------------------------------------------------------- one account
+
+    def _account(self, i: int, account: str) -> str:
+        rows = self.rows[account]
+        periods = list(dict.fromkeys(r["period"] for r in rows))
+        paths = sorted({r["node"] for r in rows}, key=lambda p: self.order[p])
+        cells = {(r["node"], r["period"]): r for r in rows}
+        worst = "no_data"
+        for row in rows:
+            if "." not in row["node"] and SEVERITY[row["status"]] > SEVERITY[worst]:
+                worst = row["status"]
+        pct, money, back, known = self._owed(rows)
+        terms = self.terms.get(account, [])
+        # Explanation anchors: one per breached/at-risk objective and breached agreement.
+        anchors: dict[tuple[str, str], str] = {}
+        for row in rows:
+            if row["status"] == "breached" or (
+                row["status"] == "at_risk" and row["kind"] == "objective"
+            ):
+                anchors[(row["node"], row["period"])] = (
+                    f"x{i}-{periods.index(row['period'])}-{self.order[row['node']]}"
+                )
+
+        out: list[str] = []
+        w = out.append
+        is_open = " open" if len(self.accounts) <= self.open_accounts else ""
+        w(
+            f'<details class="acct" id="a{i}" data-i="{i}" data-account="{_e(account)}" '
+            f'data-worst="{worst}"{is_open}>\n<summary>'
+            f'<span class="acct-name">{_e(account)}</span> {chip(worst)}'
+        )
+        bits = []
+        if periods:
+            bits.append(f"{len(periods)} period{'s' if len(periods) != 1 else ''}")
+        nb = sum(1 for r in rows if r["status"] == "breached")
+        if nb:
+            bits.append(f"{nb} breached node-periods")
+        if pct:
+            bits.append(
+                f"credits owed {fmt_money(money)}"
+                if known
+                else f"credits owed {fmt_pct(pct)} of fee"
+            )
+        if back:
+            bits.append(f"earned back {fmt_money(back)}")
+        if terms:
+            bits.append(f"{len(terms)} termination right{'s' if len(terms) != 1 else ''}")
+        w(f' <span class="acct-sum">{_e(" · ".join(bits))}</span></summary>\n')
+        w('<div class="acct-body">\n')
+        if not rows:
+            w('<p class="empty">No rows for this account.</p>\n')
+        else:
+            w(self._heatmap(paths, periods, cells, anchors))
+            w(self._tree(paths, periods, cells, anchors))
+            w(self._budgets(paths, periods, cells))
+            w(self._credits(account, paths, periods, cells))
+        w(self._account_terms(terms))
+        if anchors:
+            w(self._explanations(account, paths, periods, cells, anchors))
+        w("</div>\n</details>\n")
+        return "".join(out)
+
+    def _heatmap(
+        self,
+        paths: list[str],
+        periods: list[str],
+        cells: dict[tuple[str, str], dict[str, Any]],
+        anchors: dict[tuple[str, str], str],
+    ) -> str:
+        out = [
+            '<h3>Status by period</h3>\n<div class="scroll"><div class="hm" role="table" '
+            'style="grid-template-columns:minmax(11rem,max-content) '
+            f'repeat({len(periods)},4.6rem)">'
+        ]
+        out.append('<span class="hh" role="columnheader"></span>')
+        out.extend(f'<span class="hh" role="columnheader">{_e(p)}</span>' for p in periods)
+        for path in paths:
+            node = self.nodes[path]
+            pad = f' style="padding-left:{node.depth * 0.9:.1f}rem"' if node.depth else ""
+            out.append(
+                f'<span class="hl k-{node.kind}" role="rowheader" title="{_e(path)}"{pad}>'
+                f"{_e(node.name)}</span>"
+            )
+            for p in periods:
+                row = cells.get((path, p))
+                if row is None:
+                    out.append('<span class="hc x" title="not evaluated">·</span>')
+                    continue
+                status = row["status"]
+                tip = f"{path} {p}: {LABEL[status]}"
+                anchor = anchors.get((path, p))
+                if anchor:
+                    out.append(
+                        f'<a class="hc {CLASS[status]}" href="#{anchor}" title="{_e(tip)}">'
+                        f"{GLYPH[status]}</a>"
+                    )
+                else:
+                    out.append(
+                        f'<span class="hc {CLASS[status]}" title="{_e(tip)}">{GLYPH[status]}</span>'
+                    )
+        out.append("</div></div>\n")
+        return "".join(out)
+
+    def _tree(
+        self,
+        paths: list[str],
+        periods: list[str],
+        cells: dict[tuple[str, str], dict[str, Any]],
+        anchors: dict[tuple[str, str], str],
+    ) -> str:
+        out = ['<h3>Agreement tree</h3>\n<div class="scroll"><table class="grid tree"><thead><tr>']
+        out.append("<th>Node</th><th>Target / rule</th>")
+        out.extend(f'<th data-period="{_e(p)}">{_e(p)}</th>' for p in periods)
+        out.append("</tr></thead>\n<tbody>\n")
+        for path in paths:
+            node = self.nodes[path]
+            pad = f' style="padding-left:{0.5 + node.depth * 1.2:.1f}rem"'
+            title = (
+                f'<span class="tt">{_e(node.title)}</span>'
+                if node.title and node.kind != "objective"
+                else ""
+            )
+            tip = f' title="{_e(node.definition)}"' if node.definition else ""
+            out.append(
+                f'<tr data-node="{_e(path)}" class="k-{node.kind}"><td class="node"{pad}{tip}>'
+                f'<span class="nm">{_e(node.name)}</span>'
+                f'<span class="kd">{node.kind}</span>{title}</td>'
+            )
+            out.append(f'<td class="tg">{self._target(node, cells, path, periods)}</td>')
+            for p in periods:
+                row = cells.get((path, p))
+                if row is None:
+                    out.append("<td></td>")
+                    continue
+                out.append(self._cell(node, row, anchors.get((path, p))))
+            out.append("</tr>\n")
+        out.append("</tbody></table></div>\n")
+        return "".join(out)
+
+    def _target(
+        self,
+        node: Node,
+        cells: dict[tuple[str, str], dict[str, Any]],
+        path: str,
+        periods: list[str],
+    ) -> str:
+        if node.objective is not None:
+            o = node.objective
+            unit = next(
+                (cells[(path, p)].get("unit") for p in periods if (path, p) in cells), o.unit
+            )
+            text = f"{OPS.get(o.op, o.op)} {fmt_value(o.target, unit)}"
+            if o.warn_at is not None:
+                text += f" · warn at {o.warn_at:.0%}"
+            return _e(text)
+        agreement = node.agreement
+        if agreement is None:
+            return ""
+        parts = []
+        cond = _condition(agreement.met_when)
+        parts.append(f"met when {cond}" if cond else "all met")
+        if agreement.at_risk is not None:
+            parts.append(f"pool {agreement.at_risk * 100:.4g}% at risk")
+        if agreement.credit_cap is not None:
+            parts.append(f"cap {agreement.credit_cap * 100:.4g}%")
+        if agreement.earnback is not None:
+            parts.append(f"earnback after {agreement.earnback} met")
+        return _e(" · ".join(parts))
+
+    def _cell(self, node: Node, row: dict[str, Any], anchor: str | None) -> str:
+        status = row["status"]
+        attrs = f' data-period="{_e(row["period"])}" data-status="{status}"'
+        if row["credit_pct"]:
+            attrs += f' data-credit-pct="{_num(row["credit_pct"])}"'
+            if row["credit"] is not None:
+                attrs += f' data-credit="{_num(row["credit"])}"'
+        if row["earned_back"]:
+            attrs += ' data-earned-back="true"'
+        label = f"{GLYPH[status]} {LABEL[status]}"
+        if anchor:
+            head = f'<a class="st" href="#{anchor}">{label}</a>'
+        else:
+            head = f'<span class="st">{label}</span>'
+        if row["kind"] == "objective":
+            value = fmt_value(row["value"], row.get("unit"))
+        else:
+            value = fmt_score(row["score"])
+        body = f'<span class="v">{_e(value)}</span>'
+        if row["budget_used"] is not None:
+            body += f'<span class="bu">budget used {fmt_budget(row["budget_used"])}</span>'
+        if row["credit_pct"]:
+            credit = f"credit {fmt_pct(row['credit_pct'])}"
+            if row["credit"] is not None:
+                credit += f"<br>{fmt_money(row['credit'])}"
+            if row["earned_back"]:
+                body += (
+                    f'<span class="cr"><span class="eb">{credit}</span> '
+                    '<span class="tag ebk">earned back</span></span>'
+                )
+            else:
+                body += f'<span class="cr">{credit}</span>'
+        return f'<td class="c {CLASS[status]}"{attrs}>{head}{body}</td>'
+
+    def _budgets(
+        self,
+        paths: list[str],
+        periods: list[str],
+        cells: dict[tuple[str, str], dict[str, Any]],
+    ) -> str:
+        with_budget = [
+            path
+            for path in paths
+            if self.nodes[path].kind == "objective"
+            and any(cells.get((path, p), {}).get("budget_used") is not None for p in periods)
+        ]
+        if not with_budget:
+            return ""
+        out = [
+            '<h3>Error budgets</h3>\n<div class="scroll"><table class="grid budgets"><thead><tr>'
+        ]
+        out.append("<th>Objective</th><th>Target</th>")
+        out.extend(f"<th>{_e(p)}</th>" for p in periods)
+        out.append("</tr></thead>\n<tbody>\n")
+        for path in with_budget:
+            node = self.nodes[path]
+            short = path.split(".", 1)[1] if "." in path else path
+            target = ""
+            if node.objective is not None:
+                o = node.objective
+                target = f"{OPS.get(o.op, o.op)} {fmt_value(o.target, o.unit)}"
+            out.append(
+                f'<tr data-budget="{_e(path)}"><td title="{_e(path)}">{_e(short)}</td>'
+                f'<td class="tg">{_e(target)}</td>'
+            )
+            for p in periods:
+                row = cells.get((path, p))
+                used = None if row is None else row["budget_used"]
+                if used is None:
+                    out.append('<td class="budget note">—</td>')
+                    continue
+                status = row["status"]  # type: ignore[index]
+                width = max(0.0, min(used, 1.0)) * 100
+                over = " over" if used > 1 else ""
+                out.append(
+                    f'<td class="budget" data-period="{_e(p)}" data-budget-used="{_num(used)}">'
+                    f'<span class="bar {CLASS[status]}{over}" role="img" '
+                    f'aria-label="{_e(fmt_budget(used))} of the error budget used">'
+                    f'<i style="width:{width:.1f}%"></i></span>'
+                    f'<span class="bt">{_e(fmt_budget(used))}</span></td>'
+                )
+            out.append("</tr>\n")
+        out.append("</tbody></table></div>\n")
+        return "".join(out)
+
+    def _credit_notes(
+        self,
+        node: Node,
+        row: dict[str, Any],
+        cells: dict[tuple[str, str], dict[str, Any]],
+        periods: list[str],
+    ) -> list[str]:
+        """Tags for a credit row: cap or pool reached, earned back, earnback pending."""
+        notes: list[str] = []
+        agreement = node.agreement if node.kind != "objective" else None
+        pct = row["credit_pct"]
+        period = row["period"]
+        if agreement is not None:
+            kids = [cells.get((c, period)) for c in node.children]
+            known = all(k is not None for k in kids)
+            if agreement.at_risk is not None:
+                pool = agreement.at_risk
+                raw = None
+                if known:
+                    alloc = dict(agreement.allocations)
+                    raw = pool * sum(
+                        alloc.get(c.rsplit(".", 1)[-1], 0.0)
+                        for c, k in zip(node.children, kids, strict=True)
+                        if k is not None and k["status"] == "breached"
+                    )
+                if raw is not None and raw > pool + EPS:
+                    notes.append(
+                        f'<span class="tag cap">pool cap {fmt_pct(pool)} reached '
+                        f"(uncapped {fmt_pct(raw)})</span>"
+                    )
+                elif abs(pct - pool) < EPS:
+                    notes.append(f'<span class="tag cap">pool cap {fmt_pct(pool)}</span>')
+                else:
+                    notes.append(f'<span class="tag">pool {fmt_pct(pool)}</span>')
+            if agreement.credit_cap is not None:
+                cap = agreement.credit_cap
+                raw = None
+                if known and agreement.at_risk is None:
+                    raw = sum(k["credit_pct"] or 0.0 for k in kids if k is not None)
+                    if agreement.credit_flat and row["status"] == "breached":
+                        raw += agreement.credit_flat
+                if raw is not None and raw > cap + EPS:
+                    notes.append(
+                        f'<span class="tag cap">capped at {fmt_pct(cap)} '
+                        f"(uncapped {fmt_pct(raw)})</span>"
+                    )
+                elif abs(pct - cap) < EPS:
+                    notes.append(f'<span class="tag cap">at cap {fmt_pct(cap)}</span>')
+            if agreement.earnback is not None:
+                n = agreement.earnback
+                if row["earned_back"]:
+                    notes.append(
+                        f'<span class="tag ebk">earned back (met in the {n} following '
+                        f"period{'s' if n != 1 else ''})</span>"
+                    )
+                else:
+                    own = [p for p in periods if (node.path, p) in cells]
+                    after = own[own.index(period) + 1 : own.index(period) + 1 + n]
+                    missed = [p for p in after if not cells[(node.path, p)]["met"]]
+                    if missed:
+                        notes.append(
+                            f'<span class="tag">no earnback: not met in {_e(missed[0])}</span>'
+                        )
+                    else:
+                        notes.append(
+                            f'<span class="tag pend">earnback pending: needs {n} following '
+                            f"period{'s' if n != 1 else ''} met and ended</span>"
+                        )
+        elif row["earned_back"]:
+            notes.append('<span class="tag ebk">earned back</span>')
+        return notes
+
+    def _credits(
+        self,
+        account: str,
+        paths: list[str],
+        periods: list[str],
+        cells: dict[tuple[str, str], dict[str, Any]],
+    ) -> str:
+        lines = [
+            cells[(path, p)]
+            for p in periods
+            for path in paths
+            if (path, p) in cells and cells[(path, p)]["credit_pct"]
+        ]
+        if not lines:
+            return '<h3>Credits</h3>\n<p class="empty">No credit is due.</p>\n'
+        out = ['<h3>Credits</h3>\n<table class="grid credits"><thead><tr>']
+        out.append(
+            '<th>Period</th><th>Node</th><th>Status</th><th class="num">Credit (% of fee)</th>'
+            '<th class="num">Amount</th><th>Terms</th></tr></thead>\n<tbody>\n'
+        )
+        for row in lines:
+            node = self.nodes[row["node"]]
+            root = "." not in row["node"]
+            pad = f' style="padding-left:{0.5 + node.depth * 1.0:.1f}rem"'
+            name = f"<b>{_e(row['node'])}</b>" if root else _e(row["node"])
+            cls = ' class="eb"' if row["earned_back"] else ""
+            money = "—" if row["credit"] is None else fmt_money(row["credit"])
+            notes = " ".join(self._credit_notes(node, row, cells, periods))
+            out.append(
+                f'<tr data-node="{_e(row["node"])}" data-period="{_e(row["period"])}" '
+                f'data-credit-pct="{_num(row["credit_pct"])}"'
+                + (f' data-credit="{_num(row["credit"])}"' if row["credit"] is not None else "")
+                + f"><td>{_e(row['period'])}</td><td{pad}>{name}</td>"
+                f"<td>{chip(row['status'])}</td>"
+                f'<td class="num"><span{cls}>{fmt_pct(row["credit_pct"])}</span></td>'
+                f'<td class="num"><span{cls}>{money}</span></td><td>{notes}</td></tr>\n'
+            )
+        pct, money, back, known = self._owed(lines)
+        total = fmt_money(money) if known else f"{fmt_pct(pct)} of fee-periods"
+        out.append(
+            f'<tr class="total"><td colspan="3"><b>Owed</b> '
+            f'<span class="note">(top-level agreements, not earned back)</span></td>'
+            f'<td class="num"></td><td class="num" data-owed="{_num(money)}"><b>{total}</b></td>'
+            f"<td>{'earned back ' + fmt_money(back) if back else ''}</td></tr>\n"
+        )
+        out.append("</tbody></table>\n")
+        return "".join(out)
+
+    def _account_terms(self, terms: list[dict[str, Any]]) -> str:
+        if not terms:
+            return '<h3>Termination rights</h3>\n<p class="empty">None.</p>\n'
+        out = ['<h3>Termination rights</h3>\n<ul class="terms">']
+        for t in terms:
+            node = self.nodes.get(t["node"])
+            title = f" ({_e(node.title)})" if node and node.title else ""
+            out.append(
+                f'<li data-term="{_e(t["node"])}"><span class="term">✗ Right to terminate '
+                f"{_e(t['node'])}{title} from {_e(t['period'])}</span>: "
+                f"{_e(t.get('target', ''))} breached in {_e(t.get('rule', ''))}.</li>"
+            )
+        out.append("</ul>\n")
+        return "".join(out)
+
+    # ---------------------------------------------------------------- explanations
+
+    def _explanations(
+        self,
+        account: str,
+        paths: list[str],
+        periods: list[str],
+        cells: dict[tuple[str, str], dict[str, Any]],
+        anchors: dict[tuple[str, str], str],
+    ) -> str:
+        out = ["<h3>Breaches and risks — why</h3>\n"]
+        for p in periods:
+            for path in paths:
+                anchor = anchors.get((path, p))
+                if anchor:
+                    out.append(
+                        self._explanation(
+                            account, self.nodes[path], cells[(path, p)], cells, anchors, anchor
+                        )
+                    )
+        return "".join(out)
+
+    def _explanation(
+        self,
+        account: str,
+        node: Node,
+        row: dict[str, Any],
+        cells: dict[tuple[str, str], dict[str, Any]],
+        anchors: dict[tuple[str, str], str],
+        anchor: str,
+    ) -> str:
+        status = row["status"]
+        period = row["period"]
+        out = [
+            f'<details class="ex {CLASS[status]}" id="{anchor}" data-node="{_e(node.path)}" '
+            f'data-period="{_e(period)}"><summary>{chip(status)} '
+            f'<span class="mono">{_e(period)}</span> '
+            f'<span class="path">{_e(node.path)}</span>'
+        ]
+        if node.kind == "objective":
+            why = None
+            if self.explained < self.max_explained:
+                self.explained += 1
+                try:
+                    why = self.result.explain(account, period, node.path)
+                except Exception as error:  # noqa: BLE001 - shown, never fatal
+                    out.append(
+                        ' <span class="det">— explanation unavailable: '
+                        f"{_e(error)}</span></summary>"
+                    )
+                    out.append("</details>\n")
+                    return "".join(out)
+            else:
+                self.omitted += 1
+            detail = why.detail if why is not None else self._detail(row)
+            out.append(f' <span class="det">— {_e(detail)}</span></summary>\n')
+            if node.definition:
+                out.append(f'<code class="def">{_e(node.definition)}</code>')
+            if why is None:
+                out.append(
+                    f'<p class="more">Records not listed (report limit). Run '
+                    f"<code>{_e(self._cmd(account, period, node.path))}</code></p>"
+                )
+            else:
+                out.append(self._records(account, period, node.path, why))
+        else:
+            out.append(f' <span class="det">— {_e(self._detail(row))}</span></summary>\n')
+            out.append(self._agreement_why(account, node, row, cells, anchors))
+        out.append("</details>\n")
+        return "".join(out)
+
+    def _detail(self, row: dict[str, Any]) -> str:
+        if row["kind"] == "objective":
+            node = self.nodes[row["node"]]
+            text = fmt_value(row["value"], row.get("unit"))
+            if node.objective is not None:
+                text += f" {OPS.get(node.objective.op, node.objective.op)} "
+                text += fmt_value(node.objective.target, row.get("unit"))
+            if row["budget_used"] is not None:
+                text += f", budget used {fmt_budget(row['budget_used'])}"
+            return text
+        text = fmt_score(row["score"])
+        if row["credit_pct"]:
+            text += f", credit {fmt_pct(row['credit_pct'])} of fee"
+            if row["earned_back"]:
+                text += " (earned back)"
+        return text
+
+    def _records(self, account: str, period: str, path: str, why: Any) -> str:
+        records = list(why.records)
+        if not records:
+            return '<p class="note">No individual record to show for this cell.</p>'
+        shown = records[: self.max_records]
+        more = len(records) - len(shown) + int(why.more_records or 0)
+        columns = list(dict.fromkeys(k for r in shown for k in r))
+        out = ['<div class="scroll"><table class="rec"><thead><tr>']
+        out.extend(f"<th>{_e(c)}</th>" for c in columns)
+        out.append("</tr></thead><tbody>")
+        for record in shown:
+            out.append("<tr>")
+            for c in columns:
+                value = record.get(c)
+                text = "" if value is None else ("open" if value is True else str(value))
+                out.append(f"<td>{_e(text)}</td>")
+            out.append("</tr>")
+        out.append("</tbody></table></div>")
+        noun = "failing record" if len(shown) == 1 else "failing records"
+        out.append(f'<p class="more">{len(shown)} {noun} shown')
+        if more:
+            out.append(f", {more:,} more: <code>{_e(self._cmd(account, period, path))}</code>")
+        out.append(".</p>")
+        return "".join(out)
+
+    def _agreement_why(
+        self,
+        account: str,
+        node: Node,
+        row: dict[str, Any],
+        cells: dict[tuple[str, str], dict[str, Any]],
+        anchors: dict[tuple[str, str], str],
+    ) -> str:
+        period = row["period"]
+        out = []
+        if node.agreement is not None:
+            cond = _condition(node.agreement.met_when)
+            out.append(
+                '<p class="note">Rule: '
+                f"{_e('met when ' + cond if cond else 'every member met')}.</p>"
+            )
+        kids = [(c, cells.get((c, period))) for c in node.children]
+        if kids and all(k is not None for _, k in kids):
+            out.append('<ul class="kids">')
+            for c, k in kids:
+                assert k is not None
+                name = _e(self.nodes[c].name if c in self.nodes else c)
+                link = anchors.get((c, period))
+                label = f'<a href="#{link}">{name}</a>' if link else name
+                out.append(f"<li>{chip(k['status'])} {label} — {_e(self._detail(k))}</li>")
+            out.append("</ul>")
+            return "".join(out)
+        # Children on other periods (rolled up): ask the engine.
+        try:
+            why = self.result.explain(account, period, node.path)
+        except Exception as error:  # noqa: BLE001
+            out.append(f'<p class="note">Explanation unavailable: {_e(error)}</p>')
+            return "".join(out)
+        out.append('<ul class="kids">')
+        for child in why.children:
+            status = child.status if child.status in CLASS else "no_data"
+            out.append(
+                f"<li>{chip(status)} {_e(child.node)} {_e(child.period)}"
+                + (f" — {_e(child.detail)}" if child.detail else "")
+                + "</li>"
+            )
+        out.append("</ul>")
+        return "".join(out)
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def render(
+    result: Any,
+    model: Any,
+    *,
+    title: str | None = None,
+    source: str | None = None,
+    max_records: int = 10,
+    max_explained: int = 5000,
+    open_accounts: int = 12,
+) -> str:
+    """One self-contained HTML page for an evaluation `result` of `model`.
+
+    Args:
+        result: what `model.evaluate(...)` returned.
+        model: the `slagraph.Model` (titles, targets, caps, pools, earnback terms).
+        title: the page title (default: "SLA report — FILE").
+        source: the data source path, only to print ready-to-run `slagraph explain` lines.
+        max_records: failing records listed per explained cell (the rest are counted).
+        max_explained: at most this many cells get their records looked up; further
+            breached/at-risk cells are listed with their figures only.
+        open_accounts: account sections start expanded when there are at most this many.
+    """
+    page = _Page(
+        result,
+        model,
+        title=title,
+        source=source,
+        max_records=max_records,
+        max_explained=max_explained,
+        open_accounts=open_accounts,
+    )
+    return page.render()
