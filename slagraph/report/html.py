@@ -442,7 +442,6 @@ class _Page:
         else:
             w(self._heatmap(paths, periods, cells, anchors))
             w(self._tree(paths, periods, cells, anchors))
-            w(self._budgets(paths, periods, cells))
             w(self._credits(account, paths, periods, cells))
         w(self._account_terms(terms))
         if anchors:
@@ -477,17 +476,13 @@ class _Page:
                     out.append('<span class="hc x" title="not evaluated">·</span>')
                     continue
                 status = row["status"]
-                tip = f"{path} {p}: {LABEL[status]}"
                 anchor = anchors.get((path, p))
                 if anchor:
                     out.append(
-                        f'<a class="hc {CLASS[status]}" href="#{anchor}" title="{_e(tip)}">'
-                        f"{GLYPH[status]}</a>"
+                        f'<a class="hc {CLASS[status]}" href="#{anchor}">{GLYPH[status]}</a>'
                     )
                 else:
-                    out.append(
-                        f'<span class="hc {CLASS[status]}" title="{_e(tip)}">{GLYPH[status]}</span>'
-                    )
+                    out.append(f'<i class="hc {CLASS[status]}">{GLYPH[status]}</i>')
         out.append("</div></div>\n")
         return "".join(out)
 
@@ -559,7 +554,7 @@ class _Page:
 
     def _cell(self, node: Node, row: dict[str, Any], anchor: str | None) -> str:
         status = row["status"]
-        attrs = f' data-period="{_e(row["period"])}" data-status="{status}"'
+        attrs = ""
         if row["credit_pct"]:
             attrs += f' data-credit-pct="{_num(row["credit_pct"])}"'
             if row["credit"] is not None:
@@ -576,8 +571,14 @@ class _Page:
         else:
             value = fmt_score(row["score"])
         body = f'<span class="v">{_e(value)}</span>'
-        if row["budget_used"] is not None:
-            body += f'<span class="bu">budget used {fmt_budget(row["budget_used"])}</span>'
+        used = row["budget_used"]
+        if used is not None:
+            over = " over" if used > 1 else ""
+            body += (
+                f'<span class="bu"><b class="bar {CLASS[status]}{over}">'
+                f'<i style="width:{max(0.0, min(used, 1.0)) * 100:.0f}%"></i></b>'
+                f" budget used {fmt_budget(used)}</span>"
+            )
         if row["credit_pct"]:
             credit = f"credit {fmt_pct(row['credit_pct'])}"
             if row["credit"] is not None:
@@ -590,57 +591,6 @@ class _Page:
             else:
                 body += f'<span class="cr">{credit}</span>'
         return f'<td class="c {CLASS[status]}"{attrs}>{head}{body}</td>'
-
-    def _budgets(
-        self,
-        paths: list[str],
-        periods: list[str],
-        cells: dict[tuple[str, str], dict[str, Any]],
-    ) -> str:
-        with_budget = [
-            path
-            for path in paths
-            if self.nodes[path].kind == "objective"
-            and any(cells.get((path, p), {}).get("budget_used") is not None for p in periods)
-        ]
-        if not with_budget:
-            return ""
-        out = [
-            '<h3>Error budgets</h3>\n<div class="scroll"><table class="grid budgets"><thead><tr>'
-        ]
-        out.append("<th>Objective</th><th>Target</th>")
-        out.extend(f"<th>{_e(p)}</th>" for p in periods)
-        out.append("</tr></thead>\n<tbody>\n")
-        for path in with_budget:
-            node = self.nodes[path]
-            short = path.split(".", 1)[1] if "." in path else path
-            target = ""
-            if node.objective is not None:
-                o = node.objective
-                target = f"{OPS.get(o.op, o.op)} {fmt_value(o.target, o.unit)}"
-            out.append(
-                f'<tr data-budget="{_e(path)}"><td title="{_e(path)}">{_e(short)}</td>'
-                f'<td class="tg">{_e(target)}</td>'
-            )
-            for p in periods:
-                row = cells.get((path, p))
-                used = None if row is None else row["budget_used"]
-                if used is None:
-                    out.append('<td class="budget note">—</td>')
-                    continue
-                status = row["status"]  # type: ignore[index]
-                width = max(0.0, min(used, 1.0)) * 100
-                over = " over" if used > 1 else ""
-                out.append(
-                    f'<td class="budget" data-period="{_e(p)}" data-budget-used="{_num(used)}">'
-                    f'<span class="bar {CLASS[status]}{over}" role="img" '
-                    f'aria-label="{_e(fmt_budget(used))} of the error budget used">'
-                    f'<i style="width:{width:.1f}%"></i></span>'
-                    f'<span class="bt">{_e(fmt_budget(used))}</span></td>'
-                )
-            out.append("</tr>\n")
-        out.append("</tbody></table></div>\n")
-        return "".join(out)
 
     def _credit_notes(
         self,
@@ -674,8 +624,6 @@ class _Page:
                     )
                 elif abs(pct - pool) < EPS:
                     notes.append(f'<span class="tag cap">pool cap {fmt_pct(pool)}</span>')
-                else:
-                    notes.append(f'<span class="tag">pool {fmt_pct(pool)}</span>')
             if agreement.credit_cap is not None:
                 cap = agreement.credit_cap
                 raw = None
@@ -707,8 +655,8 @@ class _Page:
                         )
                     else:
                         notes.append(
-                            f'<span class="tag pend">earnback pending: needs {n} following '
-                            f"period{'s' if n != 1 else ''} met and ended</span>"
+                            f'<span class="tag pend">earnback pending ({n} met '
+                            f"period{'s' if n != 1 else ''} needed)</span>"
                         )
         elif row["earned_back"]:
             notes.append('<span class="tag ebk">earned back</span>')
@@ -737,10 +685,13 @@ class _Page:
         for row in lines:
             node = self.nodes[row["node"]]
             root = "." not in row["node"]
-            pad = f' style="padding-left:{0.5 + node.depth * 1.0:.1f}rem"'
+            pad = f' style="padding-left:{0.5 + node.depth:.1f}rem"' if node.depth else ""
             name = f"<b>{_e(row['node'])}</b>" if root else _e(row["node"])
-            cls = ' class="eb"' if row["earned_back"] else ""
             money = "—" if row["credit"] is None else fmt_money(row["credit"])
+            pct_text = fmt_pct(row["credit_pct"])
+            if row["earned_back"]:
+                pct_text = f'<span class="eb">{pct_text}</span>'
+                money = f'<span class="eb">{money}</span>'
             notes = " ".join(self._credit_notes(node, row, cells, periods))
             out.append(
                 f'<tr data-node="{_e(row["node"])}" data-period="{_e(row["period"])}" '
@@ -748,8 +699,8 @@ class _Page:
                 + (f' data-credit="{_num(row["credit"])}"' if row["credit"] is not None else "")
                 + f"><td>{_e(row['period'])}</td><td{pad}>{name}</td>"
                 f"<td>{chip(row['status'])}</td>"
-                f'<td class="num"><span{cls}>{fmt_pct(row["credit_pct"])}</span></td>'
-                f'<td class="num"><span{cls}>{money}</span></td><td>{notes}</td></tr>\n'
+                f'<td class="num">{pct_text}</td>'
+                f'<td class="num">{money}</td><td>{notes}</td></tr>\n'
             )
         pct, money, back, known = self._owed(lines)
         total = fmt_money(money) if known else f"{fmt_pct(pct)} of fee-periods"
@@ -813,7 +764,7 @@ class _Page:
         out = [
             f'<details class="ex {CLASS[status]}" id="{anchor}" data-node="{_e(node.path)}" '
             f'data-period="{_e(period)}"><summary>{chip(status)} '
-            f'<span class="mono">{_e(period)}</span> '
+            f"{_e(period)} "
             f'<span class="path">{_e(node.path)}</span>'
         ]
         if node.kind == "objective":
@@ -900,21 +851,24 @@ class _Page:
     ) -> str:
         period = row["period"]
         out = []
-        if node.agreement is not None:
+        if node.agreement is not None and node.agreement.met_when is not None:
             cond = _condition(node.agreement.met_when)
-            out.append(
-                '<p class="note">Rule: '
-                f"{_e('met when ' + cond if cond else 'every member met')}.</p>"
-            )
+            out.append(f'<p class="note">Rule: met when {_e(cond)}.</p>')
         kids = [(c, cells.get((c, period))) for c in node.children]
         if kids and all(k is not None for _, k in kids):
             out.append('<ul class="kids">')
+            passing = []
             for c, k in kids:
                 assert k is not None
                 name = _e(self.nodes[c].name if c in self.nodes else c)
+                if k["status"] not in ("breached", "at_risk"):
+                    passing.append(f"{name} ({LABEL[k['status']]})")
+                    continue
                 link = anchors.get((c, period))
                 label = f'<a href="#{link}">{name}</a>' if link else name
                 out.append(f"<li>{chip(k['status'])} {label} — {_e(self._detail(k))}</li>")
+            if passing:
+                out.append(f'<li class="note">also: {", ".join(passing)}</li>')
             out.append("</ul>")
             return "".join(out)
         # Children on other periods (rolled up): ask the engine.
