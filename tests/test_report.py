@@ -827,7 +827,9 @@ def test_browser_keeps_account_names_inert(browser: Browser, tmp_path: Path) -> 
         browser.js("[...document.querySelectorAll('details.acct')].map(e => e.dataset.account)")
         == EVIL
     )
-    assert browser.js("document.title").startswith("SLA report")
+    title = 'Checks <b>pass</b> & "more" </style><script>alert(3)</script> — SLA report'
+    assert browser.js("document.title") == title  # the agreement's title, as plain text
+    assert browser.js("document.querySelector('h1').textContent") == title
     dialogs = [e for e in browser.events if e.get("method") == "Page.javascriptDialogOpening"]
     assert not dialogs
     check_cells(browser.js(COLLECT), result)

@@ -188,6 +188,14 @@ class _Page:
         self.explained = 0
         self.omitted = 0
         self.file = Path(getattr(model.ir, "file", "") or "model.sla").name
+        roots = [
+            model.ir.agreements[i.agreement]
+            for i in model.ir.plan.instances
+            if i.path in model.ir.plan.roots
+        ]
+        if title is None:
+            titled = [r.title for r in roots if r.title]
+            title = f"{titled[0]} — SLA report" if len(roots) == 1 and titled else None
         self.title = title or f"SLA report — {self.file}"
         self.nodes = _nodes(model)
         self.order = {path: i for i, path in enumerate(self.nodes)}
@@ -575,9 +583,9 @@ class _Page:
         if used is not None:
             over = " over" if used > 1 else ""
             body += (
-                f'<span class="bu"><b class="bar {CLASS[status]}{over}">'
-                f'<i style="width:{max(0.0, min(used, 1.0)) * 100:.0f}%"></i></b>'
-                f" budget used {fmt_budget(used)}</span>"
+                f'<span class="bu">budget used {fmt_budget(used)}'
+                f'<b class="bar {CLASS[status]}{over}">'
+                f'<i style="width:{max(0.0, min(used, 1.0)) * 100:.0f}%"></i></b></span>'
             )
         if row["credit_pct"]:
             credit = f"credit {fmt_pct(row['credit_pct'])}"
@@ -762,7 +770,7 @@ class _Page:
         status = row["status"]
         period = row["period"]
         out = [
-            f'<details class="ex {CLASS[status]}" id="{anchor}" data-node="{_e(node.path)}" '
+            f'<details class="ex x{CLASS[status][1:]}" id="{anchor}" data-node="{_e(node.path)}" '
             f'data-period="{_e(period)}"><summary>{chip(status)} '
             f"{_e(period)} "
             f'<span class="path">{_e(node.path)}</span>'
