@@ -830,6 +830,11 @@ class _Page:
             return '<p class="note">No individual record to show for this cell.</p>'
         shown = records[: self.max_records]
         more = len(records) - len(shown) + int(why.more_records or 0)
+        if not shown:
+            return (
+                f'<p class="more">{more:,} failing records: '
+                f"<code>{_e(self._cmd(account, period, path))}</code></p>"
+            )
         columns = list(dict.fromkeys(k for r in shown for k in r))
         out = ['<div class="scroll"><table class="rec"><thead><tr>']
         out.extend(f"<th>{_e(c)}</th>" for c in columns)
