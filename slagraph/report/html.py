@@ -710,12 +710,12 @@ class _Page:
                 f'<td class="num">{pct_text}</td>'
                 f'<td class="num">{money}</td><td>{notes}</td></tr>\n'
             )
-        pct, money, back, known = self._owed(lines)
-        total = fmt_money(money) if known else f"{fmt_pct(pct)} of fee-periods"
+        owed_pct, owed, back, known = self._owed(lines)
+        total = fmt_money(owed) if known else f"{fmt_pct(owed_pct)} of fee-periods"
         out.append(
             f'<tr class="total"><td colspan="3"><b>Owed</b> '
             f'<span class="note">(top-level agreements, not earned back)</span></td>'
-            f'<td class="num"></td><td class="num" data-owed="{_num(money)}"><b>{total}</b></td>'
+            f'<td class="num"></td><td class="num" data-owed="{_num(owed)}"><b>{total}</b></td>'
             f"<td>{'earned back ' + fmt_money(back) if back else ''}</td></tr>\n"
         )
         out.append("</tbody></table>\n")
