@@ -9,6 +9,7 @@ nothing (a strict Content-Security-Policy says so to the browser too).
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections.abc import Iterable
 from html import escape
 from pathlib import Path
@@ -78,6 +79,15 @@ def fmt_budget(value: float | None) -> str:
 def _iso(ns: int) -> str:
     moment = dt.datetime.fromtimestamp(ns / 1e9, dt.UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _iso_arg(ns: int) -> str:
+    """An instant as `--as-of` reads it back exactly (UTC, fraction only when needed)."""
+    seconds, frac = divmod(int(ns), 1_000_000_000)
+    text = dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        text += f".{frac:09d}".rstrip("0")
+    return text + "Z"
 
 
 def _condition(cond: ir.Condition | None) -> str:
@@ -218,10 +228,14 @@ class _Page:
     # ---------------------------------------------------------------- helpers
 
     def _cmd(self, account: str, period: str, node: str) -> str:
-        data = self.source or "SOURCE"
+        """The `slagraph explain` line that lists every record of a cell."""
+        file = getattr(self.model.ir, "file", "") or ""
+        file = _quote(file) if file and not file.startswith("<") else "MODEL.sla"
+        data = _quote(self.source) if self.source else "SOURCE"
         return (
-            f"slagraph explain {self.file} {node} --data {data} "
-            f"--account {_quote(account)} --period {period}"
+            f"slagraph explain {file} {_quote(node)} --data {data} "
+            f"--account {_quote(account)} --period {_quote(period)} "
+            f"--as-of {_iso_arg(self.result.as_of)}"
         )
 
     def _owed(self, rows: Iterable[dict[str, Any]]) -> tuple[float, float, float, bool]:
@@ -903,8 +917,6 @@ class _Page:
 
 
 def _quote(text: str) -> str:
-    import shlex
-
     return shlex.quote(text)
 
 
