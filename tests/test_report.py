@@ -92,6 +92,7 @@ class Page(HTMLParser):
         self.cells: list[dict[str, Any]] = []
         self.credit_lines: list[dict[str, Any]] = []
         self.terms: list[dict[str, Any]] = []
+        self.names: list[dict[str, Any]] = []  # the tree's node labels
         self.sections: list[dict[str, Any]] = []
         self.scripts: list[str] = []
         self.tags: list[tuple[str, dict[str, str]]] = []
@@ -160,6 +161,9 @@ class Page(HTMLParser):
                 "text": "",
             }
             self.credit_lines.append(record)
+        elif tag == "span" and "nm" in classes and in_tree:
+            record = {"account": self._account(), "node": self._node(), "text": ""}
+            self.names.append(record)
         elif tag == "li" and "data-term" in attrs:
             record = {"account": self._account(), "node": attrs["data-term"], "text": ""}
             self.terms.append(record)
@@ -192,6 +196,15 @@ class Page(HTMLParser):
 
 def node_rows(result: Any) -> list[dict[str, Any]]:
     return [r for r in result.iter_rows(units=True) if r["kind"] not in ("termination", "bad_rows")]
+
+
+def check_names(names: list[dict[str, Any]], result: Any) -> None:
+    """The tree shows one label per (account, node) of the rows: the node's own name."""
+    expected = {(r["account"], r["node"]) for r in node_rows(result)}
+    assert len(names) == len(expected)
+    for label in names:
+        assert (label["account"], label["node"]) in expected
+        assert label["text"].strip() == label["node"].rsplit(".", 1)[-1], label
 
 
 def check_cells(cells: list[dict[str, Any]], result: Any) -> None:
@@ -300,6 +313,7 @@ def test_every_node_status_and_credit_equals_the_eval_rows(spec: tuple[Any, Any,
     model, result, html = spec
     page = Page(html)
     check_cells(page.cells, result)
+    check_names(page.names, result)
     # The same rows as `slagraph eval --format jsonl` prints.
     runner = CliRunner()
     done = runner.invoke(
@@ -686,6 +700,11 @@ COLLECT = """
   return out;
 })()
 """
+NAMES = """
+[...document.querySelectorAll('details.acct table.tree span.nm')].map(s => ({
+  account: s.closest('details.acct').dataset.account, node: s.closest('tr').dataset.node,
+  text: s.innerText}))
+"""
 
 
 def test_browser_renders_the_report(browser: Browser, tmp_path: Path) -> None:
@@ -705,6 +724,7 @@ def test_browser_renders_the_report(browser: Browser, tmp_path: Path) -> None:
     # visible (the 4 accounts start expanded) and coloured by status.
     cells = browser.js(COLLECT)
     check_cells(cells, result)
+    check_names(browser.js(NAMES), result)
     assert all(c["visible"] for c in cells)
     colours = {c["status"]: c["colour"] for c in cells}
     # One colour per status (the SPEC example has no no_data cell).
