@@ -372,6 +372,21 @@ def test_multilevel_caps_earnback_and_terminations() -> None:
     assert any("capped at" in c["text"] or "at cap" in c["text"] for c in page.credit_lines)
 
 
+@pytest.mark.parametrize(
+    "example", sorted(p.parent.name for p in (ROOT / "examples").glob("*/model.sla"))
+)
+def test_every_example_renders(example: str) -> None:
+    """From one account (customer_support, internal_leads) to several, with and without
+    fees, the page holds every row."""
+    model = slagraph.load(ROOT / "examples" / example / "model.sla")
+    result = model.evaluate(str(ROOT / "examples" / example / "data"))
+    page = Page(render(result, model))
+    check_cells(page.cells, result)
+    check_names(page.names, result)
+    accounts = list(dict.fromkeys(r["account"] for r in node_rows(result)))
+    assert [s["account"] for s in page.sections] == accounts
+
+
 def test_no_reference_leaves_the_file(spec: tuple[Any, Any, str]) -> None:
     _, _, html = spec
     assert "http://" not in html and "https://" not in html
