@@ -6,6 +6,7 @@ state, so one instance may be shared across threads.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from slagraph.syntax.parser import parse, parse_file
 
 if TYPE_CHECKING:
     from slagraph.engine.result import Result
+    from slagraph.whatif import WhatIf
 
 
 class Model:
@@ -65,6 +67,21 @@ class Model:
         return evaluate(
             self.ir, data, as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows, since=since
         )
+
+    def whatif(
+        self,
+        data: Any,
+        changes: Sequence[str],
+        *,
+        as_of: Any = None,
+        seed: int = 0,
+        on_bad_rows: str = "error",
+    ) -> WhatIf:
+        """Evaluate on `data` and on `data` changed by `changes` (the change language of
+        docs/whatif.md), side by side. `seed` fixes the random share of `volume` changes."""
+        from slagraph.whatif import whatif
+
+        return whatif(self.ir, data, changes, as_of=as_of, seed=seed, on_bad_rows=on_bad_rows)
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

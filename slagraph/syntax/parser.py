@@ -39,12 +39,16 @@ _TERMINAL_WORDS = {
 }
 
 
-def grammar_text() -> str:
-    """The grammar, from inside the installed package or, in a source checkout, `grammar/`."""
-    packaged = resources.files("slagraph").joinpath("grammar/slagraph.lark")
+def grammar_path(name: str = "slagraph.lark") -> Path:
+    """A grammar file, inside the installed package or, in a source checkout, `grammar/`."""
+    packaged = resources.files("slagraph").joinpath(f"grammar/{name}")
     if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parents[2] / "grammar" / "slagraph.lark").read_text("utf-8")
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "grammar" / name
+
+
+def grammar_text() -> str:
+    return grammar_path().read_text(encoding="utf-8")
 
 
 @functools.cache

@@ -1,0 +1,140 @@
+"""What-if: evaluate a model on its data and on changed data, side by side.
+
+Base and changed data are two scenarios of one evaluation (see `scenarios`): the engine
+runs once over both, with the same as-of and the same periods, and the rows are paired by
+(account, period, node).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from slagraph.compiler import ir
+from slagraph.data import Dataset
+from slagraph.engine import evaluate, load_for, to_ns
+from slagraph.engine.context import Context
+from slagraph.whatif.changes import Change, apply, check, parse_change
+from slagraph.whatif.scenarios import split, stack
+
+__all__ = ["Change", "WhatIf", "parse_change", "whatif"]
+
+COMPARED = ("status", "met", "value", "score", "budget_used", "credit_pct", "credit", "earned_back")
+_KEY = ("account", "period", "node", "kind")
+
+
+class WhatIf:
+    """Base and changed rows, paired. `rows()` gives only what differs unless all=True."""
+
+    def __init__(
+        self,
+        pairs: list[dict[str, Any]],
+        terminations: list[dict[str, Any]],
+        changes: Sequence[Change],
+    ) -> None:
+        self.pairs = pairs
+        self.terminations = terminations
+        self.changes = tuple(changes)
+
+    def rows(self, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - CLI's --all
+        out = [p for p in self.pairs if all or p["differs"]]
+        return out + [t for t in self.terminations if all or t["differs"]]
+
+    def iter_rows(self, all: bool = False) -> Iterator[dict[str, Any]]:  # noqa: A002
+        yield from self.rows(all)
+
+    def to_pandas(self, all: bool = False) -> Any:  # noqa: A002
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(all))
+
+    def to_jsonl(self, all: bool = False) -> str:  # noqa: A002
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows(all))
+
+    def to_json(self, all: bool = False) -> str:  # noqa: A002
+        return json.dumps({"rows": self.rows(all)}, ensure_ascii=False, indent=1) + "\n"
+
+    def to_csv(self, all: bool = False) -> str:  # noqa: A002
+        import csv
+
+        rows = [r for r in self.rows(all) if r["kind"] != "termination"]
+        fields = [*_KEY, "differs", *(f"{w}_{f}" for f in COMPARED for w in ("base", "whatif"))]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return out.getvalue()
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return bool(np.isclose(a, b, rtol=1e-12, atol=0.0))
+    return a == b
+
+
+def whatif(
+    model: ir.Model,
+    data: Any,
+    changes: Sequence[str | Change],
+    *,
+    as_of: Any = None,
+    seed: int = 0,
+    on_bad_rows: str = "error",
+) -> WhatIf:
+    base = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
+    parsed = [
+        c if isinstance(c, Change) else parse_change(c, f"--change {i + 1}")
+        for i, c in enumerate(changes)
+    ]
+    for change in parsed:
+        check(model, change)
+    changed = apply(model, base, parsed, np.random.default_rng(seed))
+    probe, probe_changed = Context(model, base, 0, 0), Context(model, changed, 0, 0)
+    as_of_ns = to_ns(as_of) if as_of is not None else probe.data_hi
+    lows = [c.data_lo for c in (probe, probe_changed) if c.has_times]
+    since = min(lows) if lows else as_of_ns
+    result = evaluate(model, stack([base, changed]), as_of=as_of_ns, since=since)
+    sides: list[dict[tuple, dict[str, Any]]] = [{}, {}]
+    for row in result.iter_rows():
+        if row["kind"] in ("bad_rows",):
+            continue
+        scenario, account = split(row["account"])
+        row = {**row, "account": account}
+        if row["kind"] == "termination":
+            key = ("termination", row["node"], account, row["target"], row["rule"])
+        else:
+            key = tuple(row[k] for k in _KEY)
+        sides[scenario][key] = row
+    pairs, terms = [], []
+    for key in dict.fromkeys([*sides[0], *sides[1]]):
+        b, w = sides[0].get(key), sides[1].get(key)
+        if key[0] == "termination":
+            node, account, target, rule = key[1:]
+            terms.append(
+                {
+                    "kind": "termination",
+                    "node": node,
+                    "account": account,
+                    "target": target,
+                    "rule": rule,
+                    "base_period": b["period"] if b else None,
+                    "whatif_period": w["period"] if w else None,
+                    "differs": (b or {}).get("period") != (w or {}).get("period"),
+                }
+            )
+            continue
+        pair: dict[str, Any] = dict(zip(_KEY, key, strict=True))
+        differs = b is None or w is None
+        for field in COMPARED:
+            bv, wv = (b or {}).get(field), (w or {}).get(field)
+            pair[f"base_{field}"] = bv
+            pair[f"whatif_{field}"] = wv
+            differs = differs or not _same(bv, wv)
+        pair["differs"] = differs
+        pairs.append(pair)
+    return WhatIf(pairs, terms, parsed)
