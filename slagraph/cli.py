@@ -300,7 +300,7 @@ def _print_whatif(result: Any, show_all: bool) -> None:
             continue
         shown += 1
 
-        def pair(field: str, fmt: Any) -> str:
+        def pair(field: str, fmt: Any, row: dict[str, Any] = row) -> str:
             b, w = row[f"base_{field}"], row[f"whatif_{field}"]
             text_b = "" if b is None else fmt(b)
             text_w = "" if w is None else fmt(w)
