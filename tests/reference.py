@@ -666,11 +666,20 @@ class _Evaluation:
                 members[o.name] = self.objective(agreement, o, kind, timezone, account, period)
                 weights[o.name] = o.weight
         else:
+            record = next(a for a in self.accounts if a["account"] == account)
             for child, weight in agreement.children:
+                own = self.model.agreements[child].coverage
+                if own is not None and not self.covers([own], record):
+                    # Not covered: absent for this account — met, no_data, no credit.
+                    members[child] = {"met": True, "status": "no_data", "credit_pct": 0.0}
+                    continue
                 members[child] = self.rolled(child, kind, timezone, account, period)
                 weights[child] = weight
-        score = sum(weights[n] * (1 if members[n]["met"] else 0) for n in members) / sum(
-            weights.values()
+        total = sum(weights.values())
+        score = (
+            sum(weights[n] * (1 if members[n]["met"] else 0) for n in weights) / total
+            if total
+            else 1.0
         )
         if agreement.met_when is None:
             met = all(m["met"] for m in members.values())

@@ -17,9 +17,7 @@ What is run (CONTRIBUTING.md, "The docs test", says the same for authors):
 
 Nothing is skipped silently. A block that must not run is fenced ```text (output, error
 messages, grammar sketches) or ```json; any other fence language in the scanned files
-fails `test_every_fence_is_known`. Blocks in pages this test does not own that cannot
-run yet are listed in `NOT_RUNNABLE` with the reason; they are run and must fail
-(strict xfail), so the list is cleaned as soon as a block is fixed.
+fails `test_every_fence_is_known`. Every ```python block runs.
 """
 
 from __future__ import annotations
@@ -42,19 +40,9 @@ CLI_PAGES = [DOCS / "cli.md", DOCS / "embedding.md", ROOT / "README.md"]
 KNOWN_FENCES = {"sla", "python", "console", "bash", "text", "json", ""}
 PRELUDE_MARK = "<!-- docs-test: prelude -->"
 
+
 # (page, start of the block's first line): why it cannot run. These pages belong to other
 # authors; the blocks are API sketches, not programs.
-NOT_RUNNABLE: dict[tuple[str, str], str] = {
-    ("docs/time.md", "OpenHours(weekday, start, end)"): "a signature listing",
-    ("docs/time.md", "clock = BusinessClock.build(cal, lo, hi)"): "a sketch with undefined names",
-    ("docs/time.md", 'PERIOD_KINDS = ("daily", "weekly"'): "a sketch with undefined names",
-    (
-        "docs/data.md",
-        "from slagraph.data import ColumnSpec",
-    ): 'reads a folder "data/" that is not there',
-}
-
-
 class Block:
     """One fenced block of a Markdown page."""
 
@@ -173,46 +161,12 @@ def python_blocks() -> list[Block]:
     return [b for page in sorted(DOCS.glob("*.md")) for b in blocks(page) if b.lang == "python"]
 
 
-def _not_runnable(block: Block) -> str | None:
-    page = str(block.page.relative_to(ROOT))
-    for (where, start), reason in NOT_RUNNABLE.items():
-        if where == page and block.first_line.startswith(start):
-            return reason
-    return None
-
-
-def test_not_runnable_list_is_current() -> None:
-    found = {
-        (page, start)
-        for b in python_blocks()
-        for (page, start) in NOT_RUNNABLE
-        if page == str(b.page.relative_to(ROOT)) and b.first_line.startswith(start)
-    }
-    stale = set(NOT_RUNNABLE) - found
-    assert not stale, f"NOT_RUNNABLE names blocks that no longer exist: {stale}"
-
-
 @pytest.mark.parametrize("block", _params(python_blocks()))
 def test_python_block_runs(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reason = _not_runnable(block)
-    if reason is not None:
-        pytest.xfail(f"listed in NOT_RUNNABLE: {reason}")  # noqa: PT016 - runs below
     (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     code = compile(block.text, block.name, "exec")
     exec(code, {"__name__": "__docs__"})  # noqa: S102 - our own documentation
-
-
-@pytest.mark.parametrize(
-    "block", _params([b for b in python_blocks() if _not_runnable(b) is not None])
-)
-def test_not_runnable_blocks_really_fail(
-    block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A listed block that starts to work must leave the list (and run for real)."""
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(Exception):  # noqa: B017, PT011 - any failure will do
-        exec(compile(block.text, block.name, "exec"), {"__name__": "__docs__"})  # noqa: S102
 
 
 # --------------------------------------------------------------------------- CLI blocks

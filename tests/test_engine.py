@@ -111,3 +111,26 @@ def test_times_after_as_of_are_not_yet_known() -> None:
     assert early["s.fast"]["value"] == 0.0  # only the first is decided, and it failed
     late = {r["node"]: r for r in model.evaluate(data, as_of="2026-01-05T11:30:00Z").rows()}
     assert late["s.fast"]["value"] == 0.0  # 60 min and 16 min: both late
+
+
+def test_child_not_covering_an_account_is_absent_in_its_parent() -> None:
+    """SPEC §2.3: a child is evaluated for the accounts its parent covers, intersected
+    with its own `for`. For `b`, `only_a` is absent: gold is judged on `all_ok` alone."""
+    model = slagraph.compile(
+        "stream t { account: text, at: time }\n"
+        "accounts { account: text, fee: number }\n"
+        'sla only_a for accounts where account == "a" {\n'
+        "    objective many = count(t) >= 5\n    credit 10% when breached\n}\n"
+        "sla all_ok { objective some = count(t) >= 1 }\n"
+        "master gold { include only_a, all_ok }\n"
+    )
+    data = {
+        "t": {"account": ["a", "b"], "at": ["2026-01-05T00:00:00Z"] * 2},
+        "accounts": {"account": ["a", "b"], "fee": [100.0, 100.0]},
+    }
+    rows = {(r["account"], r["node"]): r for r in model.evaluate(data).rows()}
+    assert rows[("a", "gold")]["met"] is False and rows[("a", "gold")]["score"] == 0.5
+    assert rows[("a", "gold")]["credit_pct"] == 0.1
+    assert rows[("b", "gold")]["met"] is True and rows[("b", "gold")]["score"] == 1.0
+    assert rows[("b", "gold")]["credit_pct"] == 0.0
+    assert ("b", "gold.only_a") not in rows  # not reported for an account it does not cover

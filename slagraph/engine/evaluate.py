@@ -83,10 +83,13 @@ class Walk:
     def _master(self, a: ir.Agreement, period: str, zone: str) -> AgreementVerdict:
         grid = self.ctx.grid(period, zone)
         children: dict[str, Verdict] = {}
+        presence: dict[str, np.ndarray] = {}
         for name, _ in a.children:
             child = self.model.agreements[name]
             v = self.agreement(name, child.period or period, child.timezone or zone)
-            children[name] = rollup.roll_up(v.verdict, grid)
+            present = self._covered(child)
+            presence[name] = present
+            children[name] = rollup.absent_where(rollup.roll_up(v.verdict, grid), ~present)
         weights = dict(a.children)
         if a.at_risk is not None:
             # Pool: a breached child costs at_risk × its allocation; capped at at_risk.
@@ -94,7 +97,16 @@ class Walk:
             credit = np.minimum(np.zeros(grid_shape(self.ctx, grid)) + pool, a.at_risk)
         else:
             credit = sum(v.credit for v in children.values())
-        return self._finish(a, grid, children, weights, credit, children=children)
+        return self._finish(
+            a, grid, children, weights, credit, children=children, presence=presence
+        )
+
+    def _covered(self, agreement: ir.Agreement) -> np.ndarray:
+        """(A, 1) accounts an agreement's own `for accounts where` keeps (all if none)."""
+        if agreement.coverage is None:
+            return np.ones((self.ctx.accounts, 1), bool)
+        table = accounts_table(self.ctx.data)
+        return evaluate_predicate(agreement.coverage, table)[:, None]
 
     def _finish(
         self,
@@ -105,10 +117,11 @@ class Walk:
         credit: np.ndarray,
         objectives: dict[str, Verdict] | None = None,
         children: dict[str, Verdict] | None = None,
+        presence: dict[str, np.ndarray] | None = None,
     ) -> AgreementVerdict:
         shape = grid_shape(self.ctx, grid)
         mets = {n: v.met for n, v in members.items()}
-        score = rollup.weighted_score(mets, weights) if members else np.ones(shape)
+        score = rollup.weighted_score(mets, weights, presence) if members else np.ones(shape)
         met = rollup.condition(a.met_when, mets, score)
         status = rollup.combine_status(met, [v.status for v in members.values()])
         credit = np.zeros(shape) + credit

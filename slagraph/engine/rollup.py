@@ -114,9 +114,34 @@ def condition(
     raise TypeError(cond)
 
 
-def weighted_score(members: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
-    total = sum(weights.values())
-    return sum(members[n].astype(np.float64) * w for n, w in weights.items()) / total
+def weighted_score(
+    members: Mapping[str, np.ndarray],
+    weights: Mapping[str, float],
+    presence: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Σ weight·met / Σ weight over the members present for each account (all, for an
+    sla's objectives); 1 where no member is present."""
+    if presence is None:
+        total = sum(weights.values())
+        return sum(members[n].astype(np.float64) * w for n, w in weights.items()) / total
+    num = sum(members[n] * presence[n] * w for n, w in weights.items())
+    den = sum(presence[n] * w for n, w in weights.items())
+    shape = next(iter(members.values())).shape
+    num, den = np.broadcast_to(num, shape), np.broadcast_to(den, shape)
+    return np.where(den > 0, num / np.where(den > 0, den, 1), 1.0)
+
+
+def absent_where(v: Verdict, absent: np.ndarray) -> Verdict:
+    """A child that does not cover an account, as its parent sees it for that account:
+    met (vacuously), no_data, no credit."""
+    if not absent.any():
+        return v
+    return attrs.evolve(
+        v,
+        met=v.met | absent,
+        status=np.where(absent, NO_DATA, v.status).astype(np.int8),
+        credit=np.where(absent, 0.0, v.credit),
+    )
 
 
 def _start_dates(grid: PeriodGrid) -> np.ndarray:
