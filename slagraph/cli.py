@@ -153,8 +153,7 @@ def _print_table(result: Any) -> None:
                 f"from {row['period']}: {row['target']} breached in {row['rule']}"
             )
             continue
-        if row["kind"] == "bad_rows":
-            _err.print(f"skipped {row['count']} bad rows in stream '{row['stream']}'", markup=False)
+        if row["kind"] == "bad_rows":  # reported on stderr by the command
             continue
         key = (row["account"], row["period"])
         depth = row["node"].count(".")
@@ -233,7 +232,9 @@ def eval_(
     model = slagraph.load(file)
     result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
     for stream, count in sorted(result.bad_rows.items()):
-        _err.print(f"skipped {count} bad rows in stream '{stream}'", markup=False)
+        _err.print(
+            f"skipped {count} bad row{'s' if count != 1 else ''} in stream '{stream}'", markup=False
+        )
     if fmt_ == "table":
         _print_table(result)
     else:
@@ -424,7 +425,9 @@ def report(
     model = slagraph.load(file)
     result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
     for stream, count in sorted(result.bad_rows.items()):
-        _err.print(f"skipped {count} bad rows in stream '{stream}'", markup=False)
+        _err.print(
+            f"skipped {count} bad row{'s' if count != 1 else ''} in stream '{stream}'", markup=False
+        )
     page = render(result, model, title=title, source=str(source), max_records=max_records)
     if str(output) == "-":
         click.echo(page, nl=False)

@@ -81,8 +81,8 @@ def test_check_error_has_location_caret_and_exit_1(tmp_path: Path) -> None:
 
 def test_missing_file_is_a_clean_error(tmp_path: Path) -> None:
     code, _, err = run("check", str(tmp_path / "nope.sla"))
-    assert code == 1
-    assert err.startswith("syntax error: cannot read") or "No such file" in err
+    missing = tmp_path / "nope.sla"
+    assert (code, err) == (2, f"error: cannot read {missing}: No such file or directory\n")
 
 
 def test_graph_mermaid_renders_the_multilevel_tree() -> None:

@@ -134,3 +134,15 @@ def test_child_not_covering_an_account_is_absent_in_its_parent() -> None:
     assert rows[("b", "gold")]["met"] is True and rows[("b", "gold")]["score"] == 1.0
     assert rows[("b", "gold")]["credit_pct"] == 0.0
     assert ("b", "gold.only_a") not in rows  # not reported for an account it does not cover
+
+
+def test_score_on_either_side_and_negative_literals() -> None:
+    model = slagraph.compile(
+        "stream t { account: text, at: time, n: number }\n"
+        "sla s {\n    objective x = count(t where n in (-1, 2)) >= 2\n"
+        "    objective y = count(t where n > -5) >= 1\n    met when 50% <= score\n}\n"
+    )
+    data = {"t": {"account": ["a", "a"], "at": ["2026-01-05T00:00:00Z"] * 2, "n": [-1.0, 3.0]}}
+    rows = {r["node"]: r for r in model.evaluate(data).rows()}
+    assert rows["s.x"]["value"] == 1 and rows["s.y"]["value"] == 2
+    assert rows["s"]["met"] is True and rows["s"]["score"] == 0.5

@@ -152,6 +152,13 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
     metric, unit = compile_metric(expr.left, scope)
     target = literal_value(expr.right, unit, f"the target of '{item.name.id}'")
     warn = None
+    has_budget = unit == "ratio" and expr.op in (">=", ">") and not isinstance(metric, ir.MetOf)
+    if item.warn_at is not None and not has_budget:
+        raise SlaCompileError(
+            "warn at is a share of the error budget, which only shares and uptime with a "
+            ">= or > target have",
+            item.warn_at.span,
+        )
     if item.warn_at is not None:
         warn = float(item.warn_at.ratio)
         if not 0 < warn <= 1:
@@ -254,6 +261,13 @@ def compile_agreement(
                 if n is not None and n < k:
                     raise SlaCompileError(f"'{k} of {n} periods' needs {k} <= {n}", of_n.span)
                 terminations.append(ir.Termination(target.id, k, n))
+    if "at_risk" in fields and (kind == "sla" or not allocations):
+        amount = next(i for i in items if isinstance(i, ast.AtRisk))
+        raise SlaCompileError(
+            f"at_risk sets a credit pool, which a master shares out with 'allocate CHILD N%'; "
+            f"{kind} '{name}' allocates nothing",
+            amount.span,
+        )
     if "at_risk" in fields and "credit_flat" in fields:
         flat = next(i for i in items if isinstance(i, ast.CreditFlat))
         raise SlaCompileError(

@@ -458,6 +458,13 @@ def compile_condition(node: ast.Expr, names: Collection[str], what: str) -> ir.C
             )
         case ast.Name():
             return ir.MetRef(_member(node, names, what))
+        case ast.Compare(right=ast.Name(id="score"), left=left) if not (
+            isinstance(left, ast.Name) and left.id == "score"
+        ):
+            flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(node.op, node.op)
+            return compile_condition(
+                ast.Compare(flipped, node.right, node.left, span=node.span), names, what
+            )
         case ast.Compare(left=ast.Name(id="score")):
             if node.op not in ORDERINGS:
                 raise SlaCompileError("compare score with <, <=, > or >=", node.span)

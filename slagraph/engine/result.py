@@ -96,7 +96,7 @@ class Result:
         for row in self.iter_rows():
             if row.get("kind") in ("termination", "bad_rows"):
                 continue
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
         return out.getvalue()
 
     def explain(self, account: str, period: str, node: str | None = None) -> Any:
@@ -106,6 +106,14 @@ class Result:
         if self._explainer is None:
             raise RuntimeError("this result carries no explanation data")
         return self._explainer(account, period, node)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def build_table(blocks: list[dict[str, np.ndarray]]) -> pa.Table:

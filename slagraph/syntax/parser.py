@@ -15,7 +15,7 @@ from pathlib import Path
 import lark
 from lark import Token, Transformer, v_args
 
-from slagraph.errors import SlaSyntaxError, Span, did_you_mean
+from slagraph.errors import SlaSyntaxError, SlaUsageError, Span, did_you_mean
 from slagraph.syntax import ast
 
 MAX_SOURCE_CHARS = 8 * 1024 * 1024
@@ -105,7 +105,7 @@ def parse_file(path: str | Path) -> ast.Module:
             Span(str(path), 1, 1, 1, 1),
         ) from None
     except OSError as exc:
-        raise SlaSyntaxError(f"cannot read {path}: {exc.strerror}") from None
+        raise SlaUsageError(f"cannot read {path}: {exc.strerror}") from None
     return parse(text, str(path))
 
 
