@@ -175,3 +175,22 @@ def test_explain_names_the_failing_records() -> None:
 def test_explain_unknown_account_suggests() -> None:
     code, _, err = run("explain", MODEL, "--data", DATA, "--account", "acm", "--period", "2026-02")
     assert code == 2 and "unknown account 'acm' (did you mean 'acme'?)" in err
+
+
+def test_whatif_shows_only_differences() -> None:
+    code, out, _ = run(
+        "whatif",
+        MODEL,
+        "--data",
+        DATA,
+        "--change",
+        'add outages account="acme" service="api" '
+        "start=2026-01-10T14:00:00Z duration=3h planned=false",
+    )
+    assert code == 0
+    assert "gold.acme.availability.api_up  met → breached" in out
+    assert "globex" not in out
+    code, out, _ = run(
+        "whatif", MODEL, "--data", DATA, "--change", 'drop incidents where priority == "P9"'
+    )
+    assert (code, out) == (0, "no differences\n")
