@@ -627,36 +627,42 @@ class _Page:
         pct = row["credit_pct"]
         period = row["period"]
         if agreement is not None:
-            kids = [cells.get((c, period)) for c in node.children]
-            known = all(k is not None for k in kids)
+            # Children that do not cover this account have no rows at all: absent (SPEC
+            # §2.3). A child with rows but none for this label is on a finer period.
+            present = {n for n, _ in cells}
+            kids = [(c, cells.get((c, period))) for c in node.children if c in present]
+            known = all(k is not None for _, k in kids)
             if agreement.at_risk is not None:
                 pool = agreement.at_risk
-                raw = None
                 if known:
                     alloc = dict(agreement.allocations)
-                    raw = pool * sum(
-                        alloc.get(c.rsplit(".", 1)[-1], 0.0)
-                        for c, k in zip(node.children, kids, strict=True)
+                    parts = [
+                        (alloc.get(c.rsplit(".", 1)[-1], 0.0), c.rsplit(".", 1)[-1])
+                        for c, k in kids
                         if k is not None and k["status"] == "breached"
-                    )
-                if raw is not None and raw > pool + EPS:
-                    notes.append(
-                        f'<span class="tag cap">pool cap {fmt_pct(pool)} reached '
-                        f"(uncapped {fmt_pct(raw)})</span>"
-                    )
+                    ]
+                    raw = pool * sum(a for a, _ in parts)
+                    terms = " + ".join(f"{a * 100:.4g}% {_e(name)}" for a, name in parts)
+                    text = f"pool {fmt_pct(pool)} × ({terms}) = {fmt_pct(raw)}"
+                    if raw > pool + EPS:
+                        notes.append(
+                            f'<span class="tag cap">{text} → capped at {fmt_pct(pool)}</span>'
+                        )
+                    else:
+                        notes.append(f'<span class="tag">{text}</span>')
                 elif abs(pct - pool) < EPS:
-                    notes.append(f'<span class="tag cap">pool cap {fmt_pct(pool)}</span>')
+                    notes.append(f'<span class="tag cap">pool cap {fmt_pct(pool)} reached</span>')
             if agreement.credit_cap is not None:
                 cap = agreement.credit_cap
-                raw = None
+                summed: float | None = None
                 if known and agreement.at_risk is None:
-                    raw = sum(k["credit_pct"] or 0.0 for k in kids if k is not None)
+                    summed = sum(k["credit_pct"] or 0.0 for _, k in kids if k is not None)
                     if agreement.credit_flat and row["status"] == "breached":
-                        raw += agreement.credit_flat
-                if raw is not None and raw > cap + EPS:
+                        summed += agreement.credit_flat
+                if summed is not None and summed > cap + EPS:
                     notes.append(
                         f'<span class="tag cap">capped at {fmt_pct(cap)} '
-                        f"(uncapped {fmt_pct(raw)})</span>"
+                        f"(uncapped {fmt_pct(summed)})</span>"
                     )
                 elif abs(pct - cap) < EPS:
                     notes.append(f'<span class="tag cap">at cap {fmt_pct(cap)}</span>')
