@@ -887,7 +887,8 @@ class _Page:
         if node.agreement is not None and node.agreement.met_when is not None:
             cond = _condition(node.agreement.met_when)
             out.append(f'<p class="note">Rule: met when {_e(cond)}.</p>')
-        kids = [(c, cells.get((c, period))) for c in node.children]
+        present = {n for n, _ in cells}  # children not covering the account are absent
+        kids = [(c, cells.get((c, period))) for c in node.children if c in present]
         if kids and all(k is not None for _, k in kids):
             out.append('<ul class="kids">')
             passing = []
