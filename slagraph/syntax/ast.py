@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
 from slagraph.errors import Span
 
 
-def _span() -> attrs.Attribute:  # type: ignore[type-arg]
+def _span() -> Any:
+    """A span field: keyword-only, and left out of equality and repr."""
     return attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
