@@ -224,19 +224,22 @@ def measure_memory_here(tool: str, events: int, mode: str) -> dict[str, float]:
 
     mode "parquet": read the cached Parquet files and evaluate (peak of the whole job);
     mode "memory": the inputs are loaded first; the figure is the peak above them."""
-    from benchmarks.generate import cached
+    from benchmarks.generate import as_of_for, cache_dir, cached
 
-    folder, tables, as_of = cached(events)
     if mode == "parquet":
-        del tables
+        folder, as_of = cache_dir(events), as_of_for(12)
+        if not (folder / "done").exists():
+            raise RuntimeError(f"generate {events} events first: benchmarks.generate.cached")
         fn = FROM_PARQUET[tool]
         gc.collect()
         before = _status("VmRSS")
         _reset_peak()
         fn(folder, as_of)
     else:
+        _, tables, as_of = cached(events)
         prepare, run = IN_MEMORY[tool]
         state = prepare(tables, as_of)
+        del tables
         gc.collect()
         before = _status("VmRSS")
         _reset_peak()
