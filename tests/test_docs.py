@@ -36,7 +36,7 @@ from slagraph.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 LANGUAGE = DOCS / "language.md"
-CLI_PAGES = [DOCS / "cli.md", DOCS / "embedding.md", ROOT / "README.md"]
+CLI_PAGES = [DOCS / "cli.md", DOCS / "embedding.md", DOCS / "tutorial.md", ROOT / "README.md"]
 KNOWN_FENCES = {"sla", "python", "console", "bash", "text", "json", ""}
 PRELUDE_MARK = "<!-- docs-test: prelude -->"
 
