@@ -8,7 +8,6 @@ selection or share a context do not repeat work.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 
 import attrs
 import numpy as np
@@ -49,6 +48,8 @@ class Context:
         self.lo = lo  # earliest instant any period must cover
         self.accounts = len(data.account_names)
         self._masks: dict[tuple[str, ir.Predicate | None], np.ndarray] = {}
+        self._periods: dict[tuple[str, str, str, str], np.ndarray] = {}
+        self.measures: dict[tuple[object, str, str], object] = {}  # (metric, period, zone)
 
     # ---- periods
     @functools.cache  # noqa: B019 - the context lives for one evaluation
@@ -91,16 +92,34 @@ class Context:
         return max(self.as_of, self.data_hi) + 8 * 86400 * kernels.NS
 
     @functools.cached_property
+    def _extremes(self) -> tuple[int, int] | None:
+        """(earliest, latest) known timestamp in every table, in one pass per column."""
+        lo, hi = None, None
+        for table in self.data.tables.values():
+            for column in table.columns.values():
+                if column.type != "time" or not len(column.values):
+                    continue
+                valid = True if column.valid is None else column.valid
+                big = np.iinfo(np.int64).max
+                cmin = int(np.min(column.values, where=valid, initial=big))
+                cmax = int(np.max(column.values, where=valid, initial=-big))
+                if cmin == big:
+                    continue
+                lo = cmin if lo is None else min(lo, cmin)
+                hi = cmax if hi is None else max(hi, cmax)
+        return None if lo is None or hi is None else (lo, hi)
+
+    @functools.cached_property
     def has_times(self) -> bool:
-        return bool(_time_extremes(self.data.tables, np.min))
+        return self._extremes is not None
 
     @functools.cached_property
     def data_lo(self) -> int:
-        return min((t for t in _time_extremes(self.data.tables, np.min)), default=self.as_of)
+        return self._extremes[0] if self._extremes else self.as_of
 
     @functools.cached_property
     def data_hi(self) -> int:
-        return max((t for t in _time_extremes(self.data.tables, np.max)), default=self.as_of)
+        return self._extremes[1] if self._extremes else self.as_of
 
     # ---- selections
     def table(self, stream: str) -> EventTable:
@@ -121,7 +140,10 @@ class Context:
         """The selected records whose placing time falls in a period of `grid` by as-of."""
         table = self.table(select.stream)
         t = table.columns[time_column].values
-        period = grid.index(t)
+        key = (select.stream, time_column, grid.kind, grid.timezone)
+        if key not in self._periods:  # several metrics place by the same column
+            self._periods[key] = grid.index(t)
+        period = self._periods[key]
         keep = self.mask(select) & (period >= 0) & (t <= self.as_of)
         rows = np.flatnonzero(keep)
         account = table.columns.get("account")
@@ -135,15 +157,3 @@ class Context:
         if placed.shared:
             return np.broadcast_to(per_group[:periods], (self.accounts, periods)).copy()
         return per_group.reshape(self.accounts, periods)
-
-
-def _time_extremes(tables: Mapping[str, EventTable], reduce: object) -> list[int]:
-    found = []
-    for table in tables.values():
-        for column in table.columns.values():
-            if column.type != "time" or not len(column.values):
-                continue
-            values = column.values if column.valid is None else column.values[column.valid]
-            if len(values):
-                found.append(int(reduce(values)))  # type: ignore[operator]
-    return found

@@ -53,7 +53,10 @@ class Walk:
                 if isinstance(o.metric, ir.MetOf):
                     m = self._met_of(a, o.metric, period, zone, objective)
                 else:
-                    m = metrics.measure(self.ctx, o.metric, grid)
+                    key = (o.metric, period, zone)  # the same metric in two slas: once
+                    if key not in self.ctx.measures:
+                        self.ctx.measures[key] = metrics.measure(self.ctx, o.metric, grid)
+                    m = self.ctx.measures[key]  # type: ignore[assignment]
                 done[o.name] = rollup.objective_verdict(o, m, grid, tiers.get(o.name, ()))
             return done[o.name]
 

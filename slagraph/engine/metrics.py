@@ -48,8 +48,7 @@ def share_outcomes(
     """Per placed record: (ok, decided). Open records past the limit fail; others pend."""
     table = ctx.table(metric.select.stream)
     clock = ctx.clock if metric.elapsed.calendar else None
-    duration, known = elapsed_ns(metric.elapsed, table, clock)
-    duration, known = duration[placed.rows], known[placed.rows]
+    duration, known = elapsed_ns(metric.elapsed, table, clock, placed.rows)
     limit = metric.limit * NS
     within = duration <= limit if metric.op == "<=" else duration < limit
     earlier = table.columns[metric.elapsed.earlier].values[placed.rows]
@@ -99,8 +98,8 @@ def _values(
     table = ctx.table(select.stream)
     if isinstance(value, ir.Elapsed):
         clock = ctx.clock if value.calendar else None
-        ns, known = elapsed_ns(value, table, clock)
-        return ns[placed.rows] / NS, known[placed.rows]
+        ns, known = elapsed_ns(value, table, clock, placed.rows)
+        return ns / NS, known
     column = table.columns[value.name]
     known = np.ones(len(column.values), bool) if column.valid is None else column.valid
     return column.values[placed.rows].astype(np.float64), known[placed.rows]

@@ -34,17 +34,24 @@ def _valid(column: Column) -> np.ndarray:
 
 
 def elapsed_ns(
-    elapsed: ir.Elapsed, table: EventTable, clock: ClockLookup | None
+    elapsed: ir.Elapsed,
+    table: EventTable,
+    clock: ClockLookup | None,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`later - earlier [during cal]` in ns, and where both ends are known."""
+    """`later - earlier [during cal]` in ns, and where both ends are known; for `rows`
+    only when given (business time is then looked up for those records alone)."""
     later, earlier = table.columns[elapsed.later], table.columns[elapsed.earlier]
+    lv, ev = later.values, earlier.values
     known = _valid(later) & _valid(earlier)
+    if rows is not None:
+        lv, ev, known = lv[rows], ev[rows], known[rows]
     if elapsed.calendar is None:
-        return later.values - earlier.values, known
+        return lv - ev, known
     if clock is None:
         raise RuntimeError("a business-time predicate needs the evaluation's clocks")
     c = clock(elapsed.calendar)
-    return c.duration(earlier.values, np.where(known, later.values, earlier.values)), known
+    return c.duration(ev, np.where(known, lv, ev)), known
 
 
 def _operand(
