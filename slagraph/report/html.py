@@ -17,6 +17,7 @@ from typing import Any
 
 import slagraph
 from slagraph.compiler import ir
+from slagraph.errors import SlaError
 from slagraph.report.assets import CSP, CSS, JS
 
 STATUSES = ("met", "at_risk", "breached", "no_data")
@@ -801,7 +802,7 @@ class _Page:
                 self.explained += 1
                 try:
                     why = self.result.explain(account, period, node.path)
-                except Exception as error:  # noqa: BLE001 - shown, never fatal
+                except SlaError as error:  # e.g. a cell the engine cannot explain
                     out.append(
                         ' <span class="det">— explanation unavailable: '
                         f"{_e(error)}</span></summary>"
@@ -908,7 +909,7 @@ class _Page:
         # Children on other periods (rolled up): ask the engine.
         try:
             why = self.result.explain(account, period, node.path)
-        except Exception as error:  # noqa: BLE001
+        except SlaError as error:
             out.append(f'<p class="note">Explanation unavailable: {_e(error)}</p>')
             return "".join(out)
         out.append('<ul class="kids">')
