@@ -194,18 +194,20 @@ def _duration(seconds: float) -> str:
 
 
 _DATA = click.Path(exists=True, path_type=Path)
-
-
-@main.command(name="eval")
-@click.argument("file", type=_FILE)
-@click.option(
+_data_option = click.option(
     "--data",
     "source",
     required=True,
     type=_DATA,
     help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
 )
-@click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+_as_of_option = click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+
+
+@main.command(name="eval")
+@click.argument("file", type=_FILE)
+@_data_option
+@_as_of_option
 @click.option("--from", "start", help="First period to report, e.g. 2026-01.")
 @click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
 @click.option(
@@ -245,16 +247,10 @@ def eval_(
 @main.command()
 @click.argument("file", type=_FILE)
 @click.argument("node", required=False)
-@click.option(
-    "--data",
-    "source",
-    required=True,
-    type=_DATA,
-    help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
-)
+@_data_option
 @click.option("--account", required=True, help="The account to explain.")
 @click.option("--period", required=True, help="The period label, e.g. 2026-02.")
-@click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+@_as_of_option
 @click.option(
     "--format", "fmt_", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -325,13 +321,7 @@ def _print_whatif(result: Any, show_all: bool) -> None:
 
 @main.command()
 @click.argument("file", type=_FILE)
-@click.option(
-    "--data",
-    "source",
-    required=True,
-    type=_DATA,
-    help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
-)
+@_data_option
 @click.option(
     "--change",
     "changes",
@@ -339,7 +329,7 @@ def _print_whatif(result: Any, show_all: bool) -> None:
     required=True,
     help="A change, e.g. 'outages += 2h where service == \"db\"' (repeatable).",
 )
-@click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+@_as_of_option
 @click.option(
     "--seed",
     type=int,
@@ -377,13 +367,7 @@ def whatif(
 
 @main.command()
 @click.argument("file", type=_FILE)
-@click.option(
-    "--data",
-    "source",
-    required=True,
-    type=_DATA,
-    help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
-)
+@_data_option
 @click.option(
     "-o",
     "--output",
@@ -391,7 +375,7 @@ def whatif(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The HTML file to write ('-' for stdout).",
 )
-@click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+@_as_of_option
 @click.option("--from", "start", help="First period to report, e.g. 2026-01.")
 @click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
 @click.option("--title", help="Page title (default: 'SLA report — FILE').")
