@@ -77,7 +77,7 @@ PEERS = [
         id="duckdb",
         marks=pytest.mark.skipif(
             not _available("duckdb"),
-            reason="duckdb not installed (pip install -e '.[bench]')",
+            reason="duckdb not installed (pip install -e '.[test]')",
         ),
     ),
     pytest.param(
@@ -85,7 +85,7 @@ PEERS = [
         id="polars",
         marks=pytest.mark.skipif(
             not _available("polars"),
-            reason="polars not installed (pip install -e '.[bench]')",
+            reason="polars not installed (pip install -e '.[test]')",
         ),
     ),
 ]
