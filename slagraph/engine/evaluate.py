@@ -8,9 +8,12 @@ of accounts separately and concatenating the results gives the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 import numpy as np
 
+from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
 from slagraph.data import Column, Dataset, EventTable
 from slagraph.engine import metrics, rollup
@@ -31,9 +34,18 @@ class AgreementVerdict:
 
 
 class Walk:
-    def __init__(self, model: ir.Model, ctx: Context) -> None:
+    """`measure` computes a metric over a grid; simulation passes its own, which reads the
+    resampled runs, and everything above the metrics is shared with `evaluate`."""
+
+    def __init__(
+        self,
+        model: ir.Model,
+        ctx: Context,
+        measure: Callable[[Context, ir.Metric, PeriodGrid], Measure] = metrics.measure,
+    ) -> None:
         self.model = model
         self.ctx = ctx
+        self.measure = measure
         self.memo: dict[tuple[str, str, str], AgreementVerdict] = {}
 
     def agreement(self, name: str, period: str, zone: str) -> AgreementVerdict:
@@ -55,7 +67,7 @@ class Walk:
                 else:
                     key = (o.metric, period, zone)  # the same metric in two slas: once
                     if key not in self.ctx.measures:
-                        self.ctx.measures[key] = metrics.measure(self.ctx, o.metric, grid)
+                        self.ctx.measures[key] = self.measure(self.ctx, o.metric, grid)
                     m = self.ctx.measures[key]  # type: ignore[assignment]
                 done[o.name] = rollup.objective_verdict(o, m, grid, tiers.get(o.name, ()))
             return done[o.name]
