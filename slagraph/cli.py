@@ -109,15 +109,6 @@ def graph(file: Path, fmt_: str) -> None:
     )
 
 
-def _not_yet(name: str, issue: str) -> Callable[..., None]:
-    @click.pass_context
-    def command(ctx: click.Context, **_: Any) -> None:
-        _err.print(f"'slagraph {name}' is not yet available ({issue}).", markup=False)
-        ctx.exit(2)
-
-    return command
-
-
 _STATUS_STYLE = {"met": "green", "at_risk": "yellow", "breached": "bold red", "no_data": "dim"}
 
 
@@ -421,11 +412,159 @@ def report(
     click.echo(f"wrote {output} ({accounts} accounts, {len(page.encode()) / 1024:,.0f} KiB)")
 
 
-for _name, _help, _issue in (
-    ("simulate", "Monte Carlo breach probabilities and credit exposure.", "what-if"),
-):
-    main.command(
-        name=_name,
-        help=_help,
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )(_not_yet(_name, _issue))
+def _print_simulation(result: Any, everything: bool) -> None:
+    from rich.table import Table
+
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=200, color_system=None)
+    out.print(
+        f"{result.runs:,} {result.method} runs, seed {result.seed}"
+        + (
+            f", days resampled within each {result.block} period"
+            if result.method == "bootstrap"
+            else ""
+        )
+    )
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in ("account", "period", "node", "observed", "P(breach)", "95% interval"):
+        table.add_column(name)
+    for name in ("E(credit)", "P50", "P95", "P99"):
+        table.add_column(name, justify="right")
+    quiet = 0
+
+    def money(v: Any) -> str:
+        return "" if v is None else f"{v:,.2f}"
+
+    for row in result.nodes:
+        if row["kind"] == "objective" and not everything:
+            continue
+        if not everything and row["p_breach"] == 0 and not row["expected_credit"]:
+            quiet += 1
+            continue
+        observed = row["observed"] or ""
+        style = _STATUS_STYLE.get(observed, "")
+        table.add_row(
+            row["account"],
+            row["period"],
+            row["node"],
+            f"[{style}]{observed}[/]" if style else observed,
+            f"{row['p_breach']:.1%}",
+            f"{row['p_breach_low']:.1%}–{row['p_breach_high']:.1%}",
+            money(row["expected_credit"]),
+            money(row["credit_p50"]),
+            money(row["credit_p95"]),
+            money(row["credit_p99"]),
+        )
+    out.print(table)
+    if quiet:
+        out.print(f"({quiet} sla/master cells never breached in any run; --all shows them)")
+    drivers = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in ("node", "member", "P(node breached)", "P(member breached)", "coincidence"):
+        drivers.add_column(name)
+    for row in result.drivers:
+        if row["coincidence"] is None:
+            continue
+        drivers.add_row(
+            row["node"],
+            row["member"],
+            f"{row['p_breach']:.1%}",
+            f"{row['p_member_breach']:.1%}",
+            f"{row['coincidence']:.1%}",
+        )
+    if drivers.row_count:
+        out.print()
+        out.print("drivers: how often each member is breached when its parent is")
+        out.print(drivers)
+
+
+@main.command()
+@click.argument("file", type=_FILE)
+@_data_option
+@click.option("--runs", type=click.IntRange(min=1), required=True, help="Number of runs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--method",
+    type=click.Choice(["bootstrap", "poisson"]),
+    default="bootstrap",
+    show_default=True,
+    help="bootstrap: resample each account's days within each period; poisson: each "
+    "record (or downtime episode) occurs a Poisson(1) number of times.",
+)
+@click.option(
+    "--change",
+    "changes",
+    multiple=True,
+    help="Change the data first, as in `whatif` (repeatable).",
+)
+@click.option(
+    "--period",
+    "block",
+    type=click.Choice(["daily", "weekly", "monthly", "quarterly", "yearly"]),
+    help="The period within which bootstrap resamples days "
+    "(default: the finest period of the model above daily).",
+)
+@_as_of_option
+@click.option("--from", "start", help="First period to report, e.g. 2026-01.")
+@click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
+@click.option("--all", "everything", is_flag=True, help="Table: show objectives and quiet cells.")
+@click.option(
+    "--format",
+    "fmt_",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--on-bad-rows", type=click.Choice(["error", "skip"]), default="error", show_default=True
+)
+@_guarded
+def simulate(
+    file: Path,
+    source: Path,
+    runs: int,
+    seed: int,
+    method: str,
+    changes: tuple[str, ...],
+    block: str | None,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    everything: bool,
+    fmt_: str,
+    on_bad_rows: str,
+) -> None:
+    """Monte Carlo: breach probabilities and credit exposure of FILE on resampled SOURCE."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    model = slagraph.load(file)
+    kwargs = dict(
+        runs=runs,
+        seed=seed,
+        method=method,
+        changes=list(changes),
+        block=block,
+        as_of=as_of,
+        start=start,
+        end=end,
+        on_bad_rows=on_bad_rows,
+    )
+    if _err.is_terminal:
+        columns = (
+            TextColumn("simulating"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} runs"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=_err, transient=True) as bar:
+            task = bar.add_task("runs", total=runs)
+            result = model.simulate(
+                str(source), progress=lambda done, _: bar.update(task, completed=done), **kwargs
+            )
+    else:
+        result = model.simulate(str(source), **kwargs)
+    if fmt_ == "table":
+        _print_simulation(result, everything)
+    else:
+        method_ = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]
+        click.echo(method_(), nl=False)

@@ -18,6 +18,7 @@ from slagraph.syntax.parser import parse, parse_file
 
 if TYPE_CHECKING:
     from slagraph.engine.result import Result
+    from slagraph.simulate import Simulation
     from slagraph.whatif import WhatIf
 
 
@@ -82,6 +83,52 @@ class Model:
         from slagraph.whatif import whatif
 
         return whatif(self.ir, data, changes, as_of=as_of, seed=seed, on_bad_rows=on_bad_rows)
+
+    def simulate(
+        self,
+        data: Any,
+        *,
+        runs: int = 1000,
+        seed: int = 0,
+        method: str = "bootstrap",
+        changes: Sequence[str] = (),
+        block: str | None = None,
+        as_of: Any = None,
+        start: str | None = None,
+        end: str | None = None,
+        on_bad_rows: str = "error",
+        progress: Any = None,
+    ) -> Simulation:
+        """Monte Carlo over resampled data: P(breach) with a 95% interval, expected credit
+        and credit exposure quantiles per node, account and period, and the drivers.
+
+        Args:
+            runs, seed: how many runs; the same seed gives the same output.
+            method: "bootstrap" draws, for each account and day, a day of the same
+                `block` period (default: the model's finest period above daily) with
+                replacement; "poisson" repeats each record a Poisson(1) number of times.
+            changes: what-if changes (docs/whatif.md) applied to the data first.
+            progress: called as progress(runs_done, runs) after each chunk.
+        See docs/whatif.md for the method and its assumptions.
+        """
+        from slagraph.simulate import simulate
+
+        if on_bad_rows not in ("error", "skip"):
+            raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        return simulate(
+            self.ir,
+            data,
+            runs=runs,
+            seed=seed,
+            method=method,
+            changes=changes,
+            block=block,
+            as_of=as_of,
+            start=start,
+            end=end,
+            on_bad_rows=on_bad_rows,
+            progress=progress,
+        )
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

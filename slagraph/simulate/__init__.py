@@ -1,0 +1,231 @@
+"""Monte-Carlo simulation: how likely is each node to breach, and how much credit is at stake?
+
+draws.py     the random part: the days a bootstrap run draws, the Poisson multiplicities
+measures.py  metrics over a chunk of runs, from the base data measured once
+summary.py   P(breach) with its interval, expected credit, exposure quantiles, drivers
+
+Runs are a block axis of the accounts, processed in chunks: each chunk is one walk of the
+engine's plan over (runs × accounts, period) arrays, with the metrics replaced by their
+resampled versions. See docs/whatif.md for the method and its assumptions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from slagraph.compiler import ir
+from slagraph.data import Dataset
+from slagraph.engine import _as_known_at, _periods_in, _preorder, load_for, to_ns
+from slagraph.engine.context import Context
+from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
+from slagraph.engine.rollup import STATUS_NAMES, label_dates
+from slagraph.errors import SlaUsageError
+from slagraph.simulate.draws import BLOCK_KINDS
+from slagraph.simulate.measures import Resampler
+from slagraph.simulate.summary import NodeTally, driver_rows, node_rows
+from slagraph.whatif.changes import Change, apply, check, parse_change
+from slagraph.whatif.scenarios import stack
+
+__all__ = ["Simulation", "simulate"]
+
+METHODS = ("bootstrap", "poisson")
+CELLS_PER_CHUNK = 8_000_000  # (runs × accounts × days) or (runs × records) per chunk
+NODE_FIELDS = (
+    "kind",
+    "account",
+    "period",
+    "node",
+    "observed",
+    "runs",
+    "p_breach",
+    "p_breach_low",
+    "p_breach_high",
+    "expected_credit_pct",
+    "expected_credit",
+    "credit_p50",
+    "credit_p95",
+    "credit_p99",
+)
+DRIVER_FIELDS = ("kind", "node", "member", "p_breach", "p_member_breach", "coincidence")
+
+
+@attrs.frozen(eq=False)
+class Simulation:
+    """The outcome of `simulate`: node rows (per account and period, and `*` totals) and
+    driver rows. `rows()` gives both; `to_pandas()` one frame with a `kind` column."""
+
+    nodes: list[dict[str, Any]]
+    drivers: list[dict[str, Any]]
+    runs: int
+    seed: int
+    method: str
+    block: str
+
+    def rows(self) -> list[dict[str, Any]]:
+        return self.nodes + self.drivers
+
+    def to_pandas(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+    def to_jsonl(self) -> str:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows())
+
+    def to_json(self) -> str:
+        meta = {"runs": self.runs, "seed": self.seed, "method": self.method, "block": self.block}
+        return json.dumps({**meta, "rows": self.rows()}, ensure_ascii=False, indent=1) + "\n"
+
+    def to_csv(self) -> str:
+        import csv
+
+        out = io.StringIO()
+        fields = list(dict.fromkeys([*NODE_FIELDS, *DRIVER_FIELDS]))
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows():
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return out.getvalue()
+
+
+def default_block(model: ir.Model) -> str:
+    """The finest period of the model's agreements, coarser than a day (else monthly):
+    resampling within it keeps every coarser period's days in that period."""
+    kinds = {i.period for i in model.plan.instances} | {
+        a.period for a in model.agreements.values() if a.period
+    }
+    finer = [k for k in BLOCK_KINDS[1:] if k in kinds]
+    return finer[0] if finer else "monthly"
+
+
+def simulate(
+    model: ir.Model,
+    data: Any,
+    *,
+    runs: int = 1000,
+    seed: int = 0,
+    method: str = "bootstrap",
+    changes: Sequence[str | Change] = (),
+    block: str | None = None,
+    as_of: Any = None,
+    start: str | None = None,
+    end: str | None = None,
+    on_bad_rows: str = "error",
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int | None = None,
+) -> Simulation:
+    """Run `runs` resampled versions of the data through the model (see module doc)."""
+    if method not in METHODS:
+        raise SlaUsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if runs < 1:
+        raise SlaUsageError(f"runs must be at least 1, got {runs}")
+    block = block or default_block(model)
+    if block not in BLOCK_KINDS:
+        raise SlaUsageError(f"period must be one of {', '.join(BLOCK_KINDS)}, got {block!r}")
+    dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
+    if changes:
+        parsed = [
+            c if isinstance(c, Change) else parse_change(c, f"--change {i + 1}")
+            for i, c in enumerate(changes)
+        ]
+        for change in parsed:
+            check(model, change)
+        dataset = apply(model, dataset, parsed, np.random.default_rng(seed))
+    probe = Context(model, dataset, 0, 0)
+    if as_of is None:
+        if not probe.has_times:
+            raise SlaUsageError("the data holds no timestamps; give an as-of time")
+        as_of_ns = probe.data_hi
+    else:
+        as_of_ns = to_ns(as_of)
+    lo = probe.data_lo if probe.has_times else as_of_ns
+    dataset = _as_known_at(model, dataset, as_of_ns, probe.data_hi if probe.has_times else 0)
+
+    resampler = Resampler(model, dataset, as_of_ns, lo, method, block, seed)
+    base = resampler.ctx
+    accounts = base.accounts
+    observed_walk = Walk(model, base)
+    for inst in _preorder(model.plan):  # the base evaluation: observed statuses
+        observed_walk.agreement(inst.agreement, inst.period, inst.timezone)
+    resampler.expect(base.measures)
+    names = np.asarray(dataset.account_names, dtype=object)
+    fee = _fees(dataset)
+    table = accounts_table(dataset)
+    lo_date = label_dates(start)[0] if start else None
+    hi_date = label_dates(end)[1] if end else None
+
+    if chunk is None:
+        if method == "bootstrap":
+            width = accounts * len(resampler.union)
+        else:
+            width = max([len(t) for t in dataset.tables.values()] + [accounts])
+        chunk = max(1, min(runs, CELLS_PER_CHUNK // max(width, 1)))
+    shell = attrs.evolve(dataset, tables={})  # the walk reads only the accounts table
+    stacked: dict[int, Dataset] = {}
+    tallies: dict[str, NodeTally] = {}
+    observed: dict[str, np.ndarray] = {}
+    done = 0
+    while done < runs:
+        ids = np.arange(done, min(done + chunk, runs))
+        if len(ids) not in stacked:
+            stacked[len(ids)] = stack([shell] * len(ids))
+        resampler.set_runs(ids)
+        ctx = Context(model, stacked[len(ids)], as_of_ns, lo)
+        walk = Walk(model, ctx, measure=resampler.measure)
+        for inst in _preorder(model.plan):
+            agreement = model.agreements[inst.agreement]
+            av = walk.agreement(inst.agreement, inst.period, inst.timezone)
+            if inst.path not in tallies:
+                base_av = observed_walk.agreement(inst.agreement, inst.period, inst.timezone)
+                covered = np.flatnonzero(coverage_mask(inst, table, base))
+                periods = _periods_in(av.verdict.grid, lo_date, hi_date)
+                tallies[inst.path] = NodeTally(inst.path, agreement.kind, covered, periods)
+                observed[inst.path] = STATUS_NAMES[base_av.verdict.status]
+                for o in agreement.objectives:
+                    path = f"{inst.path}.{o.name}"
+                    tallies[path] = NodeTally(path, "objective", covered, periods)
+                    observed[path] = STATUS_NAMES[base_av.objectives[o.name].status]
+            node = tallies[inst.path]
+            breached = node.add(av.verdict.met, av.verdict.credit, len(ids), accounts)
+            for o in agreement.objectives:
+                v = av.objectives[o.name]
+                path = f"{inst.path}.{o.name}"
+                member = tallies[path].add(v.met, v.credit, len(ids), accounts)
+                node.add_member(path, breached, member)
+            by_agreement = {model.plan.by_path()[c].agreement: c for c in inst.children}
+            for name, v in av.children.items():
+                node.add_member(
+                    by_agreement[name], breached, ~node.cells(v.met, len(ids), accounts)
+                )
+        done += len(ids)
+        if progress is not None:
+            progress(done, runs)
+    nodes, drivers = [], []
+    labels = {p: observed_walk.ctx.grid(*p).labels for p in _grids(model)}
+    for inst in _preorder(model.plan):
+        grid_labels = labels[(inst.period, inst.timezone)]
+        paths = [inst.path] + [
+            f"{inst.path}.{o.name}" for o in model.agreements[inst.agreement].objectives
+        ]
+        for path in paths:
+            nodes += node_rows(tallies[path], runs, names, grid_labels, fee, observed[path])
+        drivers += driver_rows(tallies[inst.path], runs)
+    return Simulation(nodes, drivers, runs, seed, method, block)
+
+
+def _grids(model: ir.Model) -> set[tuple[str, str]]:
+    return {(i.period, i.timezone) for i in model.plan.instances}
+
+
+def _fees(data: Dataset) -> np.ndarray:
+    fee = np.full(len(data.account_names), np.nan)
+    if data.accounts is not None and "fee" in data.accounts.columns:
+        col = data.accounts.columns["fee"]
+        fee = np.where(col.valid if col.valid is not None else True, col.values, np.nan)
+    return fee

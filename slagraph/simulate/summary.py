@@ -1,0 +1,144 @@
+"""From the verdicts of many runs to what a simulation reports: P(breach) with a 95%
+interval, expected credit, credit exposure quantiles per account and in total, and the
+drivers (how often a member's breach coincides with its parent's).
+
+Counts are accumulated chunk by chunk; only the credits of slas and masters are kept per
+run (runs × accounts × periods floats), since their quantiles need every run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+def wilson(breaches: np.ndarray, runs: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Wilson score interval at 95% for a proportion (exact 0 and 1 stay in range)."""
+    p = breaches / runs
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * runs)) / (1 + z2 / runs)
+    half = Z95 * np.sqrt(p * (1 - p) / runs + z2 / (4 * runs * runs)) / (1 + z2 / runs)
+    low = np.where(breaches == 0, 0.0, np.maximum(centre - half, 0.0))
+    high = np.where(breaches == runs, 1.0, np.minimum(centre + half, 1.0))
+    return low, high
+
+
+class NodeTally:
+    """One node's counts over runs, on its covered accounts × reported periods."""
+
+    def __init__(self, path: str, kind: str, accounts: np.ndarray, periods: np.ndarray) -> None:
+        self.path, self.kind = path, kind
+        self.accounts, self.periods = accounts, periods
+        shape = (len(accounts), len(periods))
+        self.breaches = np.zeros(shape, np.int64)
+        self.credit = np.zeros(shape)
+        self.any_breach = np.zeros(len(periods), np.int64)
+        self.per_run: list[np.ndarray] = []  # credit fraction per run, slas and masters
+        self.members: dict[str, list[int]] = {}  # member path → [both, member breaches]
+        self.cells_breached = 0
+
+    def cells(self, a: np.ndarray, runs: int, accounts: int) -> np.ndarray:
+        """(runs, covered accounts, reported periods) out of a stacked (runs·A, P) array."""
+        return a.reshape(runs, accounts, a.shape[-1])[:, self.accounts][:, :, self.periods]
+
+    def add(self, met: np.ndarray, credit: np.ndarray, runs: int, accounts: int) -> np.ndarray:
+        breached = ~self.cells(met, runs, accounts)
+        self.breaches += breached.sum(axis=0)
+        self.any_breach += breached.any(axis=1).sum(axis=0)
+        c = self.cells(credit, runs, accounts)
+        self.credit += c.sum(axis=0)
+        if self.kind in ("sla", "master"):
+            self.per_run.append(c.copy())
+        self.cells_breached += int(breached.sum())
+        return breached
+
+    def add_member(self, path: str, breached: np.ndarray, member: np.ndarray) -> None:
+        both, alone = self.members.setdefault(path, [0, 0])
+        self.members[path] = [both + int((breached & member).sum()), alone + int(member.sum())]
+
+
+def _money(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def node_rows(
+    tally: NodeTally,
+    runs: int,
+    names: np.ndarray,
+    labels: tuple[str, ...],
+    fee: np.ndarray,
+    observed: np.ndarray,
+) -> list[dict[str, Any]]:
+    """One row per (covered account, reported period), then one total row per period."""
+    lo, hi = wilson(tally.breaches, runs)
+    fees = fee[tally.accounts][:, None]
+    expected_pct = tally.credit / runs
+    quantiles = None
+    if tally.per_run:
+        stacked = np.concatenate(tally.per_run)  # (runs, A', P')
+        quantiles = np.quantile(stacked, [0.5, 0.95, 0.99], axis=0, method="inverted_cdf")
+        totals = (stacked * np.nan_to_num(fees)[None]).sum(axis=1)  # (runs, P')
+        total_q = np.quantile(totals, [0.5, 0.95, 0.99], axis=0, method="inverted_cdf")
+    rows = []
+    for i, a in enumerate(tally.accounts):
+        for j, p in enumerate(tally.periods):
+            row = {
+                "kind": tally.kind,
+                "account": str(names[a]),
+                "period": labels[p],
+                "node": tally.path,
+                "observed": str(observed[a, p]),
+                "runs": runs,
+                "p_breach": float(tally.breaches[i, j] / runs),
+                "p_breach_low": float(lo[i, j]),
+                "p_breach_high": float(hi[i, j]),
+                "expected_credit_pct": float(expected_pct[i, j]),
+                "expected_credit": _money(expected_pct[i, j] * fees[i, 0]),
+            }
+            for q, name in enumerate(("credit_p50", "credit_p95", "credit_p99")):
+                row[name] = None if quantiles is None else _money(quantiles[q, i, j] * fees[i, 0])
+            rows.append(row)
+    if quantiles is not None:
+        any_lo, any_hi = wilson(tally.any_breach, runs)
+        known_fees = not np.isnan(fees).all()
+        for j, p in enumerate(tally.periods):
+            expected = float((expected_pct[:, j] * np.nan_to_num(fees[:, 0])).sum())
+            row = {
+                "kind": "total",
+                "account": "*",
+                "period": labels[p],
+                "node": tally.path,
+                "observed": None,
+                "runs": runs,
+                "p_breach": float(tally.any_breach[j] / runs),
+                "p_breach_low": float(any_lo[j]),
+                "p_breach_high": float(any_hi[j]),
+                "expected_credit_pct": None,
+                "expected_credit": expected if known_fees else None,
+            }
+            for q, name in enumerate(("credit_p50", "credit_p95", "credit_p99")):
+                row[name] = float(total_q[q, j]) if known_fees else None
+            rows.append(row)
+    return rows
+
+
+def driver_rows(tally: NodeTally, runs: int) -> list[dict[str, Any]]:
+    """For each member (child agreement or objective): P(member breached | node breached)."""
+    cells = runs * len(tally.accounts) * len(tally.periods)
+    rows = []
+    for path, (both, alone) in tally.members.items():
+        rows.append(
+            {
+                "kind": "driver",
+                "node": tally.path,
+                "member": path,
+                "p_breach": tally.cells_breached / cells if cells else None,
+                "p_member_breach": alone / cells if cells else None,
+                "coincidence": both / tally.cells_breached if tally.cells_breached else None,
+            }
+        )
+    return rows
