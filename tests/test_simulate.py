@@ -134,6 +134,20 @@ def test_weighted_kth_equals_percentile_of_repeats(runs, records, q, seed) -> No
         np.testing.assert_array_equal(got[r], expected)
 
 
+def test_draws_stay_in_block() -> None:
+    """float32 u·size stays below size for the largest u and every block length a
+    period kind can have (1…366 dates), and each block draws only its own dates."""
+    largest = np.nextafter(np.float32(1), np.float32(0))
+    sizes = np.arange(1, 367, dtype=np.float32)
+    assert ((largest * sizes).astype(np.int32) < sizes).all()
+    dates = np.arange(np.datetime64("2027-12-20"), np.datetime64("2028-03-05"))
+    for kind in draws.BLOCK_KINDS:
+        d = draws.DayDraws(dates, np.ones(len(dates), bool), kind)
+        src = np.concatenate([d.sources(1, run, 3) for run in range(20)])
+        blocks = draws.block_ids(dates, kind)
+        assert (blocks[src] == blocks[None, :]).all(), kind
+
+
 # --------------------------------------------------- a plain loop of evaluate() as reference
 
 MODEL = """

@@ -51,16 +51,16 @@ class DayDraws:
         blocks = block_ids(dates[self.slots], kind)
         _, first, size = np.unique(blocks, return_index=True, return_counts=True)
         which = np.searchsorted(first, np.arange(len(self.slots)), side="right") - 1
-        self.first = first[which]  # position (in `slots`) of each slot's block start
-        self.size = size[which]
+        self.first = first[which].astype(np.int32)  # position (in `slots`) of its block
+        self.size = size[which].astype(np.float32)  # ≤ 366 dates: see test_draws_stay_in_block
 
     def sources(self, seed: int, run: int, accounts: int) -> np.ndarray:
         """(accounts, dates) int32: the index of each slot's source date in one run."""
-        u = generator(seed, run).random((accounts, len(self.slots)))
+        u = generator(seed, run).random((accounts, len(self.slots)), np.float32)
         offset = (u * self.size).astype(np.int32)  # uniform in [0, size)
+        if len(self.slots) == len(self.dates):  # every date may be drawn: slots are dates
+            return offset + self.first
         drawn = self.slots[self.first + offset]
-        if len(self.slots) == len(self.dates):
-            return drawn
         out = np.empty((accounts, len(self.dates)), np.int32)
         out[:] = np.arange(len(self.dates), dtype=np.int32)
         out[:, self.slots] = drawn

@@ -249,15 +249,16 @@ class Resampler:
             cells = (np.arange(a)[:, None] * reach.periods + shift + np.arange(periods)).ravel()
 
             def sums(r: Resampler) -> np.ndarray:
-                """(R·A, P, K) for this chunk, computed once."""
+                """(K, R·A, P) for this chunk, computed once; each stat contiguous."""
                 if ("batch", key) not in r._chunk:
                     counts = r.float_counts(reach)  # (R, A·KP, M)
                     if len(cells) != counts.shape[1]:
                         counts = counts[:, cells]
                     out = np.matmul(counts.transpose(1, 0, 2), table)  # (A·P, R, K)
                     runs = out.shape[1]
-                    out = out.reshape(a, periods, runs, len(columns)).transpose(2, 0, 1, 3)
-                    r._chunk[("batch", key)] = out.reshape(runs * a, periods, len(columns))
+                    out = out.reshape(a, periods, runs, len(columns)).transpose(3, 2, 0, 1)
+                    out = np.ascontiguousarray(out).reshape(len(columns), runs * a, periods)
+                    r._chunk[("batch", key)] = out
                 return r._chunk[("batch", key)]
 
             self._batches[key] = (sums, where)
@@ -274,8 +275,7 @@ class Resampler:
         columns = where[metric]
 
         def sums(r: Resampler) -> list[np.ndarray]:
-            out = batch(r)[:, :, columns]
-            return [out[:, :, i] for i in range(out.shape[2])]
+            return list(batch(r)[columns])
 
         if isinstance(metric, ir.ShareWithin | ir.ShareWhere | ir.Uptime):
 
