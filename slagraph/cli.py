@@ -563,6 +563,10 @@ def simulate(
             )
     else:
         result = model.simulate(str(source), **kwargs)
+    for stream, count in sorted(result.bad_rows.items()):
+        _err.print(
+            f"skipped {count} bad row{'s' if count != 1 else ''} in stream '{stream}'", markup=False
+        )
     if fmt_ == "table":
         _print_simulation(result, everything)
     else:

@@ -478,3 +478,23 @@ def test_cli_errors() -> None:
     bad = runner.invoke(main, [*base, "--runs", "5", "--change", "drop nothing"])
     assert bad.exit_code == 1
     assert "--change 1" in bad.output
+
+
+def test_cli_skips_bad_rows_and_says_so(tmp_path: Path) -> None:
+    import shutil
+
+    spec = ROOT / "examples" / "spec"
+    data = tmp_path / "data"
+    shutil.copytree(spec / "data", data)
+    with open(data / "tickets.csv", "a", encoding="utf-8") as f:
+        f.write("acme,email,not-a-time,,\n")
+    runner = CliRunner()
+    args = ["simulate", str(spec / "model.sla"), "--data", str(data), "--runs", "5"]
+    failed = runner.invoke(main, args)
+    assert failed.exit_code == 1
+    assert "tickets" in failed.output and "created" in failed.output
+    skipped = runner.invoke(main, [*args, "--on-bad-rows", "skip", "--format", "jsonl"])
+    assert skipped.exit_code == 0
+    assert "skipped 1 bad row in stream 'tickets'" in skipped.stderr
+    sim = slagraph.load(spec / "model.sla").simulate(str(data), runs=5, on_bad_rows="skip")
+    assert sim.bad_rows == {"tickets": 1}

@@ -66,6 +66,7 @@ class Simulation:
     seed: int
     method: str
     block: str
+    bad_rows: dict[str, int] = attrs.Factory(dict)  # rows skipped per stream (on_bad_rows="skip")
 
     def rows(self) -> list[dict[str, Any]]:
         return self.nodes + self.drivers
@@ -216,7 +217,7 @@ def simulate(
         for path in paths:
             nodes += node_rows(tallies[path], runs, names, grid_labels, fee, observed[path])
         drivers += driver_rows(tallies[inst.path], runs)
-    return Simulation(nodes, drivers, runs, seed, method, block)
+    return Simulation(nodes, drivers, runs, seed, method, block, dict(dataset.bad_rows))
 
 
 def _grids(model: ir.Model) -> set[tuple[str, str]]:
