@@ -202,6 +202,41 @@ def test_duration_keeps_shape_and_signs() -> None:
     assert (0,) == clock.elapsed(np.array([], np.int64)).shape
 
 
+def test_buckets_blocks_and_bisection_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bucket table, its block-by-block evaluation and the `searchsorted` fallback
+    (forced here; naturally taken when gaps are too short for the span) give the same
+    answers, on enough queries to cross several blocks."""
+    cal = Calendar(
+        "b", "America/Santiago", weekly(MON_FRI, (9, 12), (13, 18)), countries=(("CL", None),)
+    )
+    lo, hi = ns("2026-01-01T00:00-03:00"), ns("2027-01-01T00:00-03:00")
+    rng = np.random.default_rng(5)
+    start = rng.integers(lo, hi, 100_000)
+    end = start + rng.integers(-3 * 86400, 5 * 86400, len(start)) * NS
+    clock = BusinessClock.build(cal, lo, hi)
+    bucketed = clock.duration(start, end)
+    assert clock._table.bucketed
+    monkeypatch.setattr("slagraph.calendars.business._MAX_BUCKETS", 0)
+    bisected = BusinessClock.build(cal, lo, hi)
+    assert not bisected._table.bucketed
+    assert bucketed.tolist() == bisected.duration(start, end).tolist()
+    assert clock.elapsed(end).tolist() == bisected.elapsed(end).tolist()
+
+
+def test_one_second_gaps_fall_back_to_bisection() -> None:
+    """Gaps of one second would need ~2**30 buckets a year: the table bisects instead."""
+    hours = (OpenHours(0, 9 * H, 10 * H), OpenHours(0, 10 * H + 1, 11 * H))
+    cal = Calendar("b", "UTC", hours)
+    lo = ns("2026-01-05T00:00+00:00")  # a Monday
+    clock = BusinessClock.build(cal, lo, lo + 365 * 86400 * NS)
+    assert not clock._table.bucketed
+    mondays = lo + np.arange(0, 52) * 7 * 86400 * NS
+    assert {2 * H - 1} == set(clock.duration(mondays, mondays + 86400 * NS) // NS)
+    short = BusinessClock.build(cal, lo, lo + 86400 * NS)
+    assert short._table.bucketed
+    assert [(2 * H - 1) * NS] == short.duration([lo], [lo + 86400 * NS]).tolist()
+
+
 def test_bad_values_raise_sla_errors() -> None:
     with pytest.raises(SlaError, match="'end' must be after 'start'"):
         OpenHours(0, 10 * H, 9 * H)
