@@ -444,3 +444,28 @@ def test_matches_businesstimedelta(case: tuple[Calendar, list[tuple[int, int]]])
     clock = BusinessClock.build(cal, int(starts.min()), int(ends.max()) + NS)
     expected = [btd_seconds(cal, s, e) * NS for s, e in spans]
     assert expected == clock.duration(starts, ends).tolist(), f"{cal} {spans}"
+
+
+def test_matches_pandas_custom_business_hour() -> None:
+    """The benchmark's pandas peer (`CustomBusinessHour` idiom, Santiago 09–18 Mon–Fri,
+    Chilean holidays) agrees with the clock exactly at its resolution, the microsecond (the
+    offsets compute in Python datetimes): random pairs over 2026, and pairs starting or
+    ending in both of Santiago's DST changes (Sat Apr 4 repeats 23:00–24:00; Sun Sep 6
+    skips 00:00–01:00) and around Fiestas Patrias."""
+    from benchmarks.bench_business_time import CAL as SANTIAGO
+    from benchmarks.bench_business_time import cbh_durations
+
+    rng = np.random.default_rng(18)
+    lo, hi = YEAR_2026
+    starts = [rng.integers(lo, hi, 300)]
+    for anchor in (
+        "2026-04-04T23:30-03:00",
+        "2026-04-04T23:30-04:00",
+        "2026-09-06T01:00-03:00",
+        "2026-09-17T17:59-03:00",
+    ):
+        starts.append(ns(anchor) + rng.integers(-36 * H, 36 * H, 25) * NS)
+    start = np.concatenate(starts) // 1000 * 1000
+    end = start + rng.integers(0, 6 * 86400 * NS, len(start)) // 1000 * 1000
+    clock = BusinessClock.build(SANTIAGO, int(start.min()), int(end.max()) + 1)
+    assert clock.duration(start, end).tolist() == cbh_durations(start, end).tolist()
