@@ -469,3 +469,50 @@ def test_random_tables_read_back_exactly(tmp_path_factory, rows, fmt):
     assert rows["value"] == got["value"]
     assert rows["flag"] == got["flag"]
     assert list(range(1, len(rows["at"]) + 1)) == data.tables["events"].rows.tolist()
+
+
+NOTES = StreamSchema("notes", (ColumnSpec("note", "text"), ColumnSpec("n", "number")), "notes")
+
+
+def _notes_csv(newline_at: int) -> tuple[str, int]:
+    """A CSV whose record `"multi<LF>line",-1` has its inner newline at byte `newline_at`;
+    returns the text and that record's index."""
+    lines = ["note,n\n"]
+    size = len(lines[0])
+    while size < newline_at - 40:
+        lines.append(f"v{len(lines)},{len(lines)}\n")
+        size += len(lines[-1])
+    lines.append("x" * (newline_at - size - len(',0\n"multi')) + ",0\n")  # pad to the byte
+    lines.append('"multi\nline",-1\n')
+    lines += [f"w{i},{i}\n" for i in range(1000)]
+    text = "".join(lines)
+    assert newline_at == text.index('"multi\n') + len('"multi')
+    return text, len(lines) - 1002
+
+
+def test_quoted_newline_across_a_block_boundary_is_read_whole(tmp_path):
+    """pyarrow reads in 1 MiB blocks. Where a quoted value's newline is the last one
+    before a block boundary, reading without `newlines_in_values` loses half the record
+    silently (checked here, so the file really straddles); slagraph keeps it whole."""
+    text, index = _notes_csv((1 << 20) - 5)
+    path = tmp_path / "notes.csv"
+    path.write_text(text)
+    careless = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(newlines_in_values=False))
+    assert "multi\nline" not in careless.column("note").to_pylist()
+    got = columns_of(load(tmp_path, [NOTES]), "notes")
+    assert "multi\nline" == got["note"][index]
+    assert -1.0 == got["n"][index]
+    assert text.count("\n") - 2 == len(got["note"])
+
+
+def test_csv_without_quotes_reads_the_same(tmp_path):
+    """Files with no quote at all (pandas' default output) take the faster block split;
+    the values are the same as from the quoted file."""
+    rows = {"note": [f"n{i}" for i in range(50_000)], "n": [float(i) for i in range(50_000)]}
+    quoted, bare = tmp_path / "quoted", tmp_path / "bare"
+    quoted.mkdir(), bare.mkdir()
+    pcsv.write_csv(pa.table(rows), quoted / "notes.csv")  # quotes every string
+    pd.DataFrame(rows).to_csv(bare / "notes.csv", index=False)  # quotes none
+    assert '"' not in (bare / "notes.csv").read_text()
+    assert rows == columns_of(load(quoted, [NOTES]), "notes")
+    assert rows == columns_of(load(bare, [NOTES]), "notes")
