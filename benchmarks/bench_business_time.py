@@ -171,7 +171,7 @@ def _record(name: str, pairs: int, benchmark: object) -> None:
 
 @pytest.mark.benchmark(group="business time")
 def test_slagraph(benchmark: object, pairs: tuple[np.ndarray, np.ndarray]) -> None:
-    benchmark.pedantic(slagraph_durations, args=pairs, rounds=5, warmup_rounds=1)  # type: ignore[attr-defined]
+    benchmark.pedantic(slagraph_durations, args=pairs, rounds=20, warmup_rounds=1)  # type: ignore[attr-defined]
     _record("slagraph BusinessClock", N, benchmark)
 
 
@@ -193,7 +193,7 @@ def test_businesstimedelta(benchmark: object, pairs: tuple[np.ndarray, np.ndarra
 
 @pytest.mark.benchmark(group="business time")
 def test_busday_count_formula(benchmark: object, pairs: tuple[np.ndarray, np.ndarray]) -> None:
-    benchmark.pedantic(busday_count_durations, args=pairs, rounds=5, warmup_rounds=1)  # type: ignore[attr-defined]
+    benchmark.pedantic(busday_count_durations, args=pairs, rounds=10, warmup_rounds=1)  # type: ignore[attr-defined]
     _record(
         "extra: tz_convert + numpy busday_count formula (not a general business-hours method)",
         N,
