@@ -78,10 +78,17 @@ def keywords() -> frozenset[str]:
 def parse(text: str, file: str = "<string>") -> ast.Module:
     """Parse `.sla` source text into a `Module`; raise `SlaSyntaxError` on bad input.
 
-    Valid input takes the fast path (`lalr.LalrDriver`: lark's tables, no tree); anything
-    it does not accept — every error — goes through lark's own parser, the reference,
-    so that every message and its position come from one place.
+    Valid input takes the fast path (`parse_fast`); anything it does not accept — every
+    error — goes through lark's own parser (`parse_reference`), so that every message and
+    its position come from one place.
     """
+    module = parse_fast(text, file)
+    return module if module is not None else parse_reference(text, file)
+
+
+def parse_fast(text: str, file: str = "<string>") -> ast.Module | None:
+    """`parse` by `lalr.LalrDriver` (lark's tables, no tree), or None where it does not
+    accept the text: a syntax error, a bad literal, a tree deeper than MAX_DEPTH."""
     _check_size(text, file)
     try:
         with gc_paused():
@@ -89,9 +96,9 @@ def parse(text: str, file: str = "<string>") -> ast.Module:
                 text, file, _Direct(file).callback, _TERMINALS, MAX_DEPTH, _SPANLESS
             )
     except SlaSyntaxError:  # a bad literal: lark decides which error comes first
-        decls = None
+        return None
     if decls is None:
-        return parse_reference(text, file)
+        return None
     return ast.Module(tuple(decls), file=file, source=text)
 
 
