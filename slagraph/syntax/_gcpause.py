@@ -5,7 +5,8 @@ nodes, spans, IR values) that all survive. CPython's collector counts them as th
 allocated and, because the survivors keep growing, runs several *full* collections over
 everything in the process meanwhile — about as long as the parse itself. None of these
 objects form cycles, so the collections find nothing. Pausing collection for the build
-(as Mercurial's `util.nogc` does) leaves one collection of the new objects for later.
+(as Mercurial's `util.nogc` does) leaves one pass over the new objects, made when the
+pause ends, so that its cost is the caller's and not a later allocation's.
 
 Process-wide but reference-counted: nested and concurrent pauses re-enable the collector
 once, when the last ends, and only if it was enabled when the first began.
@@ -38,3 +39,6 @@ def gc_paused() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _was_enabled:
                 gc.enable()
+                # The collection the pause put off, paid here and once: a pass over the
+                # young objects, as the next allocation would have triggered anyway.
+                gc.collect(0)
