@@ -215,7 +215,7 @@ class LalrDriver:
         match = self._match
         keywords = self._keywords
         multiline = self._multiline
-        kept = self.kept_terminals
+        leaves = {kind: terminals[kind] for kind in self.kept_terminals}
         chains = self._chains
         chain = self._chain
         end_state = self._end
@@ -262,17 +262,19 @@ class LalrDriver:
                     firsts.append(first)
                     heights.append(0)
                     last_line = line
-                    last_column = start - line_start + 1 + pos - start
+                    last_column = pos - line_start + 1
                     last_end = pos
-                    if kind in kept:
+                    leaf = leaves.get(kind)
+                    if leaf is None:  # filtered out of the tree
+                        values.append(None)
+                    else:
                         token = text[start:pos]
                         if kind in multiline and "\n" in token:
                             return None
-                        column = start - line_start + 1
-                        span = Span(file, line, column, line, last_column, start, pos)
-                        values.append(terminals[kind](token, span))
-                    else:
-                        values.append(None)
+                        span = Span(
+                            file, line, start - line_start + 1, line, last_column, start, pos
+                        )
+                        values.append(leaf(token, span))
                     break
 
                 shape, n, origin, pick, fn, wants_span = rules[~act]

@@ -271,8 +271,13 @@ def _name(text: str, span: Span | None) -> ast.Name:
     return ast.Name(text, span=span)
 
 
+_ESCAPE = re.compile(r"\\([\"\\])")
+_DURATION_PART = re.compile(r"([0-9]+)([wdhms])")
+
+
 def _string(text: str, span: Span | None) -> ast.String:
-    return ast.String(re.sub(r"\\([\"\\])", r"\1", text[1:-1]), span=span)
+    body = text[1:-1]
+    return ast.String(_ESCAPE.sub(r"\1", body) if "\\" in body else body, span=span)
 
 
 def _number(text: str, span: Span | None) -> ast.Number:
@@ -284,7 +289,7 @@ def _percent(text: str, span: Span | None) -> ast.Percent:
 
 
 def _duration(text: str, span: Span | None) -> ast.Duration:
-    parts = re.findall(r"([0-9]+)([wdhms])", text)
+    parts = _DURATION_PART.findall(text)
     if any(len(n) > MAX_DURATION_DIGITS for n, _ in parts):  # int() refuses > 4300 digits
         raise SlaSyntaxError(
             f"duration too large: at most {MAX_DURATION_DIGITS} digits per unit", span
