@@ -178,8 +178,8 @@ class LalrDriver:
             return None
         kind = m.lastgroup
         assert kind is not None
-        if kind in self._ignore:  # cannot happen: pos is past the ignored text
-            return None
+        if kind in self._ignore:  # lark skips text here that the one-regex scanner did not
+            return None  # not handled: lark decides
         if kind in keywords:
             kind = keywords[kind].get(m.group(), kind)
         return kind, m.end()
