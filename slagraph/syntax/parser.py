@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 import re
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import lark
 from lark import Token, Transformer, v_args
 
 from slagraph.errors import SlaSyntaxError, SlaUsageError, Span, did_you_mean
 from slagraph.syntax import ast
+from slagraph.syntax._gcpause import gc_paused
+from slagraph.syntax.lalr import LalrDriver
 
 MAX_SOURCE_CHARS = 8 * 1024 * 1024
 MAX_DEPTH = 64
@@ -72,13 +76,36 @@ def keywords() -> frozenset[str]:
 
 
 def parse(text: str, file: str = "<string>") -> ast.Module:
-    """Parse `.sla` source text into a `Module`; raise `SlaSyntaxError` on bad input."""
-    if len(text) > MAX_SOURCE_CHARS:
-        raise SlaSyntaxError(
-            f"input too large: {len(text):,} characters, the limit is {MAX_SOURCE_CHARS:,}",
-            Span(file, 1, 1, 1, 1),
-            text[:200],
-        )
+    """Parse `.sla` source text into a `Module`; raise `SlaSyntaxError` on bad input.
+
+    Valid input takes the fast path (`parse_fast`); anything it does not accept — every
+    error — goes through lark's own parser (`parse_reference`), so that every message and
+    its position come from one place.
+    """
+    module = parse_fast(text, file)
+    return module if module is not None else parse_reference(text, file)
+
+
+def parse_fast(text: str, file: str = "<string>") -> ast.Module | None:
+    """`parse` by `lalr.LalrDriver` (lark's tables, no tree), or None where it does not
+    accept the text: a syntax error, a bad literal, a tree deeper than MAX_DEPTH."""
+    _check_size(text, file)
+    try:
+        with gc_paused():
+            decls = _driver().parse(
+                text, file, _Direct(file).callback, _TERMINALS, MAX_DEPTH, _SPANLESS
+            )
+    except SlaSyntaxError:  # a bad literal: lark decides which error comes first
+        return None
+    if decls is None:
+        return None
+    return ast.Module(tuple(decls), file=file, source=text)
+
+
+def parse_reference(text: str, file: str = "<string>") -> ast.Module:
+    """`parse` by lark's tree and the `_ToAst` Transformer: the reference for `parse`'s fast
+    path, and the path of every syntax error."""
+    _check_size(text, file)
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
@@ -93,6 +120,31 @@ def parse(text: str, file: str = "<string>") -> ast.Module:
             raise error from None
         raise
     return ast.Module(tuple(decls), file=file, source=text)
+
+
+def _check_size(text: str, file: str) -> None:
+    if len(text) > MAX_SOURCE_CHARS:
+        raise SlaSyntaxError(
+            f"input too large: {len(text):,} characters, the limit is {MAX_SOURCE_CHARS:,}",
+            Span(file, 1, 1, 1, 1),
+            text[:200],
+        )
+
+
+# `_ToAst` callbacks that never read their meta: the driver passes them no span.
+_SPANLESS = frozenset(
+    "start cal_timezone cal_hours days cal_holidays source stream_timezone columns title "
+    "parent coverage warn weight name string number percent duration date clock".split()
+)
+
+
+@functools.cache
+def _driver() -> LalrDriver:
+    driver = LalrDriver(_lark())
+    missing = driver.kept_terminals - _TERMINALS.keys()
+    if missing:
+        raise NotImplementedError(f"no conversion for terminals {sorted(missing)}")
+    return driver
 
 
 def parse_file(path: str | Path) -> ast.Module:
@@ -215,6 +267,72 @@ def _span_of_token(file: str, tok: Token) -> Span:
     )
 
 
+def _name(text: str, span: Span | None) -> ast.Name:
+    return ast.Name(text, span=span)
+
+
+_ESCAPE = re.compile(r"\\([\"\\])")
+_DURATION_PART = re.compile(r"([0-9]+)([wdhms])")
+
+
+def _string(text: str, span: Span | None) -> ast.String:
+    body = text[1:-1]
+    return ast.String(_ESCAPE.sub(r"\1", body) if "\\" in body else body, span=span)
+
+
+def _number(text: str, span: Span | None) -> ast.Number:
+    return ast.Number(Decimal(text), span=span)
+
+
+def _percent(text: str, span: Span | None) -> ast.Percent:
+    return ast.Percent(Decimal(text[:-1]), span=span)
+
+
+def _duration(text: str, span: Span | None) -> ast.Duration:
+    parts = _DURATION_PART.findall(text)
+    if any(len(n) > MAX_DURATION_DIGITS for n, _ in parts):  # int() refuses > 4300 digits
+        raise SlaSyntaxError(
+            f"duration too large: at most {MAX_DURATION_DIGITS} digits per unit", span
+        )
+    return ast.Duration(sum(int(n) * _UNITS[u] for n, u in parts), span=span)
+
+
+def _date(text: str, span: Span | None) -> ast.Date:
+    try:
+        return ast.Date(dt.date.fromisoformat(text), span=span)
+    except ValueError:
+        raise SlaSyntaxError(f"'{text}' is not a calendar date (YYYY-MM-DD)", span) from None
+
+
+def _clock(text: str, span: Span | None) -> ast.Clock:
+    hours, minutes = (int(p) for p in text.split(":"))
+    if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
+        raise SlaSyntaxError(f"'{text}' is not a time of day (00:00 to 24:00)", span)
+    return ast.Clock(hours * 3600 + minutes * 60, span=span)
+
+
+def _compare(text: str, span: Span | None) -> str:
+    return text
+
+
+def _optional(text: str, span: Span | None) -> bool:
+    return True
+
+
+# Kept terminals → AST values, from the token's text and span (both parse paths).
+_TERMINALS = {
+    "NAME": _name,
+    "STRING": _string,
+    "NUMBER": _number,
+    "PERCENT": _percent,
+    "DURATION": _duration,
+    "DATE": _date,
+    "CLOCK": _clock,
+    "COMPARE": _compare,
+    "OPTIONAL": _optional,
+}
+
+
 @v_args(meta=True)
 class _ToAst(Transformer):  # type: ignore[type-arg]
     """Maps each grammar alias to an AST class. Holds only the file name, no parse state."""
@@ -243,58 +361,42 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def _error(self, message: str, span: Span | None) -> SlaSyntaxError:
         return SlaSyntaxError(message, span)
 
-    # ---- terminals
+    # ---- terminals: the conversions are the module's `_TERMINALS`, shared with the driver
     @v_args(meta=False, inline=False)
     def NAME(self, tok: Token) -> ast.Name:  # noqa: N802
-        return ast.Name(str(tok), span=_span_of_token(self.file, tok))
+        return _name(str(tok), _span_of_token(self.file, tok))
 
     @v_args(meta=False)
     def STRING(self, tok: Token) -> ast.String:  # noqa: N802
-        body = re.sub(r"\\([\"\\])", r"\1", str(tok)[1:-1])
-        return ast.String(body, span=_span_of_token(self.file, tok))
+        return _string(str(tok), _span_of_token(self.file, tok))
 
     @v_args(meta=False)
     def NUMBER(self, tok: Token) -> ast.Number:  # noqa: N802
-        return ast.Number(Decimal(str(tok)), span=_span_of_token(self.file, tok))
+        return _number(str(tok), _span_of_token(self.file, tok))
 
     @v_args(meta=False)
     def PERCENT(self, tok: Token) -> ast.Percent:  # noqa: N802
-        return ast.Percent(Decimal(str(tok)[:-1]), span=_span_of_token(self.file, tok))
+        return _percent(str(tok), _span_of_token(self.file, tok))
 
     @v_args(meta=False)
     def DURATION(self, tok: Token) -> ast.Duration:  # noqa: N802
-        span = _span_of_token(self.file, tok)
-        parts = re.findall(r"([0-9]+)([wdhms])", str(tok))
-        if any(len(n) > MAX_DURATION_DIGITS for n, _ in parts):  # int() refuses > 4300 digits
-            raise self._error(
-                f"duration too large: at most {MAX_DURATION_DIGITS} digits per unit", span
-            )
-        seconds = sum(int(n) * _UNITS[u] for n, u in parts)
-        return ast.Duration(seconds, span=span)
+        return _duration(str(tok), _span_of_token(self.file, tok))
 
     @v_args(meta=False)
     def DATE(self, tok: Token) -> ast.Date:  # noqa: N802
-        span = _span_of_token(self.file, tok)
-        try:
-            return ast.Date(dt.date.fromisoformat(str(tok)), span=span)
-        except ValueError:
-            raise self._error(f"'{tok}' is not a calendar date (YYYY-MM-DD)", span) from None
+        return _date(str(tok), _span_of_token(self.file, tok))
 
     @v_args(meta=False)
     def CLOCK(self, tok: Token) -> ast.Clock:  # noqa: N802
-        span = _span_of_token(self.file, tok)
-        hours, minutes = (int(p) for p in str(tok).split(":"))
-        if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
-            raise self._error(f"'{tok}' is not a time of day (00:00 to 24:00)", span)
-        return ast.Clock(hours * 3600 + minutes * 60, span=span)
+        return _clock(str(tok), _span_of_token(self.file, tok))
 
     @v_args(meta=False)
     def COMPARE(self, tok: Token) -> str:  # noqa: N802
-        return str(tok)
+        return _compare(str(tok), None)
 
     @v_args(meta=False)
     def OPTIONAL(self, tok: Token) -> bool:  # noqa: N802
-        return True
+        return _optional(str(tok), None)
 
     # ---- module and calendars
     def start(self, meta, children):  # type: ignore[no-untyped-def]
@@ -526,3 +628,15 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return children[0]
 
     string = number = percent = duration = date = clock = _literal
+
+
+class _Direct(_ToAst):
+    """`_ToAst`'s callbacks as the LALR driver calls them: with the node's `Span` (or None
+    for an empty node) where lark passes its `Meta`."""
+
+    def _span(self, meta):  # type: ignore[no-untyped-def]
+        return meta
+
+    def callback(self, name: str) -> Any:
+        """The plain bound method for a rule alias (without lark's `v_args` wrapper)."""
+        return inspect.unwrap(getattr(self, name))
