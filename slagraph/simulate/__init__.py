@@ -35,7 +35,7 @@ from slagraph.whatif.scenarios import stack
 __all__ = ["Simulation", "simulate"]
 
 METHODS = ("bootstrap", "poisson")
-CELLS_PER_CHUNK = 8_000_000  # (runs × accounts × days) or (runs × records) per chunk
+CELLS_PER_CHUNK = 4_000_000  # (runs × accounts × days) or (runs × records) per chunk
 NODE_FIELDS = (
     "kind",
     "account",
@@ -168,16 +168,17 @@ def simulate(
             width = max([len(t) for t in dataset.tables.values()] + [accounts])
         chunk = max(1, min(runs, CELLS_PER_CHUNK // max(width, 1)))
     shell = attrs.evolve(dataset, tables={})  # the walk reads only the accounts table
-    stacked: dict[int, Dataset] = {}
+    contexts: dict[int, Context] = {}
     tallies: dict[str, NodeTally] = {}
     observed: dict[str, np.ndarray] = {}
     done = 0
     while done < runs:
         ids = np.arange(done, min(done + chunk, runs))
-        if len(ids) not in stacked:
-            stacked[len(ids)] = stack([shell] * len(ids))
+        if len(ids) not in contexts:  # one per chunk size: the full chunks and the last
+            contexts[len(ids)] = Context(model, stack([shell] * len(ids)), as_of_ns, lo)
         resampler.set_runs(ids)
-        ctx = Context(model, stacked[len(ids)], as_of_ns, lo)
+        ctx = contexts[len(ids)]
+        ctx.measures.clear()  # the previous chunk's
         walk = Walk(model, ctx, measure=resampler.measure)
         for inst in _preorder(model.plan):
             agreement = model.agreements[inst.agreement]
@@ -205,6 +206,7 @@ def simulate(
                     by_agreement[name], breached, ~node.cells(v.met, len(ids), accounts)
                 )
         done += len(ids)
+        del walk
         if progress is not None:
             progress(done, runs)
     nodes, drivers = [], []

@@ -80,8 +80,12 @@ def node_rows(
     quantiles = None
     if tally.per_run:
         stacked = np.concatenate(tally.per_run)  # (runs, A', P')
-        quantiles = np.quantile(stacked, [0.5, 0.95, 0.99], axis=0, method="inverted_cdf")
+        tally.per_run = []
         totals = (stacked * np.nan_to_num(fees)[None]).sum(axis=1)  # (runs, P')
+        quantiles = np.quantile(
+            stacked, [0.5, 0.95, 0.99], axis=0, method="inverted_cdf", overwrite_input=True
+        )
+        del stacked
         total_q = np.quantile(totals, [0.5, 0.95, 0.99], axis=0, method="inverted_cdf")
     rows = []
     for i, a in enumerate(tally.accounts):
