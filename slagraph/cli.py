@@ -538,7 +538,7 @@ def simulate(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     model = slagraph.load(file)
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         runs=runs,
         seed=seed,
         method=method,

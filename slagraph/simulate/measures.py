@@ -70,7 +70,7 @@ def nearest_rank(q: float) -> Callable[[np.ndarray], np.ndarray]:
 def _rank_of(metric: ir.Metric) -> Callable[[np.ndarray], np.ndarray]:
     if isinstance(metric, ir.Percentile):
         return nearest_rank(metric.q)
-    if metric.fn == "min":  # type: ignore[attr-defined]
+    if isinstance(metric, ir.Aggregate) and metric.fn == "min":
         return lambda n: np.ones_like(n)
     return lambda n: n  # max
 
@@ -229,7 +229,8 @@ class Resampler:
         if key not in self._batches:
             zone, periods, a = grid.timezone, len(grid.labels), self.accounts
             reach, shift, zone_day = self.placement(grid)
-            columns, where = [], {}
+            columns: list[np.ndarray] = []
+            where: dict[Any, slice] = {}
             for metric in dict.fromkeys(self._expected.get(key, [])):
                 stats = _day_stats(self, metric, self.day_grids[zone])
                 where[metric] = slice(len(columns), len(columns) + len(stats))
@@ -241,11 +242,11 @@ class Resampler:
             inside = days < len(self.union)
             days = np.where(inside, zone_day[np.where(inside, days, 0)], -1)
             days = np.where(days >= 0, days, n_days)
-            table = np.zeros((a, periods, reach.width, len(columns)))
+            grid_table = np.zeros((a, periods, reach.width, len(columns)))
             for i, stat in enumerate(columns):
                 padded = np.concatenate([stat, np.zeros((a, 1))], axis=1)
-                table[:, :, :, i] = padded[:, days]
-            table = table.reshape(a * periods, reach.width, len(columns))
+                grid_table[:, :, :, i] = padded[:, days]
+            table = grid_table.reshape(a * periods, reach.width, len(columns))
             cells = (np.arange(a)[:, None] * reach.periods + shift + np.arange(periods)).ravel()
 
             def sums(r: Resampler) -> np.ndarray:
@@ -289,9 +290,11 @@ class Resampler:
         if isinstance(metric, ir.Count):
             return lambda r: Measure(sums(r)[0])
 
+        total = isinstance(metric, ir.Aggregate) and metric.fn == "sum"
+
         def aggregate(r: Resampler) -> Measure:  # sum or mean
             s, c = sums(r)
-            if metric.fn == "sum":  # type: ignore[attr-defined]
+            if total:
                 return Measure(np.where(c > 0, s, np.nan))
             return Measure(_ratio(s, c))
 
@@ -300,12 +303,13 @@ class Resampler:
     def _bootstrap_ranked(self, metric: ir.Metric, grid: PeriodGrid) -> Callable:
         """Percentile, min, max: every record of a source day enters each period whose
         reach holds that day, weighted by how many slots of the period drew it."""
+        assert isinstance(metric, ir.Aggregate | ir.Percentile)
         zone = grid.timezone
         reach, shift, _ = self.placement(grid)
         days = self.day_grids[zone]
         a, n_days, periods = self.accounts, len(days.labels), len(grid.labels)
-        placed = _placed(self.days_ctx, metric.select, metric.value, days)  # type: ignore[attr-defined]
-        values, known = _values(self.days_ctx, metric.select, metric.value, placed)  # type: ignore[attr-defined]
+        placed = _placed(self.days_ctx, metric.select, metric.value, days)
+        values, known = _values(self.days_ctx, metric.select, metric.value, placed)
         group, values = placed.group[known], values[known]
         if placed.shared:  # one copy per account: each account draws its own days
             group = (np.arange(a)[:, None] * n_days + group[None, :]).ravel()
@@ -395,9 +399,10 @@ def _poisson_prepare(r: Resampler, metric: ir.Metric, grid: PeriodGrid) -> Calla
     ctx, a, periods = r.ctx, r.accounts, len(grid.labels)
     if isinstance(metric, ir.Uptime):
         return _poisson_uptime(r, metric, grid)
+    assert not isinstance(metric, ir.MetOf)  # resolved by the walk
     value = getattr(metric, "value", getattr(metric, "elapsed", None))
-    placed = _placed(ctx, metric.select, value, grid)  # type: ignore[attr-defined]
-    stream = metric.select.stream  # type: ignore[attr-defined]
+    placed = _placed(ctx, metric.select, value, grid)
+    stream = metric.select.stream
     size = periods if placed.shared else a * periods
 
     def weighted_sums(x: np.ndarray, rows: np.ndarray, group: np.ndarray) -> Callable:
@@ -432,7 +437,8 @@ def _poisson_prepare(r: Resampler, metric: ir.Metric, grid: PeriodGrid) -> Calla
         ones = np.ones(len(placed.rows))
         total = weighted_sums(ones, placed.rows, placed.group)
         return lambda res: Measure(total(res))
-    values, known = _values(ctx, metric.select, metric.value, placed)  # type: ignore[attr-defined]
+    assert isinstance(metric, ir.Aggregate | ir.Percentile)
+    values, known = _values(ctx, metric.select, metric.value, placed)
     rows, group, values = placed.rows[known], placed.group[known], values[known]
     if _ranked(metric):
         order = np.lexsort((values, group))
@@ -450,9 +456,11 @@ def _poisson_prepare(r: Resampler, metric: ir.Metric, grid: PeriodGrid) -> Calla
     sums = weighted_sums(values, rows, group)
     counts = weighted_sums(np.ones(len(rows)), rows, group)
 
+    is_sum = isinstance(metric, ir.Aggregate) and metric.fn == "sum"
+
     def aggregate(res: Resampler) -> Measure:
         s, c = sums(res), counts(res)
-        if metric.fn == "sum":  # type: ignore[attr-defined]
+        if is_sum:
             return Measure(np.where(c > 0, s, np.nan))
         return Measure(_ratio(s, c))
 
