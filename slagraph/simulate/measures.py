@@ -113,7 +113,7 @@ class Resampler:
     def _days_setup(self, model: ir.Model, data: Dataset, as_of: int, block: str) -> None:
         grids = {(i.period, i.timezone) for i in model.plan.instances}
         zones = sorted({z for _, z in grids})
-        start = min(int(self.ctx.grid(k, z).bounds[0]) for k, z in grids)
+        start = min((int(self.ctx.grid(k, z).bounds[0]) for k, z in grids), default=as_of)
         self.days_ctx = Context(model, data, as_of, start)
         self.day_grids = {z: self.days_ctx.grid("daily", z) for z in zones}
         dates = {z: np.array(g.labels, dtype="datetime64[D]") for z, g in self.day_grids.items()}
