@@ -237,18 +237,18 @@ def compile_agreement(
                 fields["credit_cap"] = _fraction(cap, "a credit cap")
             case ast.AtRisk(amount=amount):
                 fields["at_risk"] = _fraction(amount, "the amount at risk")
-            case ast.Earnback(periods=n):
-                fields["earnback"] = _whole(n, "earnback periods")
+            case ast.Earnback(periods=periods):
+                fields["earnback"] = _whole(periods, "earnback periods")
             case ast.CreditTiers():
                 tiers.append(_tiers(item, by_objective, kind, name))
-            case ast.Allocation(child=child, share=share):
-                if child.id not in members or kind != "master":
+            case ast.Allocation(child=member, share=share):
+                if member.id not in members or kind != "master":
                     raise SlaCompileError(
-                        f"allocate names agreements this master includes; '{child.id}' is not "
-                        f"one{did_you_mean(child.id, members)}",
-                        child.span,
+                        f"allocate names agreements this master includes; '{member.id}' is not "
+                        f"one{did_you_mean(member.id, members)}",
+                        member.span,
                     )
-                allocations.append((child.id, _fraction(share, "an allocation", cap=10.0)))
+                allocations.append((member.id, _fraction(share, "an allocation", cap=10.0)))
             case ast.Terminate(target=target, count=count, of_n=of_n):
                 if target.id not in (*members, name):
                     raise SlaCompileError(
@@ -257,16 +257,18 @@ def compile_agreement(
                         target.span,
                     )
                 k = _whole(count, "the number of periods")
-                n = _whole(of_n, "the number of periods") if of_n is not None else None
-                if n is not None and n < k:
-                    raise SlaCompileError(f"'{k} of {n} periods' needs {k} <= {n}", of_n.span)
+                n: int | None = None
+                if of_n is not None:
+                    n = _whole(of_n, "the number of periods")
+                    if n < k:
+                        raise SlaCompileError(f"'{k} of {n} periods' needs {k} <= {n}", of_n.span)
                 terminations.append(ir.Termination(target.id, k, n))
     if "at_risk" in fields and (kind == "sla" or not allocations):
-        amount = next(i for i in items if isinstance(i, ast.AtRisk))
+        pool = next(i for i in items if isinstance(i, ast.AtRisk))
         raise SlaCompileError(
             f"at_risk sets a credit pool, which a master shares out with 'allocate CHILD N%'; "
             f"{kind} '{name}' allocates nothing",
-            amount.span,
+            pool.span,
         )
     if "at_risk" in fields and "credit_flat" in fields:
         flat = next(i for i in items if isinstance(i, ast.CreditFlat))

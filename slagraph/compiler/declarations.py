@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import zoneinfo
 
@@ -46,7 +47,7 @@ def _open_hours(day: ast.DayHours) -> list[OpenHours]:
     first = _weekday(day.first)
     last = _weekday(day.last) if day.last is not None else first
     days = [(first + i) % 7 for i in range((last - first) % 7 + 1)]
-    hours = []
+    hours: list[OpenHours] = []
     for clock in day.ranges:
         start, end = clock.start.seconds, clock.end.seconds
         if start >= end:
@@ -80,13 +81,16 @@ def compile_calendar(decl: ast.CalendarDecl) -> Calendar:
     hours: list[OpenHours] = []
     for day in decl.hours:
         hours.extend(_open_hours(day))
-    return Calendar(
-        name=decl.name.id,
-        timezone=zone,
-        hours=tuple(sorted(set(hours), key=lambda h: (h.weekday, h.start, h.end))),
-        holidays=tuple(sorted({d.value for d in decl.holidays})),
-        countries=tuple(_country(c) for c in decl.countries),
+    # Built apart from the call: the attrs plugin types a `converter=tuple` parameter as
+    # `Iterable[_T_co]` (tuple's unbound type variable), which spoils inference inside the
+    # call and which no argument matches, hence the ignore (fields: name, timezone, hours,
+    # holidays, countries).
+    open_hours: tuple[OpenHours, ...] = tuple(
+        sorted(set(hours), key=lambda h: (h.weekday, h.start, h.end))
     )
+    dates: tuple[dt.date, ...] = tuple(sorted({d.value for d in decl.holidays}))
+    countries: tuple[tuple[str, str | None], ...] = tuple(_country(c) for c in decl.countries)
+    return Calendar(decl.name.id, zone, open_hours, dates, countries)  # type: ignore[arg-type]
 
 
 def _columns(columns: tuple[ast.ColumnDecl, ...], owner: str) -> tuple[ColumnSpec, ...]:

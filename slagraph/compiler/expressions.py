@@ -379,7 +379,10 @@ def _metric(node: ast.Expr, scope: Scope) -> tuple[ir.Metric, str]:
                     f"unknown calendar '{cal.id}'{did_you_mean(cal.id, scope.calendars)}",
                     cal.span,
                 )
-            metric = attrs.evolve(metric, **{mode: (*getattr(metric, mode), cal.id)})
+            if mode == "during":  # the grammar makes only "during" and "excluding" windows
+                metric = attrs.evolve(metric, during=(*metric.during, cal.id))
+            else:
+                metric = attrs.evolve(metric, excluding=(*metric.excluding, cal.id))
         return metric, "ratio"
     if func == "share":
         _arity(node, 2, 2, "a selection and a condition: share(SEL, later - earlier <= 4h)")

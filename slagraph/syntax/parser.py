@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lark
 from lark import Token, Transformer, v_args
@@ -193,10 +193,10 @@ def _expected_words(names: set[str]) -> str:
     words = {_describe_terminal(n) for n in names}
     if _STATEMENTS <= words:  # a whole statement position: name the idea, not ten keywords
         words = (words - _STATEMENTS) | {"a statement (objective, credit, met when, include, …)"}
-    words = sorted(words, key=lambda w: (not w.startswith("'"), w))
-    if len(words) == 1:
-        return words[0]
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    ordered = sorted(words, key=lambda w: (not w.startswith("'"), w))
+    if len(ordered) == 1:
+        return ordered[0]
+    return ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
 def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> SlaSyntaxError:
@@ -215,7 +215,8 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) ->
             kws = [_describe_terminal(n).strip("'") for n in expected]
             message += did_you_mean(str(token), [k for k in kws if k.isidentifier()])
     elif isinstance(exc, lark.exceptions.UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = cast(int, exc.pos_in_stream)  # lark types it Optional; UnexpectedCharacters sets it
+        char = text[pos] if pos < len(text) else ""
         width = 1
         allowed = set(exc.allowed or ())
         if char == '"':

@@ -397,6 +397,7 @@ def _add(change: Change, table: EventTable, names: np.ndarray) -> EventTable:
     duration = given.pop("duration", None)
     if duration is not None:
         given["end"] = ("time", given["start"][1] + duration[1] * NS)
+    accounts: list[int | None]
     if "account" in table.columns and "account" not in given:
         accounts = list(range(len(names)))  # no account given: one record for every account
     else:
