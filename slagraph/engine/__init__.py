@@ -161,9 +161,8 @@ def _rows(
         fee = np.where(col.valid if col.valid is not None else True, col.values, np.nan)
     lo_date = label_dates(start)[0] if start else None
     hi_date = label_dates(end)[1] if end else None
-    blocks: list[dict[str, np.ndarray]] = []
+    blocks: list[dict[str, Any]] = []
     terminations: list[dict[str, Any]] = []
-    order = 0
     for inst in _preorder(model.plan):
         agreement = model.agreements[inst.agreement]
         av = walk.agreement(inst.agreement, inst.period, inst.timezone)
@@ -171,9 +170,8 @@ def _rows(
         keep_acc = np.flatnonzero(coverage_mask(inst, accounts, ctx))
         keep_per = _periods_in(grid, lo_date, hi_date)
 
-        cells = _Cells(names[keep_acc], keep_acc, keep_per, grid, fee[keep_acc])
-        blocks.append(cells.block(inst.path, agreement.kind, av.verdict, np.nan, order))
-        order += 1
+        cells = _Cells(keep_acc, keep_per, grid, fee[keep_acc])
+        blocks.append(cells.block(inst.path, agreement.kind, av.verdict, np.nan))
         for objective in agreement.objectives:
             target = objective.target
             blocks.append(
@@ -182,11 +180,9 @@ def _rows(
                     "objective",
                     av.objectives[objective.name],
                     target,
-                    order,
                     objective.unit,
                 )
             )
-            order += 1
         for rule, first in av.terminations:
             for a in keep_acc[first[keep_acc] >= 0]:
                 terminations.append(
@@ -202,22 +198,21 @@ def _rows(
                     }
                 )
     explainer = Explainer(model, ctx, walk, names)
-    return Result(build_table(blocks), terminations, dict(data.bad_rows), ctx.as_of, explainer)
+    table = build_table(blocks, names)
+    return Result(table, terminations, dict(data.bad_rows), ctx.as_of, explainer)
 
 
 @attrs.frozen(eq=False)
 class _Cells:
     """The (account, period) cells one path reports: its covered accounts × periods."""
 
-    names: np.ndarray
     accounts: np.ndarray
     periods: np.ndarray
     grid: Any
     fee: np.ndarray
 
-    def block(
-        self, path: str, kind: str, v: Any, target: float, order: int, unit: str = ""
-    ) -> dict[str, np.ndarray]:
+    def block(self, path: str, kind: str, v: Any, target: float, unit: str = "") -> dict[str, Any]:
+        """The rows of one node as arrays; text as codes (see `result.build_table`)."""
         rows, cols = len(self.accounts), len(self.periods)
         n = rows * cols
 
@@ -228,10 +223,12 @@ class _Cells:
 
         credit_pct = pick(v.credit)
         return {
-            "account": np.repeat(self.names, cols),
-            "period": np.tile(np.asarray(self.grid.labels, dtype=object)[self.periods], rows),
-            "node": np.full(n, path, dtype=object),
-            "kind": np.full(n, kind, dtype=object),
+            "node": path,
+            "kind": kind,
+            "unit": unit,
+            "labels": self.grid.labels,
+            "_account": np.repeat(self.accounts, cols),
+            "_period": np.tile(self.periods, rows),
             "status": pick(v.status, 0).astype(np.int64),
             "met": pick(v.met, True).astype(bool),
             "value": pick(v.value),
@@ -241,9 +238,6 @@ class _Cells:
             "credit_pct": credit_pct,
             "credit": credit_pct * np.repeat(self.fee, cols),
             "earned_back": pick(v.earned_back, False).astype(bool),
-            "unit": np.full(n, unit, dtype=object),
-            "_account": np.repeat(self.accounts, cols),
-            "_order": np.full(n, order),
         }
 
 

@@ -116,24 +116,50 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def build_table(blocks: list[dict[str, np.ndarray]]) -> pa.Table:
-    """Concatenate per-node column blocks and sort by (account, period start, node order)."""
+def build_table(blocks: list[dict[str, Any]], names: Any = ()) -> pa.Table:
+    """Concatenate per-node column blocks and sort by (account, period label, node order).
+
+    A block (engine/__init__.py `_Cells.block`) holds its rows' numbers as arrays and its
+    text as codes: `_account` indexes `names`, `_period` the block's `labels`, and `node`,
+    `kind` and `unit` are one value per block. The sort is one argsort of a unique integer
+    key, and text columns are taken from small dictionaries in Arrow, so no per-row Python
+    string is ever made."""
     if not blocks:
         return pa.table({name: pa.array([], type=_TYPES[name]) for name in _TYPES})
-    merged = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-    order = np.lexsort((merged["_order"], merged["period"].astype(str), merged["_account"]))
-    cols = {}
-    for name in (*FIELDS, "unit"):
-        values = merged[name][order]
+    all_labels = sorted(set().union(*(b["labels"] for b in blocks)))
+    rank = {label: i for i, label in enumerate(all_labels)}
+    sizes = [len(b["_account"]) for b in blocks]
+    account = np.concatenate([b["_account"] for b in blocks]).astype(np.int64, copy=False)
+    period = np.concatenate(
+        [np.array([rank[x] for x in b["labels"]], np.int64)[b["_period"]] for b in blocks]
+    )
+    block = np.repeat(np.arange(len(blocks), dtype=np.int64), sizes)
+    # (account, period label, block) is unique per row, so any sort of the key is the order
+    key = (account * len(all_labels) + period) * len(blocks) + block
+    order = np.argsort(key)
+    block = block[order]
+    cols: dict[str, pa.Array] = {
+        "account": _take(names, account[order]),
+        "period": _take(all_labels, period[order]),
+        "node": _take([b["node"] for b in blocks], block),
+        "kind": _take([b["kind"] for b in blocks], block),
+    }
+    for name in FIELDS[4:]:
+        values = np.concatenate([b[name] for b in blocks])[order]
         if name == "status":
-            values = STATUS_NAMES[values]
-        if values.dtype.kind == "f":
+            cols[name] = _take(STATUS_NAMES, values)
+        elif values.dtype.kind == "f":
             cols[name] = pa.array(values, type=pa.float64(), from_pandas=True)
         else:
-            cols[name] = pa.array(
-                values.tolist() if values.dtype == object else values, type=_TYPES[name]
-            )
+            cols[name] = pa.array(values, type=_TYPES[name])
+    cols["unit"] = _take([b["unit"] for b in blocks], block)
     return pa.table(cols)
+
+
+def _take(dictionary: Any, codes: np.ndarray) -> pa.Array:
+    """Strings by code from a small dictionary (Arrow's take: no Python string per row)."""
+    strings = pa.array([str(x) for x in dictionary], pa.string())
+    return strings.take(pa.array(codes.astype(np.int32, copy=False)))
 
 
 _TYPES = {
