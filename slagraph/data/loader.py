@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +17,7 @@ from slagraph.data.schema import ACCOUNT_COLUMN, StreamSchema
 from slagraph.data.tables import Column, Dataset, EventTable
 from slagraph.data.validate import (
     Problem,
-    convert_columns,
+    convert_column,
     duplicate_key_problem,
     order_problems,
     resolve,
@@ -23,6 +27,50 @@ from slagraph.data.validate import (
 from slagraph.errors import SlaUsageError
 
 BAD_ROW_POLICIES = ("error", "skip")
+T = TypeVar("T")
+Converted = tuple[Column, list[Problem]]  # a column and the problems found in it
+
+
+def worker_count() -> int:
+    """Threads for loading and evaluating: the CPUs this process may run on (at most 8),
+    or `SLAGRAPH_THREADS` when set (1 makes every step sequential)."""
+    configured = os.environ.get("SLAGRAPH_THREADS", "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise SlaUsageError(
+                f"SLAGRAPH_THREADS must be a whole number, got {configured!r}"
+            ) from None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+class _Inline:
+    """An executor that runs each task at once, in the calling thread (one worker)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: object) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as error:  # re-raised by result(), as a thread pool does
+            future.set_exception(error)
+        return future
+
+
+@contextlib.contextmanager
+def workers() -> Iterator[Executor | _Inline]:
+    """A pool of `worker_count()` threads, or inline execution when that is 1. Tasks
+    submitted to it must never wait for other tasks of the same pool."""
+    count = worker_count()
+    if count == 1:
+        yield _Inline()
+        return
+    with ThreadPoolExecutor(count, thread_name_prefix="slagraph") as pool:
+        yield pool
 
 
 def load(
@@ -51,6 +99,10 @@ def load(
     Raises:
         SlaDataError: the data does not match the declarations.
         SlaUsageError: `source` is not something that can be read, or a bad option.
+
+    Streams are read one after another; their columns are converted on worker threads
+    while later streams are read. Errors are raised in the order a sequential load meets
+    them: a bad row of an earlier stream before a read error of a later one.
     """
     if on_bad_rows not in BAD_ROW_POLICIES:
         raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
@@ -58,41 +110,71 @@ def load(
     checks = dict(order_checks or {})
     reader = open_source(source)
     bad_rows: dict[str, int] = {}
-    try:
-        account_table = None
-        known = None
-        if accounts is not None:
-            raw = reader.read(accounts)
-            account_table, count = _stream(
-                raw, accounts, checks.get(accounts.name, ()), skip, key=True
-            )
-            if count:
-                bad_rows[accounts.name] = count
-            key = account_table.columns[ACCOUNT_COLUMN]
-            assert key.dictionary is not None
-            known = key.dictionary[key.values]
-            account_table = _recode(account_table, known, _lookup(key, known))
-        tables: dict[str, EventTable] = {}
-        for schema in streams:
-            raw = reader.read(schema)
-            table, count = _stream(raw, schema, checks.get(schema.name, ()), skip, known=known)
-            tables[schema.name] = table
-            if count:
-                bad_rows[schema.name] = count
-    finally:
-        reader.close()
-    if known is None:
-        known = _union_of_accounts(tables.values())
-    for name, table in tables.items():
-        column = table.columns.get(ACCOUNT_COLUMN)
-        if column is not None:
-            tables[name] = _recode(table, known, _lookup(column, known))
+    with workers() as pool:
+        try:
+            account_table = None
+            known = None
+            if accounts is not None:
+                raw = reader.read(accounts)
+                account_table, count = _stream(
+                    raw,
+                    accounts,
+                    _convert(pool, raw, accounts),
+                    checks.get(accounts.name, ()),
+                    skip,
+                    key=True,
+                )
+                if count:
+                    bad_rows[accounts.name] = count
+                key = account_table.columns[ACCOUNT_COLUMN]
+                assert key.dictionary is not None
+                known = key.dictionary[key.values]
+                account_table = _recode(account_table, known, _lookup(key, known))
+            pending: list[tuple[StreamSchema, RawTable, list[Future[Converted]]]] = []
+            try:
+                for schema in streams:
+                    raw = reader.read(schema)
+                    pending.append((schema, raw, _convert(pool, raw, schema)))
+            except BaseException:
+                for schema, raw, converted in pending:  # their bad rows come first
+                    _stream(raw, schema, converted, checks.get(schema.name, ()), skip, known=known)
+                raise
+            tables: dict[str, EventTable] = {}
+            for schema, raw, converted in pending:
+                table, count = _stream(
+                    raw, schema, converted, checks.get(schema.name, ()), skip, known=known
+                )
+                tables[schema.name] = table
+                if count:
+                    bad_rows[schema.name] = count
+        finally:
+            reader.close()
+        if known is None:
+            known = _union_of_accounts(tables.values())
+        recoded = {
+            name: pool.submit(_recode, table, known, _lookup(table.columns[ACCOUNT_COLUMN], known))
+            for name, table in tables.items()
+            if ACCOUNT_COLUMN in table.columns
+        }
+        for name, future in recoded.items():
+            tables[name] = future.result()
     return Dataset(tables, account_table, known, bad_rows)
+
+
+def _convert(
+    pool: Executor | _Inline, raw: RawTable, schema: StreamSchema
+) -> list[Future[Converted]]:
+    """Start converting every declared column of a stream (see `validate.convert_column`)."""
+    return [
+        pool.submit(convert_column, schema, spec, raw.table.column(spec.name), raw.from_text)
+        for spec in schema.columns
+    ]
 
 
 def _stream(
     raw: RawTable,
     schema: StreamSchema,
+    converted: list[Future[Converted]],
     pairs: Sequence[tuple[str, str]],
     skip: bool,
     *,
@@ -100,7 +182,11 @@ def _stream(
     known: np.ndarray | None = None,
 ) -> tuple[EventTable, int]:
     """One stream: typed, checked, and filtered or failed by the bad-row policy."""
-    columns, problems = convert_columns(schema, raw.table, raw.from_text)
+    columns: dict[str, Column] = {}
+    problems: list[Problem] = []
+    for spec, future in zip(schema.columns, converted, strict=True):
+        columns[spec.name], found = future.result()
+        problems.extend(found)
     pairs = list(pairs)
     names = schema.names
     if "start" in names and "end" in names and ("end", "start") not in pairs:

@@ -345,6 +345,17 @@ def encode_text(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
 
 
+def convert_column(
+    schema: StreamSchema, spec: ColumnSpec, array: pa.ChunkedArray, from_text: bool
+) -> tuple[Column, list[Problem]]:
+    """One declared column converted, and the problems found in it. Columns are
+    independent, so the loader converts several at once on worker threads (Arrow and
+    numpy release the GIL in the conversions)."""
+    converter = ColumnConverter(schema, spec, from_text)
+    column = converter.convert(array)
+    return column, converter.problems
+
+
 def convert_columns(
     schema: StreamSchema, table: pa.Table, from_text: bool
 ) -> tuple[dict[str, Column], list[Problem]]:
@@ -352,9 +363,8 @@ def convert_columns(
     columns: dict[str, Column] = {}
     problems: list[Problem] = []
     for spec in schema.columns:
-        converter = ColumnConverter(schema, spec, from_text)
-        columns[spec.name] = converter.convert(table.column(spec.name))
-        problems.extend(converter.problems)
+        columns[spec.name], found = convert_column(schema, spec, table.column(spec.name), from_text)
+        problems.extend(found)
     return columns, problems
 
 
