@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -49,20 +49,20 @@ def worker_count() -> int:
     return max(1, min(cpus, 8))
 
 
-class _Inline:
+class _Inline(Executor):
     """An executor that runs each task at once, in the calling thread (one worker)."""
 
-    def submit(self, fn: Callable[..., T], /, *args: object) -> Future[T]:
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
         try:
-            future.set_result(fn(*args))
+            future.set_result(fn(*args, **kwargs))
         except BaseException as error:  # re-raised by result(), as a thread pool does
             future.set_exception(error)
         return future
 
 
 @contextlib.contextmanager
-def workers() -> Iterator[Executor | _Inline]:
+def workers() -> Iterator[Executor]:
     """A pool of `worker_count()` threads, or inline execution when that is 1. Tasks
     submitted to it must never wait for other tasks of the same pool."""
     count = worker_count()
@@ -161,9 +161,7 @@ def load(
     return Dataset(tables, account_table, known, bad_rows)
 
 
-def _convert(
-    pool: Executor | _Inline, raw: RawTable, schema: StreamSchema
-) -> list[Future[Converted]]:
+def _convert(pool: Executor, raw: RawTable, schema: StreamSchema) -> list[Future[Converted]]:
     """Start converting every declared column of a stream (see `validate.convert_column`)."""
     return [
         pool.submit(convert_column, schema, spec, raw.table.column(spec.name), raw.from_text)

@@ -20,6 +20,7 @@ import numpy as np
 
 from slagraph.compiler import ir
 from slagraph.data import Dataset, load
+from slagraph.data.loader import workers
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.explain import Explainer
@@ -153,6 +154,8 @@ def _rows(
     model: ir.Model, ctx: Context, data: Dataset, start: str | None, end: str | None
 ) -> Result:
     walk = Walk(model, ctx)
+    with workers() as pool:
+        walk.prefetch(pool)
     accounts = accounts_table(data)
     names = np.asarray(data.account_names, dtype=object)
     fee = np.full(ctx.accounts, np.nan)

@@ -8,6 +8,9 @@ selection or share a context do not repeat work.
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
@@ -17,6 +20,8 @@ from slagraph.compiler import ir
 from slagraph.data import Dataset, EventTable
 from slagraph.engine import kernels
 from slagraph.engine.predicates import evaluate_predicate
+
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -50,34 +55,64 @@ class Context:
         self._masks: dict[tuple[str, ir.Predicate | None], np.ndarray] = {}
         self._periods: dict[tuple[str, str, str, str], np.ndarray] = {}
         self.measures: dict[tuple[object, str, str], object] = {}  # (metric, period, zone)
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _once(self, store: dict[Any, T], key: Any, compute: Callable[[], T]) -> T:
+        """`store[key]`, computed once even when worker threads ask at the same time (the
+        walk measures independent metrics on threads; they share masks, grids, clocks)."""
+        try:
+            return store[key]
+        except KeyError:
+            pass
+        with self._lock:
+            lock = self._locks.setdefault((id(store), key), threading.Lock())
+        with lock:
+            if key not in store:
+                store[key] = compute()
+        return store[key]
 
     # ---- periods
-    @functools.cache  # noqa: B019 - the context lives for one evaluation
     def grid(self, period: str, timezone: str) -> PeriodGrid:
         """Periods from the one holding `lo` to the one holding as-of (an as-of exactly on
         a boundary opens the next period, which is then empty)."""
+        return self._once(
+            self._cache, ("grid", period, timezone), lambda: self._grid(period, timezone)
+        )
+
+    def _grid(self, period: str, timezone: str) -> PeriodGrid:
         grid = PeriodGrid.build(period, timezone, min(self.lo, self.as_of), self.as_of + 1)
         first = int(grid.index(np.array([self.lo]))[0])
         if first <= 0:  # lo is in the first period, or after as-of's period: nothing before
             return grid if first == 0 else PeriodGrid(period, timezone, grid.bounds[-1:], ())
         return PeriodGrid(period, timezone, grid.bounds[first:], grid.labels[first:])
 
-    @functools.cache  # noqa: B019
     def measured_bounds(self, period: str, timezone: str) -> tuple[np.ndarray, np.ndarray]:
         """Each period's [start, end) clipped to as-of: partial periods stop at as-of."""
-        g = self.grid(period, timezone)
-        starts = g.bounds[:-1]
-        ends = np.minimum(g.bounds[1:], self.as_of)
-        return starts, np.maximum(ends, starts)
+
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            g = self.grid(period, timezone)
+            starts = g.bounds[:-1]
+            ends = np.minimum(g.bounds[1:], self.as_of)
+            return starts, np.maximum(ends, starts)
+
+        return self._once(self._cache, ("measured", period, timezone), compute)
 
     # ---- calendars
-    @functools.cache  # noqa: B019
     def clock(self, calendar: str) -> BusinessClock:
-        return BusinessClock.build(self.model.calendars[calendar], self.span_lo, self.span_hi)
+        return self._once(
+            self._cache,
+            ("clock", calendar),
+            lambda: BusinessClock.build(self.model.calendars[calendar], self.span_lo, self.span_hi),
+        )
 
-    @functools.cache  # noqa: B019
     def open_hours(self, calendar: str) -> tuple[np.ndarray, np.ndarray]:
-        return open_intervals(self.model.calendars[calendar], self.span_lo, self.span_hi)
+        return self._once(
+            self._cache,
+            ("open", calendar),
+            lambda: open_intervals(self.model.calendars[calendar], self.span_lo, self.span_hi),
+        )
 
     @functools.cached_property
     def span_lo(self) -> int:
@@ -127,23 +162,19 @@ class Context:
 
     def mask(self, select: ir.Select) -> np.ndarray:
         """Which records of the stream the selection keeps (cached per selection)."""
-        key = (select.stream, select.where)
-        if key not in self._masks:
-            table = self.table(select.stream)
-            if select.where is None:
-                self._masks[key] = np.ones(len(table), bool)
-            else:
-                self._masks[key] = evaluate_predicate(select.where, table, self.clock)
-        return self._masks[key]
+        table = self.table(select.stream)
+        if select.where is None:
+            compute = lambda: np.ones(len(table), bool)  # noqa: E731
+        else:
+            compute = lambda: evaluate_predicate(select.where, table, self.clock)  # noqa: E731
+        return self._once(self._masks, (select.stream, select.where), compute)
 
     def place(self, select: ir.Select, time_column: str, grid: PeriodGrid) -> Placed:
         """The selected records whose placing time falls in a period of `grid` by as-of."""
         table = self.table(select.stream)
         t = table.columns[time_column].values
         key = (select.stream, time_column, grid.kind, grid.timezone)
-        if key not in self._periods:  # several metrics place by the same column
-            self._periods[key] = grid.index(t)
-        period = self._periods[key]
+        period = self._once(self._periods, key, lambda: grid.index(t))  # shared by metrics
         keep = self.mask(select) & (period >= 0) & (t <= self.as_of)
         rows = np.flatnonzero(keep)
         account = table.columns.get("account")
