@@ -109,8 +109,10 @@ def evaluate(
     lo = probe.data_lo if probe.has_times else as_of_ns
     if since is not None:
         lo = to_ns(since, "since")
-    dataset = _as_known_at(model, dataset, as_of_ns, probe.data_hi if probe.has_times else 0)
-    ctx = Context(model, dataset, as_of_ns, lo)
+    known = _as_known_at(model, dataset, as_of_ns, probe.data_hi if probe.has_times else 0)
+    same = known is dataset  # nothing hidden: the probe's extremes hold
+    ctx = Context(model, known, as_of_ns, lo, extremes=probe._extremes if same else ...)
+    dataset = known
     return _rows(model, ctx, dataset, start, end)
 
 

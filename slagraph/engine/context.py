@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from types import EllipsisType
 from typing import Any, TypeVar
 
 import attrs
@@ -17,7 +18,8 @@ import numpy as np
 
 from slagraph.calendars import BusinessClock, PeriodGrid, open_intervals
 from slagraph.compiler import ir
-from slagraph.data import Dataset, EventTable
+from slagraph.data import Column, Dataset, EventTable
+from slagraph.data.loader import workers
 from slagraph.engine import kernels
 from slagraph.engine.predicates import evaluate_predicate
 
@@ -37,6 +39,15 @@ class Placed:
     shared: bool
 
 
+def _column_extremes(column: Column) -> tuple[int, int] | None:
+    valid = True if column.valid is None else column.valid
+    big = np.iinfo(np.int64).max
+    cmin = int(np.min(column.values, where=valid, initial=big))
+    if cmin == big:
+        return None
+    return cmin, int(np.max(column.values, where=valid, initial=-big))
+
+
 class Context:
     """One evaluation: a dataset as of an instant, with caches keyed by what they depend on."""
 
@@ -46,7 +57,14 @@ class Context:
         data: Dataset,
         as_of: int,
         lo: int,
+        *,
+        extremes: tuple[int, int] | None | EllipsisType = ...,
     ) -> None:
+        """`extremes`: the data's (earliest, latest) timestamp when already known (the
+        probe of `engine.evaluate` found them in the same data); by default computed when
+        first needed."""
+        if extremes is not ...:
+            self.__dict__["_extremes"] = extremes  # seeds the cached property
         self.model = model
         self.data = data
         self.as_of = as_of
@@ -128,21 +146,19 @@ class Context:
 
     @functools.cached_property
     def _extremes(self) -> tuple[int, int] | None:
-        """(earliest, latest) known timestamp in every table, in one pass per column."""
-        lo, hi = None, None
-        for table in self.data.tables.values():
-            for column in table.columns.values():
-                if column.type != "time" or not len(column.values):
-                    continue
-                valid = True if column.valid is None else column.valid
-                big = np.iinfo(np.int64).max
-                cmin = int(np.min(column.values, where=valid, initial=big))
-                cmax = int(np.max(column.values, where=valid, initial=-big))
-                if cmin == big:
-                    continue
-                lo = cmin if lo is None else min(lo, cmin)
-                hi = cmax if hi is None else max(hi, cmax)
-        return None if lo is None or hi is None else (lo, hi)
+        """(earliest, latest) known timestamp in every table, one pass per column, the
+        columns spread over worker threads."""
+        columns = [
+            column
+            for table in self.data.tables.values()
+            for column in table.columns.values()
+            if column.type == "time" and len(column.values)
+        ]
+        with workers() as pool:
+            found = [e for e in pool.map(_column_extremes, columns) if e is not None]
+        if not found:
+            return None
+        return min(e[0] for e in found), max(e[1] for e in found)
 
     @functools.cached_property
     def has_times(self) -> bool:
@@ -172,16 +188,26 @@ class Context:
     def place(self, select: ir.Select, time_column: str, grid: PeriodGrid) -> Placed:
         """The selected records whose placing time falls in a period of `grid` by as-of."""
         table = self.table(select.stream)
-        t = table.columns[time_column].values
-        key = (select.stream, time_column, grid.kind, grid.timezone)
-        period = self._once(self._periods, key, lambda: grid.index(t))  # shared by metrics
-        keep = self.mask(select) & (period >= 0) & (t <= self.as_of)
-        rows = np.flatnonzero(keep)
         account = table.columns.get("account")
-        if account is None:
-            return Placed(rows, period[rows], True)
-        group = account.values[rows].astype(np.int64) * len(grid.labels) + period[rows]
-        return Placed(rows, group, False)
+        key = (select.stream, time_column, grid.kind, grid.timezone)
+        group = self._once(self._periods, key, lambda: self._groups(table, time_column, grid))
+        keep = group >= 0
+        if select.where is not None:
+            keep &= self.mask(select)
+        rows = np.flatnonzero(keep)
+        return Placed(rows, group[rows], account is None)
+
+    def _groups(self, table: EventTable, time_column: str, grid: PeriodGrid) -> np.ndarray:
+        """Every record's group in `grid` (account × P + period, or the period alone for a
+        single-account stream), -1 outside the grid or after as-of. Metrics placing by the
+        same column share it."""
+        t = table.columns[time_column].values
+        period = grid.index(t)
+        placed = (period >= 0) & (t <= self.as_of)
+        account = table.columns.get("account")
+        if account is not None:
+            period = account.values.astype(np.int64) * len(grid.labels) + period
+        return np.where(placed, period, -1)
 
     def to_matrix(self, placed: Placed, per_group: np.ndarray, periods: int) -> np.ndarray:
         """A per-group vector as an (account, period) matrix; shared streams broadcast."""

@@ -43,9 +43,12 @@ def elapsed_ns(
     only when given (business time is then looked up for those records alone)."""
     later, earlier = table.columns[elapsed.later], table.columns[elapsed.earlier]
     lv, ev = later.values, earlier.values
-    known = _valid(later) & _valid(earlier)
-    if rows is not None:
-        lv, ev, known = lv[rows], ev[rows], known[rows]
+    masks = [c.valid for c in (later, earlier) if c.valid is not None]
+    if rows is not None:  # gather the rows first: no whole-table temporaries
+        lv, ev, masks = lv[rows], ev[rows], [m[rows] for m in masks]
+    known = np.ones(len(lv), bool) if not masks else masks[0].copy()
+    for m in masks[1:]:
+        known &= m
     if elapsed.calendar is None:
         return lv - ev, known
     if clock is None:
@@ -75,11 +78,7 @@ def _operand(
 def _text_compare(op: str, column: Column, value: object) -> np.ndarray:
     dictionary = np.asarray(column.dictionary, dtype=object)
     per_code = np.fromiter((bool(OPS[op](d, value)) for d in dictionary), bool, len(dictionary))
-    codes = column.values
-    hit = np.zeros(len(codes), bool)
-    known = codes >= 0
-    hit[known] = per_code[codes[known]]
-    return hit
+    return np.append(per_code, False)[column.values]  # code -1 (null) picks the False
 
 
 def evaluate_predicate(
