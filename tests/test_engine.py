@@ -10,10 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import slagraph
+from slagraph.data import validate
 from slagraph.engine import kernels
+from slagraph.engine import result as result_module
 from slagraph.engine.result import FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,3 +190,23 @@ def test_percentile_of_ns_equals_percentile_of_seconds() -> None:
             assert np.isnan(by_s[g])
         else:
             assert by_s[g] == values[max(int(np.ceil(round(0.95 * len(values), 9))), 1) - 1]
+
+
+@pytest.mark.parametrize("late_value", [None, "web", "api"])
+def test_text_codes_from_first_rows_equal_dictionary_encode(late_value: str | None) -> None:
+    """A low-cardinality column is coded from its first rows' values (`_few_values`);
+    a value first seen later falls back to `dictionary_encode`. Either way the codes and
+    the dictionary (in order of first appearance) are those of `dictionary_encode`."""
+    head = ["db", None, "api", "db"] * 20_000
+    array = pa.chunked_array([pa.array(head), pa.array(["api", late_value, None])])
+    codes, dictionary = validate.encode_text(array)
+    expected = pc.dictionary_encode(array.combine_chunks())
+    assert dictionary.tolist() == expected.dictionary.to_pylist()
+    assert codes.tolist() == expected.indices.fill_null(-1).to_pylist()
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_result_order_is_a_sort_of_unique_keys(dense: bool) -> None:
+    rng = np.random.default_rng(3)
+    key = rng.permutation(np.unique(rng.integers(0, 5000 if dense else 10**9, 4000)))
+    np.testing.assert_array_equal(result_module._order(key), np.argsort(key))

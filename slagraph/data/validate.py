@@ -332,9 +332,36 @@ def _none(n: int) -> np.ndarray:
     return np.zeros(n, bool)
 
 
+_FEW = 64  # distinct values in a column's first rows that make `_few_values` worth trying
+_PROBE_ROWS = 65_536
+
+
+def _few_values(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes for a low-cardinality text column (a service, a priority, a channel), or None.
+
+    The distinct values of the first rows, in order of first appearance, are looked up for
+    every row with `index_in` (about twice as fast as `dictionary_encode`, which also grows
+    its table). When every non-null value is among them, their order is the order of
+    first appearance in the whole column, so the result equals `dictionary_encode`'s."""
+    if len(array) <= _PROBE_ROWS:
+        return None
+    head = pc.unique(array.slice(0, _PROBE_ROWS))
+    if len(head) > _FEW:
+        return None
+    head = head.drop_null()
+    codes = pc.index_in(array, value_set=head)
+    if codes.null_count != array.null_count:  # a value the first rows do not have
+        return None
+    values = _np(pc.cast(codes, pa.int32()), -1).astype(np.int32, copy=False)
+    return values, np.asarray(head.to_numpy(zero_copy_only=False), dtype=object)
+
+
 def encode_text(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """int32 codes (-1 for null) and the distinct values, in order of first appearance."""
     if _kind(array.type) != "dictstring":
+        few = _few_values(array)
+        if few is not None:
+            return few
         array = pc.dictionary_encode(array)
     if array.num_chunks == 0:
         return np.zeros(0, np.int32), np.array([], object)

@@ -136,7 +136,7 @@ def build_table(blocks: list[dict[str, Any]], names: Any = ()) -> pa.Table:
     block = np.repeat(np.arange(len(blocks), dtype=np.int64), sizes)
     # (account, period label, block) is unique per row, so any sort of the key is the order
     key = (account * len(all_labels) + period) * len(blocks) + block
-    order = np.argsort(key)
+    order = _order(key)
     block = block[order]
     cols: dict[str, pa.Array] = {
         "account": _take(names, account[order]),
@@ -154,6 +154,18 @@ def build_table(blocks: list[dict[str, Any]], names: Any = ()) -> pa.Table:
             cols[name] = pa.array(values, type=_TYPES[name])
     cols["unit"] = _take([b["unit"] for b in blocks], block)
     return pa.table(cols)
+
+
+def _order(key: np.ndarray) -> np.ndarray:
+    """The permutation sorting unique non-negative keys. Keys are nearly dense (every
+    account × period × node, less what coverage leaves out), so a scatter into a table
+    of all possible keys is a linear-time sort; an argsort when they are sparse."""
+    top = int(key.max()) + 1 if len(key) else 0
+    if top > 4 * len(key) + 1024:
+        return np.argsort(key)
+    slots = np.full(top, -1, np.int64)
+    slots[key] = np.arange(len(key))
+    return slots[slots >= 0]
 
 
 def _take(dictionary: Any, codes: np.ndarray) -> pa.Array:
