@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from typing import Any
 
 import attrs
@@ -158,6 +159,20 @@ def _rows(
     walk = Walk(model, ctx)
     with workers() as pool:
         walk.prefetch(pool)
+        return _walk_rows(model, ctx, data, walk, start, end, pool)
+
+
+def _walk_rows(
+    model: ir.Model,
+    ctx: Context,
+    data: Dataset,
+    walk: Walk,
+    start: str | None,
+    end: str | None,
+    pool: Executor,
+) -> Result:
+    """The rows of every instance in pre-order: the accounts its coverage keeps × the
+    periods `start`/`end` keep, cut from the verdicts the walk computes."""
     accounts = accounts_table(data)
     names = np.asarray(data.account_names, dtype=object)
     fee = np.full(ctx.accounts, np.nan)
@@ -203,7 +218,7 @@ def _rows(
                     }
                 )
     explainer = Explainer(model, ctx, walk, names)
-    table = build_table(blocks, names)
+    table = build_table(blocks, names, pool)
     return Result(table, terminations, dict(data.bad_rows), ctx.as_of, explainer)
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import math
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -116,14 +117,16 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def build_table(blocks: list[dict[str, Any]], names: Any = ()) -> pa.Table:
+def build_table(
+    blocks: list[dict[str, Any]], names: Any = (), pool: Executor | None = None
+) -> pa.Table:
     """Concatenate per-node column blocks and sort by (account, period label, node order).
 
     A block (engine/__init__.py `_Cells.block`) holds its rows' numbers as arrays and its
     text as codes: `_account` indexes `names`, `_period` the block's `labels`, and `node`,
-    `kind` and `unit` are one value per block. The sort is one argsort of a unique integer
-    key, and text columns are taken from small dictionaries in Arrow, so no per-row Python
-    string is ever made."""
+    `kind` and `unit` are one value per block. The order comes from one unique integer
+    key (`_order`), text columns are taken from small dictionaries in Arrow, so no
+    per-row Python string is ever made, and the columns are built on `pool`'s threads."""
     if not blocks:
         return pa.table({name: pa.array([], type=_TYPES[name]) for name in _TYPES})
     all_labels = sorted(set().union(*(b["labels"] for b in blocks)))
@@ -137,23 +140,24 @@ def build_table(blocks: list[dict[str, Any]], names: Any = ()) -> pa.Table:
     # (account, period label, block) is unique per row, so any sort of the key is the order
     key = (account * len(all_labels) + period) * len(blocks) + block
     order = _order(key)
-    block = block[order]
-    cols: dict[str, pa.Array] = {
-        "account": _take(names, account[order]),
-        "period": _take(all_labels, period[order]),
-        "node": _take([b["node"] for b in blocks], block),
-        "kind": _take([b["kind"] for b in blocks], block),
-    }
-    for name in FIELDS[4:]:
+
+    def column(name: str) -> pa.Array:
+        if name == "account":
+            return _take(names, account[order])
+        if name == "period":
+            return _take(all_labels, period[order])
+        if name in ("node", "kind", "unit"):
+            return _take([b[name] for b in blocks], block[order])
         values = np.concatenate([b[name] for b in blocks])[order]
         if name == "status":
-            cols[name] = _take(STATUS_NAMES, values)
-        elif values.dtype.kind == "f":
-            cols[name] = pa.array(values, type=pa.float64(), from_pandas=True)
-        else:
-            cols[name] = pa.array(values, type=_TYPES[name])
-    cols["unit"] = _take([b["unit"] for b in blocks], block)
-    return pa.table(cols)
+            return _take(STATUS_NAMES, values)
+        if values.dtype.kind == "f":
+            return pa.array(values, type=pa.float64(), from_pandas=True)
+        return pa.array(values, type=_TYPES[name])
+
+    fields = (*FIELDS, "unit")
+    built = list(pool.map(column, fields)) if pool is not None else [column(f) for f in fields]
+    return pa.table(dict(zip(fields, built, strict=True)))
 
 
 def _order(key: np.ndarray) -> np.ndarray:
