@@ -41,6 +41,7 @@ END = "<!-- benchmarks.compare: end -->"
 
 COVERS = {
     "slagraph": "SPEC subset (9 objectives, 4 SLAs, 1 master)",
+    "slagraph (1 thread)": "the same, `SLAGRAPH_THREADS=1`",
     "slagraph (full SPEC model)": "all of SPEC §2 (13 objectives incl. business time, pool, "
     "earnback, terminations)",
     "numpy floor (bincount)": "count, breaches, mean per (account, month); group ids given",
@@ -184,7 +185,9 @@ def section(results: list[dict[str, Any]], nodes: list[dict[str, Any]], argv: st
         "Ratios are to slagraph on the same subset (above 1: slower than slagraph). Peak RSS",
         "is measured per tool in a fresh process (VmHWM): *job* = the whole read + evaluate",
         "from Parquet, *above inputs* = the rise during an in-memory evaluation.",
-        "DuckDB and Polars use both cores; pandas, numpy and slagraph one.",
+        "slagraph, DuckDB and Polars use both cores (slagraph: worker threads for loading,",
+        "metrics and the result table; `SLAGRAPH_THREADS=1` turns them off, the row below",
+        "it); pandas and numpy one.",
         "",
         f"Versions: {_versions()}.",
         "Machine: 2 cores, 24 GiB, shared with other engineers' test runs (load averages",
@@ -283,6 +286,7 @@ def plot(results: list[dict[str, Any]], nodes: list[dict[str, Any]]) -> None:
     xs = np.array([r["events"] for r in results], float)
     styles = {
         "slagraph": ("C0", "o", "-"),
+        "slagraph (1 thread)": ("C0", "o", ":"),
         "slagraph (full SPEC model)": ("C0", "s", "--"),
         "numpy floor (bincount)": ("0.4", "v", ":"),
         "numpy floor + placing": ("0.4", "^", "-."),

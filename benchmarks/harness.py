@@ -166,8 +166,27 @@ def _peer(name: str) -> Runner:
     return prepare, run
 
 
+def _one_thread(runner: Runner) -> Runner:
+    """The same runner with slagraph's worker threads off (`SLAGRAPH_THREADS=1`)."""
+    prepare, run = runner
+
+    def run_one(state: Any) -> Any:
+        before = os.environ.get("SLAGRAPH_THREADS")
+        os.environ["SLAGRAPH_THREADS"] = "1"
+        try:
+            return run(state)
+        finally:
+            if before is None:
+                del os.environ["SLAGRAPH_THREADS"]
+            else:
+                os.environ["SLAGRAPH_THREADS"] = before
+
+    return prepare, run_one
+
+
 IN_MEMORY: dict[str, Runner] = {
     "slagraph": _slagraph(subset_model),
+    "slagraph (1 thread)": _one_thread(_slagraph(subset_model)),
     "slagraph (full SPEC model)": _slagraph(spec_model),
     "numpy floor (bincount)": (lambda t, a: floor_groups(floor_inputs(t, a)), floor),
     "numpy floor + placing": (floor_inputs, floor_with_placing),
