@@ -61,16 +61,26 @@ class _Inline(Executor):
         return future
 
 
+PARALLEL_MIN_RECORDS = 250_000  # below this, handing work to threads costs more than it saves
+
+
 @contextlib.contextmanager
-def workers() -> Iterator[Executor]:
-    """A pool of `worker_count()` threads, or inline execution when that is 1. Tasks
-    submitted to it must never wait for other tasks of the same pool."""
+def workers(records: int | None = None) -> Iterator[Executor]:
+    """A pool of `worker_count()` threads, or inline execution when that is 1 or the work
+    is small (fewer than `PARALLEL_MIN_RECORDS` records: tasks of a millisecond lose more
+    to thread hand-offs than they gain). Tasks submitted to it must never wait for other
+    tasks of the same pool."""
     count = worker_count()
-    if count == 1:
+    if count == 1 or (records is not None and records < PARALLEL_MIN_RECORDS):
         yield _Inline()
         return
     with ThreadPoolExecutor(count, thread_name_prefix="slagraph") as pool:
         yield pool
+
+
+def _pool_for(pool: Executor, records: int) -> Executor:
+    """`pool` for a big table's columns, inline execution for a small one's."""
+    return pool if records >= PARALLEL_MIN_RECORDS else _Inline()
 
 
 def load(
@@ -119,7 +129,7 @@ def load(
                 account_table, count = _stream(
                     raw,
                     accounts,
-                    _convert(pool, raw, accounts),
+                    _convert(_pool_for(pool, raw.table.num_rows), raw, accounts),
                     checks.get(accounts.name, ()),
                     skip,
                     key=True,
@@ -134,7 +144,8 @@ def load(
             try:
                 for schema in streams:
                     raw = reader.read(schema)
-                    pending.append((schema, raw, _convert(pool, raw, schema)))
+                    converting = _convert(_pool_for(pool, raw.table.num_rows), raw, schema)
+                    pending.append((schema, raw, converting))
             except BaseException:
                 for schema, raw, converted in pending:  # their bad rows come first
                     _stream(raw, schema, converted, checks.get(schema.name, ()), skip, known=known)
@@ -152,7 +163,9 @@ def load(
         if known is None:
             known = _union_of_accounts(tables.values())
         recoded = {
-            name: pool.submit(_recode, table, known, _lookup(table.columns[ACCOUNT_COLUMN], known))
+            name: _pool_for(pool, len(table)).submit(
+                _recode, table, known, _lookup(table.columns[ACCOUNT_COLUMN], known)
+            )
             for name, table in tables.items()
             if ACCOUNT_COLUMN in table.columns
         }

@@ -157,7 +157,7 @@ def _rows(
     model: ir.Model, ctx: Context, data: Dataset, start: str | None, end: str | None
 ) -> Result:
     walk = Walk(model, ctx)
-    with workers() as pool:
+    with workers(sum(len(t) for t in data.tables.values())) as pool:
         walk.prefetch(pool)
         return _walk_rows(model, ctx, data, walk, start, end, pool)
 

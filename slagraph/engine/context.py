@@ -154,7 +154,7 @@ class Context:
             for column in table.columns.values()
             if column.type == "time" and len(column.values)
         ]
-        with workers() as pool:
+        with workers(sum(len(t) for t in self.data.tables.values())) as pool:
             found = [e for e in pool.map(_column_extremes, columns) if e is not None]
         if not found:
             return None
