@@ -281,3 +281,61 @@ def measure_memory(tool: str, events: int, mode: str) -> dict[str, float]:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------ phases
+
+
+def phases(which: str = "subset", events: int = 10_000_000, rounds: int = 7) -> dict[str, float]:
+    """Median wall seconds per phase of `Model.evaluate` on in-memory generated data
+    (docs/performance.md, "where the time goes"): load, probe (as-of, extremes, context),
+    metrics (`Walk.prefetch`), walk and row blocks, result table. `SLAGRAPH_THREADS=1`
+    in the environment gives the single-threaded figures.
+
+        python -c "from benchmarks.harness import phases; print(phases('subset'))"
+    """
+    import slagraph.engine as engine
+    from benchmarks.generate import cached
+    from slagraph.engine.evaluate import Walk
+
+    _, tables, as_of = cached(events)
+    model = subset_model() if which == "subset" else spec_model()
+    spent: dict[str, float] = {}
+    patched = [(engine, "load_for"), (engine, "build_table"), (engine, "_rows"), (Walk, "prefetch")]
+    originals = [getattr(owner, name) for owner, name in patched]
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+
+        return run
+
+    for (owner, name), fn in zip(patched, originals, strict=True):
+        setattr(owner, name, timed(name, fn))
+    try:
+        model.evaluate(tables, as_of=as_of)
+        runs = []
+        for _ in range(rounds):
+            spent.clear()
+            gc.collect()
+            start = time.perf_counter()
+            model.evaluate(tables, as_of=as_of)
+            total = time.perf_counter() - start
+            runs.append(
+                {
+                    "load": spent["load_for"],
+                    "probe": total - spent["_rows"] - spent["load_for"],
+                    "metrics": spent["prefetch"],
+                    "walk and blocks": spent["_rows"] - spent["prefetch"] - spent["build_table"],
+                    "result table": spent["build_table"],
+                    "total": total,
+                }
+            )
+    finally:
+        for (owner, name), fn in zip(patched, originals, strict=True):
+            setattr(owner, name, fn)
+    return {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
