@@ -5,7 +5,7 @@
     BENCH_EVENTS=1e5,1e6,1e7 python -m pytest benchmarks/bench_evaluate.py --benchmark-only
 
 Sizes come from BENCH_EVENTS (default 1e5,1e6; 10^7 takes ~10 s to generate once and
-~3 s per evaluation). Per size:
+~1 s per evaluation on two cores; `SLAGRAPH_THREADS=1` times one). Per size:
 
 * `test_evaluate[subset|spec]`: `Model.evaluate` on in-memory Arrow tables, for the SPEC
   subset that the peers compute (benchmarks/spec_subset.sla) and the full SPEC model;
