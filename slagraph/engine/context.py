@@ -178,12 +178,14 @@ class Context:
 
     def mask(self, select: ir.Select) -> np.ndarray:
         """Which records of the stream the selection keeps (cached per selection)."""
-        table = self.table(select.stream)
-        if select.where is None:
-            compute = lambda: np.ones(len(table), bool)  # noqa: E731
-        else:
-            compute = lambda: evaluate_predicate(select.where, table, self.clock)  # noqa: E731
-        return self._once(self._masks, (select.stream, select.where), compute)
+        table, where = self.table(select.stream), select.where
+
+        def compute() -> np.ndarray:
+            if where is None:
+                return np.ones(len(table), bool)
+            return evaluate_predicate(where, table, self.clock)
+
+        return self._once(self._masks, (select.stream, where), compute)
 
     def place(self, select: ir.Select, time_column: str, grid: PeriodGrid) -> Placed:
         """The selected records whose placing time falls in a period of `grid` by as-of."""
