@@ -105,7 +105,7 @@ class Walk:
             grid,
             verdicts,
             weights,
-            sum(v.credit for v in verdicts.values()),
+            np.asarray(sum(v.credit for v in verdicts.values())),
             objectives=verdicts,
         )
 
@@ -135,7 +135,7 @@ class Walk:
             pool = sum((~children[c].met) * (a.at_risk * share) for c, share in a.allocations)
             credit = np.minimum(np.zeros(grid_shape(self.ctx, grid)) + pool, a.at_risk)
         else:
-            credit = sum(v.credit for v in children.values())
+            credit = np.asarray(sum(v.credit for v in children.values()))
         return self._finish(
             a, grid, children, weights, credit, children=children, presence=presence
         )

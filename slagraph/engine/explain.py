@@ -225,8 +225,8 @@ class Explainer:
             record: dict[str, Any] = {"row": int(table.rows[r])}
             for col_name, col in table.columns.items():
                 if col.type == "time":
-                    known = col.valid is None or bool(col.valid[r])
-                    record[col_name] = _iso(int(col.values[r])) if known else None
+                    present = col.valid is None or bool(col.valid[r])
+                    record[col_name] = _iso(int(col.values[r])) if present else None
             if isinstance(metric, ir.ShareWithin):
                 later = table.columns[metric.elapsed.later]
                 if later.valid is not None and not later.valid[r]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
 from slagraph.engine.kernels import NS
 
-OPS: dict[str, Callable[[object, object], object]] = {
+OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -26,7 +27,7 @@ OPS: dict[str, Callable[[object, object], object]] = {
 }
 
 # Elapsed business time needs the evaluation's clocks: a function (calendar) -> clock.
-ClockLookup = Callable[[str], object]
+ClockLookup = Callable[[str], Any]
 
 
 def _valid(column: Column) -> np.ndarray:
@@ -126,8 +127,8 @@ def evaluate_predicate(
                 rv = np.asarray(rtext.dictionary, dtype=object)[rtext.values]
             result = np.asarray(OPS[op](lv, rv), dtype=bool)
             result = np.broadcast_to(result, (n,)).copy()
-            for known in (lk, rk):
-                if known is not None:
-                    result &= known
+            for side in (lk, rk):
+                if side is not None:
+                    result &= side
             return result
     raise TypeError(pred)

@@ -98,7 +98,7 @@ def condition(
             eps = {">=": -1e-12, ">": 1e-12, "<=": 1e-12, "<": -1e-12}[op]
             return np.asarray(OPS[op](score, v + eps))
         case ir.AtLeast(k=k, names=names):
-            return sum(members[n].astype(np.int64) for n in names) >= k
+            return np.asarray(sum(members[n].astype(np.int64) for n in names) >= k)
         case ir.Both(parts=parts):
             out = np.ones(score.shape, bool)
             for p in parts:
@@ -123,7 +123,8 @@ def weighted_score(
     sla's objectives); 1 where no member is present."""
     if presence is None:
         total = sum(weights.values())
-        return sum(members[n].astype(np.float64) * w for n, w in weights.items()) / total
+        num = sum(members[n].astype(np.float64) * w for n, w in weights.items())
+        return np.asarray(num / total)
     num = sum(members[n] * presence[n] * w for n, w in weights.items())
     den = sum(presence[n] * w for n, w in weights.items())
     shape = next(iter(members.values())).shape
