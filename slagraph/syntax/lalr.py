@@ -220,6 +220,7 @@ class LalrDriver:
         chain = self._chain
         end_state = self._end
         limit = max_depth
+        new_span = tuple.__new__  # a Span is a named tuple: skip its Python-level __new__
 
         states = [self._start]
         values: list[Any] = []
@@ -271,8 +272,9 @@ class LalrDriver:
                         token = text[start:pos]
                         if kind in multiline and "\n" in token:
                             return None
-                        span = Span(
-                            file, line, start - line_start + 1, line, last_column, start, pos
+                        span = new_span(
+                            Span,
+                            (file, line, start - line_start + 1, line, last_column, start, pos),
                         )
                         values.append(leaf(token, span))
                     break
@@ -303,8 +305,9 @@ class LalrDriver:
                             column = head_pos - line_start + 1
                         else:
                             column = head_pos - text.rfind("\n", 0, head_pos)
-                        node_span = Span(
-                            file, head_line, column, last_line, last_column, head_pos, last_end
+                        node_span = new_span(
+                            Span,
+                            (file, head_line, column, last_line, last_column, head_pos, last_end),
                         )
                     value = fn(node_span, pick(popped) if pick else popped)
                 else:  # _UNIT: only after a goto, which `chain` has followed already
