@@ -3,7 +3,9 @@ sources, accounts; and property tests that random tables read back exactly."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import sqlite3
 import zoneinfo
@@ -516,3 +518,25 @@ def test_csv_without_quotes_reads_the_same(tmp_path):
     assert '"' not in (bare / "notes.csv").read_text()
     assert rows == columns_of(load(quoted, [NOTES]), "notes")
     assert rows == columns_of(load(bare, [NOTES]), "notes")
+
+
+def test_quoted_newline_inside_a_block_is_read_whole(tmp_path):
+    """A value holding a newline in the middle of a block is one record, whole."""
+    text, index = _notes_csv(5000)
+    (tmp_path / "notes.csv").write_text(text)
+    got = columns_of(load(tmp_path, [NOTES]), "notes")
+    assert "multi\nline" == got["note"][index]
+    assert text.count("\n") - 2 == len(got["note"])
+
+
+def test_one_column_quoted_file_with_a_newline_at_a_block_boundary(tmp_path):
+    """With one column the two halves of a cut record would each look like a valid
+    record (no field count to betray them): the quoted value is still read whole."""
+    one = StreamSchema("notes", (ColumnSpec("note", "text"),), "notes")
+    text, index = _notes_csv((1 << 20) - 5)
+    single = "".join(line.rsplit(",", 1)[0] + "\n" for line in text.splitlines())
+    rows = [r for r in csv.reader(io.StringIO(single))]
+    (tmp_path / "notes.csv").write_text(single)
+    got = columns_of(load(tmp_path, [one]), "notes")
+    assert [r[0] for r in rows[1:]] == got["note"]
+    assert "multi\nline" in got["note"]
