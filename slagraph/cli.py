@@ -193,24 +193,28 @@ _data_option = click.option(
     help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
 )
 _as_of_option = click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
-
-
-@main.command(name="eval")
-@click.argument("file", type=_FILE)
-@_data_option
-@_as_of_option
-@click.option("--from", "start", help="First period to report, e.g. 2026-01.")
-@click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
-@click.option(
+_from_option = click.option("--from", "start", help="First period to report, e.g. 2026-01.")
+_to_option = click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
+_format_option = click.option(
     "--format",
     "fmt_",
     type=click.Choice(["table", "json", "jsonl", "csv"]),
     default="table",
     show_default=True,
 )
-@click.option(
+_bad_rows_option = click.option(
     "--on-bad-rows", type=click.Choice(["error", "skip"]), default="error", show_default=True
 )
+
+
+@main.command(name="eval")
+@click.argument("file", type=_FILE)
+@_data_option
+@_as_of_option
+@_from_option
+@_to_option
+@_format_option
+@_bad_rows_option
 @_guarded
 def eval_(
     file: Path,
@@ -329,13 +333,7 @@ def _print_whatif(result: Any, show_all: bool) -> None:
     help="Seed for the random share of `volume` changes.",
 )
 @click.option("--all", "show_all", is_flag=True, help="Show every row, not only differences.")
-@click.option(
-    "--format",
-    "fmt_",
-    type=click.Choice(["table", "json", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-)
+@_format_option
 @_guarded
 def whatif(
     file: Path,
@@ -367,8 +365,8 @@ def whatif(
     help="The HTML file to write ('-' for stdout).",
 )
 @_as_of_option
-@click.option("--from", "start", help="First period to report, e.g. 2026-01.")
-@click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
+@_from_option
+@_to_option
 @click.option("--title", help="Page title (default: 'SLA report — FILE').")
 @click.option(
     "--max-records",
@@ -377,9 +375,7 @@ def whatif(
     show_default=True,
     help="Failing records listed per breached or at-risk cell.",
 )
-@click.option(
-    "--on-bad-rows", type=click.Choice(["error", "skip"]), default="error", show_default=True
-)
+@_bad_rows_option
 @_guarded
 def report(
     file: Path,
@@ -505,19 +501,11 @@ def _print_simulation(result: Any, everything: bool) -> None:
     "(default: the finest period of the model above daily).",
 )
 @_as_of_option
-@click.option("--from", "start", help="First period to report, e.g. 2026-01.")
-@click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
+@_from_option
+@_to_option
 @click.option("--all", "everything", is_flag=True, help="Table: show objectives and quiet cells.")
-@click.option(
-    "--format",
-    "fmt_",
-    type=click.Choice(["table", "json", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "--on-bad-rows", type=click.Choice(["error", "skip"]), default="error", show_default=True
-)
+@_format_option
+@_bad_rows_option
 @_guarded
 def simulate(
     file: Path,
