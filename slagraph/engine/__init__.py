@@ -100,6 +100,17 @@ def evaluate(
     start, so that evaluations of disjoint account sets share one period grid and their
     rows concatenate to those of a single evaluation."""
     dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
+    known, as_of_ns, lo, extremes = known_at(model, dataset, as_of, since)
+    ctx = Context(model, known, as_of_ns, lo, extremes=extremes)
+    return _rows(model, ctx, known, start, end)
+
+
+def known_at(
+    model: ir.Model, dataset: Dataset, as_of: Any = None, since: Any = None
+) -> tuple[Dataset, int, int, Any]:
+    """(the data as known at as-of, as-of, the first instant periods cover, the time
+    extremes a `Context` may reuse, or ... when as-of hid some). As-of defaults to the
+    latest timestamp in the data, the first instant to the earliest, or `since`."""
     probe = Context(model, dataset, 0, 0)
     if as_of is None:
         if not probe.has_times:
@@ -112,9 +123,16 @@ def evaluate(
         lo = to_ns(since, "since")
     known = _as_known_at(model, dataset, as_of_ns, probe.data_hi if probe.has_times else 0)
     same = known is dataset  # nothing hidden: the probe's extremes hold
-    ctx = Context(model, known, as_of_ns, lo, extremes=probe._extremes if same else ...)
-    dataset = known
-    return _rows(model, ctx, dataset, start, end)
+    return known, as_of_ns, lo, probe._extremes if same else ...
+
+
+def fees(data: Dataset) -> np.ndarray:
+    """Each account's `fee` (NaN where unknown or not declared): money = credit × fee."""
+    fee = np.full(len(data.account_names), np.nan)
+    if data.accounts is not None and "fee" in data.accounts.columns:
+        col = data.accounts.columns["fee"]
+        fee = np.where(col.valid if col.valid is not None else True, col.values, np.nan)
+    return fee
 
 
 def _as_known_at(model: ir.Model, data: Dataset, as_of: int, latest: int) -> Dataset:
@@ -175,10 +193,7 @@ def _walk_rows(
     periods `start`/`end` keep, cut from the verdicts the walk computes."""
     accounts = accounts_table(data)
     names = np.asarray(data.account_names, dtype=object)
-    fee = np.full(ctx.accounts, np.nan)
-    if data.accounts is not None and "fee" in data.accounts.columns:
-        col = data.accounts.columns["fee"]
-        fee = np.where(col.valid if col.valid is not None else True, col.values, np.nan)
+    fee = fees(data)
     lo_date = label_dates(start)[0] if start else None
     hi_date = label_dates(end)[1] if end else None
     blocks: list[dict[str, Any]] = []

@@ -21,7 +21,7 @@ import numpy as np
 
 from slagraph.compiler import ir
 from slagraph.data import Dataset
-from slagraph.engine import _as_known_at, _periods_in, _preorder, load_for, to_ns
+from slagraph.engine import _periods_in, _preorder, fees, known_at, load_for
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.rollup import STATUS_NAMES, label_dates
@@ -29,7 +29,7 @@ from slagraph.errors import SlaUsageError
 from slagraph.simulate.draws import BLOCK_KINDS
 from slagraph.simulate.measures import Resampler
 from slagraph.simulate.summary import NodeTally, driver_rows, node_rows
-from slagraph.whatif.changes import Change, apply, check, parse_change
+from slagraph.whatif.changes import Change, apply, parse_changes
 from slagraph.whatif.scenarios import stack
 
 __all__ = ["Simulation", "simulate"]
@@ -131,22 +131,8 @@ def simulate(
         raise SlaUsageError(f"period must be one of {', '.join(BLOCK_KINDS)}, got {block!r}")
     dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
     if changes:
-        parsed = [
-            c if isinstance(c, Change) else parse_change(c, f"--change {i + 1}")
-            for i, c in enumerate(changes)
-        ]
-        for change in parsed:
-            check(model, change)
-        dataset = apply(model, dataset, parsed, np.random.default_rng(seed))
-    probe = Context(model, dataset, 0, 0)
-    if as_of is None:
-        if not probe.has_times:
-            raise SlaUsageError("the data holds no timestamps; give an as-of time")
-        as_of_ns = probe.data_hi
-    else:
-        as_of_ns = to_ns(as_of)
-    lo = probe.data_lo if probe.has_times else as_of_ns
-    dataset = _as_known_at(model, dataset, as_of_ns, probe.data_hi if probe.has_times else 0)
+        dataset = apply(model, dataset, parse_changes(model, changes), np.random.default_rng(seed))
+    dataset, as_of_ns, lo, _ = known_at(model, dataset, as_of)
 
     resampler = Resampler(model, dataset, as_of_ns, lo, method, block, seed)
     base = resampler.ctx
@@ -156,7 +142,7 @@ def simulate(
         observed_walk.agreement(inst.agreement, inst.period, inst.timezone)
     resampler.expect(base.measures)
     names = np.asarray(dataset.account_names, dtype=object)
-    fee = _fees(dataset)
+    fee = fees(dataset)
     table = accounts_table(dataset)
     lo_date = label_dates(start)[0] if start else None
     hi_date = label_dates(end)[1] if end else None
@@ -224,11 +210,3 @@ def simulate(
 
 def _grids(model: ir.Model) -> set[tuple[str, str]]:
     return {(i.period, i.timezone) for i in model.plan.instances}
-
-
-def _fees(data: Dataset) -> np.ndarray:
-    fee = np.full(len(data.account_names), np.nan)
-    if data.accounts is not None and "fee" in data.accounts.columns:
-        col = data.accounts.columns["fee"]
-        fee = np.where(col.valid if col.valid is not None else True, col.values, np.nan)
-    return fee

@@ -18,7 +18,7 @@ from slagraph.compiler import ir
 from slagraph.data import Dataset
 from slagraph.engine import evaluate, load_for, to_ns
 from slagraph.engine.context import Context
-from slagraph.whatif.changes import Change, apply, check, parse_change
+from slagraph.whatif.changes import Change, apply, parse_change, parse_changes
 from slagraph.whatif.scenarios import split, stack
 
 __all__ = ["Change", "WhatIf", "parse_change", "whatif"]
@@ -87,12 +87,7 @@ def whatif(
     on_bad_rows: str = "error",
 ) -> WhatIf:
     base = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
-    parsed = [
-        c if isinstance(c, Change) else parse_change(c, f"--change {i + 1}")
-        for i, c in enumerate(changes)
-    ]
-    for change in parsed:
-        check(model, change)
+    parsed = parse_changes(model, changes)
     changed = apply(model, base, parsed, np.random.default_rng(seed))
     probe, probe_changed = Context(model, base, 0, 0), Context(model, changed, 0, 0)
     as_of_ns = to_ns(as_of) if as_of is not None else probe.data_hi

@@ -332,6 +332,18 @@ def _set(
     return attrs.evolve(column, values=values, valid=valid)
 
 
+def parse_changes(model: ir.Model, changes: Sequence[str | Change]) -> list[Change]:
+    """Changes given as text (labelled `--change N` in errors) or parsed, each checked
+    against the model."""
+    parsed = [
+        c if isinstance(c, Change) else parse_change(c, f"--change {i + 1}")
+        for i, c in enumerate(changes)
+    ]
+    for change in parsed:
+        check(model, change)
+    return parsed
+
+
 def apply(
     model: ir.Model, data: Dataset, changes: Sequence[Change], rng: np.random.Generator
 ) -> Dataset:
