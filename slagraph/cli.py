@@ -109,6 +109,14 @@ def graph(file: Path, fmt_: str) -> None:
     )
 
 
+def _report_skipped(bad_rows: dict[str, int]) -> None:
+    """On stderr, what `--on-bad-rows skip` left out, per stream (nothing is dropped silently)."""
+    for stream, count in sorted(bad_rows.items()):
+        _err.print(
+            f"skipped {count} bad row{'s' if count != 1 else ''} in stream '{stream}'", markup=False
+        )
+
+
 _STATUS_STYLE = {"met": "green", "at_risk": "yellow", "breached": "bold red", "no_data": "dim"}
 
 
@@ -228,10 +236,7 @@ def eval_(
     """Evaluate FILE on the event data in SOURCE."""
     model = slagraph.load(file)
     result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
-    for stream, count in sorted(result.bad_rows.items()):
-        _err.print(
-            f"skipped {count} bad row{'s' if count != 1 else ''} in stream '{stream}'", markup=False
-        )
+    _report_skipped(result.bad_rows)
     if fmt_ == "table":
         _print_table(result)
     else:
@@ -395,10 +400,7 @@ def report(
 
     model = slagraph.load(file)
     result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
-    for stream, count in sorted(result.bad_rows.items()):
-        _err.print(
-            f"skipped {count} bad row{'s' if count != 1 else ''} in stream '{stream}'", markup=False
-        )
+    _report_skipped(result.bad_rows)
     page = render(result, model, title=title, source=str(source), max_records=max_records)
     if str(output) == "-":
         click.echo(page, nl=False)
@@ -551,10 +553,7 @@ def simulate(
             )
     else:
         result = model.simulate(str(source), **kwargs)
-    for stream, count in sorted(result.bad_rows.items()):
-        _err.print(
-            f"skipped {count} bad row{'s' if count != 1 else ''} in stream '{stream}'", markup=False
-        )
+    _report_skipped(result.bad_rows)
     if fmt_ == "table":
         _print_simulation(result, everything)
     else:
