@@ -540,3 +540,68 @@ def test_one_column_quoted_file_with_a_newline_at_a_block_boundary(tmp_path):
     got = columns_of(load(tmp_path, [one]), "notes")
     assert [r[0] for r in rows[1:]] == got["note"]
     assert "multi\nline" in got["note"]
+
+
+NULLABLE_NOTES = StreamSchema(
+    "notes", (ColumnSpec("note", "text", nullable=True), ColumnSpec("n", "number")), "notes"
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    notes=st.lists(st.text(alphabet='ab,"\n\r ', max_size=12), min_size=1, max_size=60),
+    terminator=st.sampled_from(["\n", "\r\n"]),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_NONNUMERIC]),
+    blank_after=st.sets(st.integers(0, 59), max_size=2),
+    block=st.sampled_from([64, 128, 1 << 20]),
+)
+def test_csv_blocks_never_cut_a_record(notes, terminator, quoting, blank_after, block):
+    """Whatever the values hold (newlines of both kinds, quotes, commas) and wherever the
+    block boundaries fall, every record is read whole: the fast threaded read is kept
+    only when it is exact. The reference is Python's csv module."""
+    import tempfile
+
+    from slagraph.data import readers
+
+    if quoting == csv.QUOTE_MINIMAL and terminator == "\n":
+        # this writer leaves a lone CR unquoted, which every CSV reader takes as a line end
+        notes = [note.replace("\r", "") for note in notes]
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator=terminator, quoting=quoting)
+    writer.writerow(["note", "n"])
+    for i, note in enumerate(notes):
+        writer.writerow([note, i])
+        if i in blank_after:
+            out.write(terminator)
+    text = out.getvalue()
+    expected = [row for row in csv.reader(io.StringIO(text, newline="")) if row][1:]
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers, "block_size", lambda size: block)
+        (Path(folder) / "notes.csv").write_bytes(text.encode())
+        got = columns_of(load(folder, [NULLABLE_NOTES]), "notes")
+    assert [r[0] or None for r in expected] == got["note"]
+    assert [float(r[1]) for r in expected] == got["n"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("", 0),
+        ("a", 1),
+        ("a\n", 1),
+        ("a\nb", 2),
+        ("a\r\nb\r\n", 2),
+        ("a\rb\r", 2),
+        ("a\r\n\r\nb", 3),
+        ("a\r", 1),
+        ("\n\n", 2),
+    ],
+)
+def test_physical_lines_counts_as_the_csv_parser_ends_lines(tmp_path, monkeypatch, text, lines):
+    from slagraph.data import readers
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    assert lines == readers.physical_lines(path)
+    monkeypatch.setattr(readers, "_SCAN", 1)  # every CRLF straddles a step
+    assert lines == readers.physical_lines(path)
