@@ -13,6 +13,8 @@ Parquet and CSV.
 from __future__ import annotations
 
 import os
+import statistics
+import time
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +91,35 @@ def test_read(benchmark, fmt, tool):
     result = benchmark.pedantic(run, args=args, rounds=3, iterations=1, warmup_rounds=1)
     rows = result.num_rows if tool == "pyarrow" else len(result.tables["outages"])
     assert rows == ROWS
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_read_interleaved(benchmark, fmt):
+    """The same comparison with the two tools alternating, round by round (pyarrow, then
+    slagraph): on a machine whose speed drifts, each ratio compares neighbours in time.
+    Each round is timed as a pair; the per-round ratios are printed with `-s` and kept in
+    the benchmark's extra_info (`--benchmark-json`)."""
+    folder = dataset_dir(fmt)
+    path = folder / f"outages.{fmt}"
+    benchmark.group = f"read {fmt} {ROWS:,} rows, interleaved"
+    pairs: list[tuple[float, float]] = []
+
+    def pair() -> None:
+        start = time.perf_counter()
+        alone = pyarrow_alone(path)
+        middle = time.perf_counter()
+        data = load(folder, [SCHEMA])
+        pairs.append((middle - start, time.perf_counter() - middle))
+        assert alone.num_rows == len(data.tables["outages"]) == ROWS
+
+    benchmark.pedantic(pair, rounds=5, iterations=1, warmup_rounds=1)
+    timed = pairs[1:]  # the warm-up pair is not a round
+    ratios = [ours / alone for alone, ours in timed]
+    benchmark.extra_info["pyarrow_s"] = [round(a, 3) for a, _ in timed]
+    benchmark.extra_info["slagraph_s"] = [round(b, 3) for _, b in timed]
+    benchmark.extra_info["ratio_median"] = round(statistics.median(ratios), 3)
+    print(
+        f"\n{fmt}: pyarrow {[round(a, 2) for a, _ in timed]} s, "
+        f"slagraph {[round(b, 2) for _, b in timed]} s, "
+        f"ratio per round {[round(r, 2) for r in ratios]}, median {statistics.median(ratios):.2f}"
+    )
