@@ -144,7 +144,7 @@ def load(
             try:
                 for schema in streams:
                     raw = reader.read(schema)
-                    converting = _convert(_pool_for(pool, raw.table.num_rows), raw, schema)
+                    converting = _convert(_pool_for(pool, raw.table.num_rows), raw, schema, known)
                     pending.append((schema, raw, converting))
             except BaseException:
                 for schema, raw, converted in pending:  # their bad rows come first
@@ -174,10 +174,20 @@ def load(
     return Dataset(tables, account_table, known, bad_rows)
 
 
-def _convert(pool: Executor, raw: RawTable, schema: StreamSchema) -> list[Future[Converted]]:
-    """Start converting every declared column of a stream (see `validate.convert_column`)."""
+def _convert(
+    pool: Executor, raw: RawTable, schema: StreamSchema, known: np.ndarray | None = None
+) -> list[Future[Converted]]:
+    """Start converting every declared column of a stream (see `validate.convert_column`);
+    with `known`, the account column is coded straight onto those accounts."""
     return [
-        pool.submit(convert_column, schema, spec, raw.table.column(spec.name), raw.from_text)
+        pool.submit(
+            convert_column,
+            schema,
+            spec,
+            raw.table.column(spec.name),
+            raw.from_text,
+            known if spec.name == ACCOUNT_COLUMN else None,
+        )
         for spec in schema.columns
     ]
 
@@ -242,6 +252,8 @@ def _lookup(column: Column, known: np.ndarray) -> np.ndarray:
 def _recode(table: EventTable, known: np.ndarray, lookup: np.ndarray) -> EventTable:
     """The table with its account codes pointing into the global account list."""
     column = table.columns[ACCOUNT_COLUMN]
+    if column.dictionary is known:  # coded onto it while converting
+        return table
     # one gather: code -1 (null) picks the appended -1
     codes = np.append(lookup, -1).astype(np.int32)[column.values]
     columns = dict(table.columns)

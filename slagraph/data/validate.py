@@ -120,10 +120,17 @@ class ColumnConverter:
     type error, because the source had a way to say "number" and did not.
     """
 
-    def __init__(self, schema: StreamSchema, spec: ColumnSpec, from_text: bool) -> None:
+    def __init__(
+        self,
+        schema: StreamSchema,
+        spec: ColumnSpec,
+        from_text: bool,
+        known: np.ndarray | None = None,
+    ) -> None:
         self.schema = schema
         self.spec = spec
         self.from_text = from_text
+        self.known = known  # text whose values must be among these (accounts): coded so
         self.problems: list[Problem] = []
 
     def convert(self, array: pa.ChunkedArray) -> Column:
@@ -194,6 +201,10 @@ class ColumnConverter:
             return Column(
                 "text", np.full(len(array), -1, np.int32), _none(len(array)), np.array([], object)
             )
+        if self.known is not None and kind == "string":
+            coded = encode_among(array, self.known)
+            if coded is not None:
+                return self._finish(coded, _valid(array), None, "text", self.known)
         codes, dictionary = encode_text(array)
         return self._finish(codes, _valid(array), None, "text", dictionary)
 
@@ -372,13 +383,28 @@ def encode_text(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
 
 
+def encode_among(array: pa.ChunkedArray, known: np.ndarray) -> np.ndarray | None:
+    """int32 positions in `known` (-1 for null), or None when some value is not in
+    `known`. One hash lookup per row against a small set, cheaper than `encode_text`'s
+    growing table, and the codes are already those of the global account axis."""
+    codes = pc.index_in(array, value_set=pa.array(known, pa.string()))
+    if codes.null_count != array.null_count:  # an unknown value: the general path names it
+        return None
+    return _np(pc.cast(codes, pa.int32()), -1).astype(np.int32, copy=False)
+
+
 def convert_column(
-    schema: StreamSchema, spec: ColumnSpec, array: pa.ChunkedArray, from_text: bool
+    schema: StreamSchema,
+    spec: ColumnSpec,
+    array: pa.ChunkedArray,
+    from_text: bool,
+    known: np.ndarray | None = None,
 ) -> tuple[Column, list[Problem]]:
     """One declared column converted, and the problems found in it. Columns are
     independent, so the loader converts several at once on worker threads (Arrow and
-    numpy release the GIL in the conversions)."""
-    converter = ColumnConverter(schema, spec, from_text)
+    numpy release the GIL in the conversions). `known`: the values a text column must
+    take (the accounts table's, for a stream's account column)."""
+    converter = ColumnConverter(schema, spec, from_text, known)
     column = converter.convert(array)
     return column, converter.problems
 

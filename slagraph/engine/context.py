@@ -37,6 +37,11 @@ class Placed:
     rows: np.ndarray
     group: np.ndarray
     shared: bool
+    complete: bool = False  # every record of the table, in order: `rows` is an arange
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        """`values[rows]`, without the gather when every record is placed."""
+        return values if self.complete else values[self.rows]
 
 
 def _column_extremes(column: Column) -> tuple[int, int] | None:
@@ -193,6 +198,10 @@ class Context:
         account = table.columns.get("account")
         key = (select.stream, time_column, grid.kind, grid.timezone)
         group = self._once(self._periods, key, lambda: self._groups(table, time_column, grid))
+        if select.where is None and self._once(
+            self._cache, ("complete", *key), lambda: not (group < 0).any()
+        ):
+            return Placed(np.arange(len(group)), group, account is None, True)
         keep = group >= 0
         if select.where is not None:
             keep &= self.mask(select)
@@ -202,14 +211,32 @@ class Context:
     def _groups(self, table: EventTable, time_column: str, grid: PeriodGrid) -> np.ndarray:
         """Every record's group in `grid` (account × P + period, or the period alone for a
         single-account stream), -1 outside the grid or after as-of. Metrics placing by the
-        same column share it."""
+        same column share it.
+
+        One `searchsorted` against the bounds with the last one cut to as-of gives 0 before
+        the grid, 1…P in it and P + 1 after it (or after as-of); a small (account, that
+        index) table then gives the group, -1 for both outsides: four passes over the
+        records instead of eight masks and `where`s."""
         t = table.columns[time_column].values
-        period = grid.index(t)
-        placed = (period >= 0) & (t <= self.as_of)
+        periods = len(grid.labels)
         account = table.columns.get("account")
-        if account is not None:
-            period = account.values.astype(np.int64) * len(grid.labels) + period
-        return np.where(placed, period, -1)
+        if periods == 0:
+            return np.full(len(t), -1, np.int64)
+        if account is not None and account.valid is not None:  # null accounts: never placed
+            period = grid.index(t)
+            placed = (period >= 0) & (t <= self.as_of) & account.valid
+            return np.where(placed, account.values.astype(np.int64) * periods + period, -1)
+        cut = grid.bounds.copy()
+        cut[-1] = min(int(cut[-1]), self.as_of + 1)
+        j = np.searchsorted(cut, t, side="right")
+        inside = np.concatenate(([-1], np.arange(periods, dtype=np.int64), [-1]))
+        if account is None:
+            return inside[j]
+        accounts = np.arange(self.accounts, dtype=np.int64)[:, None]
+        table_ = np.where(inside >= 0, accounts * periods + inside, -1).ravel()
+        index = account.values.astype(np.int64) * (periods + 2)
+        index += j
+        return table_[index]
 
     def to_matrix(self, placed: Placed, per_group: np.ndarray, periods: int) -> np.ndarray:
         """A per-group vector as an (account, period) matrix; shared streams broadcast."""

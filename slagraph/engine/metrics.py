@@ -48,19 +48,25 @@ def share_outcomes(
     """Per placed record: (ok, decided). Open records past the limit fail; others pend."""
     table = ctx.table(metric.select.stream)
     clock = ctx.clock if metric.elapsed.calendar else None
-    duration, known = elapsed_ns(metric.elapsed, table, clock, placed.rows)
+    duration, known = elapsed_ns(metric.elapsed, table, clock, _rows(placed))
     limit = metric.limit * NS
     within = duration <= limit if metric.op == "<=" else duration < limit
-    earlier = table.columns[metric.elapsed.earlier].values[placed.rows]
-    as_of = np.full(len(earlier), ctx.as_of, np.int64)
+    earlier = placed.take(table.columns[metric.elapsed.earlier].values)
     if metric.elapsed.calendar:
+        as_of = np.full(len(earlier), ctx.as_of, np.int64)
         waited = ctx.clock(metric.elapsed.calendar).duration(earlier, as_of)
-    else:
-        waited = as_of - earlier
-    late = waited > limit if metric.op == "<=" else waited >= limit
+        late = waited > limit if metric.op == "<=" else waited >= limit
+    else:  # as_of - earlier > limit, without the subtraction
+        cutoff = ctx.as_of - limit
+        late = earlier < cutoff if metric.op == "<=" else earlier <= cutoff
     ok = known & within
     decided = known | late
     return ok, decided
+
+
+def _rows(placed: Placed) -> np.ndarray | None:
+    """The rows to gather, None when they are all of them (`elapsed_ns` then gathers nothing)."""
+    return None if placed.complete else placed.rows
 
 
 def share_within(ctx: Context, metric: ir.ShareWithin, grid: PeriodGrid) -> Measure:
@@ -77,7 +83,7 @@ def share_where(ctx: Context, metric: ir.ShareWhere, grid: PeriodGrid) -> Measur
     periods = len(grid.labels)
     placed = _placed(ctx, metric.select, None, grid)
     table = ctx.table(metric.select.stream)
-    holds = evaluate_predicate(metric.condition, table, ctx.clock)[placed.rows]
+    holds = placed.take(evaluate_predicate(metric.condition, table, ctx.clock))
     size = _size(ctx, placed, periods)
     n_ok = ctx.to_matrix(placed, kernels.group_count(placed.group, size, holds), periods)
     n = ctx.to_matrix(placed, kernels.group_count(placed.group, size), periods)
@@ -108,10 +114,10 @@ def _raw_values(
     table = ctx.table(select.stream)
     if isinstance(value, ir.Elapsed):
         clock = ctx.clock if value.calendar else None
-        return elapsed_ns(value, table, clock, placed.rows)
+        return elapsed_ns(value, table, clock, _rows(placed))
     column = table.columns[value.name]
     known = np.ones(len(column.values), bool) if column.valid is None else column.valid
-    return column.values[placed.rows].astype(np.float64), known[placed.rows]
+    return placed.take(column.values).astype(np.float64), placed.take(known)
 
 
 def aggregate(ctx: Context, metric: ir.Aggregate, grid: PeriodGrid) -> Measure:
