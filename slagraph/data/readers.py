@@ -190,6 +190,82 @@ def physical_lines(path: Path) -> int:
             return ends + (last not in (10, 13))
 
 
+_LONGEST_CHECKED_LINE = 1 << 16
+
+
+def _keeping_crlf_whole(path: Path, block: int) -> int:
+    """`block`, or the next size up whose buffer boundaries split no CRLF: pyarrow drops the
+    LF of a CRLF cut by a buffer boundary, which inside a quoted value loses a character
+    (with or without `newlines_in_values`)."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return block
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            size = len(m)
+            while any(m[edge - 1] == 13 and m[edge] == 10 for edge in range(block, size, block)):
+                block += 1
+    return block
+
+
+def _ends_outside_quotes(line: bytes) -> bool:
+    """Whether one CSV line, read from outside quotes, ends outside them: `"` opens a quoted
+    field only at a field start, `""` inside one is a quote. Conservative: a quote whose
+    meaning depends on a parser's leniency (inside an unquoted field, or text right after a
+    closing quote) counts as not outside. A loop over one line's bytes, not over records."""
+    if b'"' not in line:
+        return True
+    state = 0  # 0 field start, 1 unquoted field, 2 quoted field, 3 quote inside a quoted field
+    for c in line:
+        if state == 0:
+            state = 2 if c == 34 else 0 if c == 44 else 1
+        elif state == 1:
+            if c == 34:
+                return False
+            if c == 44:
+                state = 0
+        elif state == 2:
+            if c == 34:
+                state = 3
+        elif c == 34:
+            state = 2
+        elif c == 44:
+            state = 0
+        else:
+            return False
+    return state != 2
+
+
+def boundaries_outside_quotes(path: Path, block: int) -> bool:
+    """Whether every physical line that a `block`-byte buffer boundary falls in ends outside
+    quotes (lines longer than 64 KiB are not checked: false).
+
+    pyarrow parses the line that straddles into its *final* buffer on its own, as final: a
+    quoted value cut at that line's end is emitted as a record (not dropped, as in other
+    blocks) and its tail as the next one, so the line count still matches. Every line
+    before it was one whole record (the count says so), so it starts outside quotes and
+    this check reads it exactly. Every boundary is checked, not only the last: which
+    buffer pyarrow treats as final is its business."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        size = len(m)
+        seen = set()
+        for edge in range(block, size, block):
+            for at in (edge - 1, edge):
+                lo = max(0, at - _LONGEST_CHECKED_LINE)
+                start = max(m.rfind(b"\n", lo, at), m.rfind(b"\r", lo, at)) + 1
+                if start == 0 and lo > 0:
+                    return False
+                if start in seen:
+                    continue
+                seen.add(start)
+                hi = min(size, at + _LONGEST_CHECKED_LINE)
+                ends = [e for e in (m.find(b"\n", at, hi), m.find(b"\r", at, hi)) if e >= 0]
+                if not ends and hi < size:
+                    return False
+                if not _ends_outside_quotes(m[start : min(ends) if ends else size]):
+                    return False
+    return True
+
+
 def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
     """The fast path asks pyarrow for the final types; when any value does not fit, the
     whole file is re-read as strings (single-threaded, so ragged records are numbered)
@@ -197,13 +273,17 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
 
     Block boundaries: pyarrow splits the file into blocks at newlines and parses them on
     threads. A quoted value holding a newline that happens to straddle a boundary is then
-    silently cut (the record's head dropped), which `newlines_in_values` prevents by
-    lexing the whole file in one thread first (~40% more CPU than the parse). Instead the
-    fast read is checked: each block starts outside quotes only if every physical line
-    before it ended a record, so when the records plus the header equal the file's
-    physical lines (one vectorised count, ~0.2 s per GB), no value held a newline and
-    the read is exact. Otherwise (a value with a newline, a blank line) the file is read
-    again with `newlines_in_values`.
+    silently cut, which `newlines_in_values` prevents by lexing the whole file in one
+    thread first (~40% more CPU than the parse). Instead the fast read is checked, and
+    kept only when both hold:
+    * the records plus the header equal the file's physical lines (`physical_lines`, one
+      vectorised count, ~0.2 s per GB): a quoted newline inside a block merges two lines
+      into one record, a value cut at an ordinary block's end loses its record, and a
+      blank line is skipped, so equality means every line was one whole record;
+    * the lines the block boundaries fall in end outside quotes
+      (`boundaries_outside_quotes`): the one case the count cannot see, a value cut at
+      the start of the final block, which pyarrow emits as two records.
+    Otherwise the file is read again with `newlines_in_values`.
     """
     header = _csv_header(path, schema, origin)
     _check_columns(schema, header, origin)
@@ -222,10 +302,12 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
         lines = record_lines(np.fromfile(path, dtype=np.uint8), quoted=True)
         return int(lines[row]) if row < len(lines) else int(lines[-1])
 
+    block = _keeping_crlf_whole(path, block_size(path.stat().st_size))
+
     def fast(newlines_in_values: bool) -> pa.Table:
         return pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(block_size=block_size(path.stat().st_size)),
+            read_options=pcsv.ReadOptions(block_size=block),
             parse_options=pcsv.ParseOptions(newlines_in_values=newlines_in_values),
             convert_options=pcsv.ConvertOptions(column_types=_fast_types(schema), **convert),
         )
@@ -237,12 +319,14 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
             with ThreadPoolExecutor(1) as counter:
                 lines = counter.submit(physical_lines, path)
                 table = fast(False)
-                if table.num_rows + 1 != lines.result():
+                exact = table.num_rows + 1 == lines.result()
+                if not (exact and boundaries_outside_quotes(path, block)):
                     table = fast(True)
         return RawTable(table, origin, _positions(table.num_rows), True, (), line_of)
     except pa.ArrowInvalid:
         pass
     ragged: list[tuple[int, str]] = []
+    slow_block = _keeping_crlf_whole(path, max(block, 1 << 20))
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
         ragged.append((row.number - 1 if row.number is not None else -1, row.text))
@@ -251,7 +335,7 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
     try:
         table = pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(use_threads=False),
+            read_options=pcsv.ReadOptions(use_threads=False, block_size=slow_block),
             parse_options=pcsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid
             ),
