@@ -689,3 +689,18 @@ def test_ends_outside_quotes(line, outside):
     from slagraph.data.readers import _ends_outside_quotes
 
     assert outside == _ends_outside_quotes(line)
+
+
+def test_numbers_with_spaces_read_on_the_slow_path(tmp_path):
+    """A bad value elsewhere sends the file down the string path; a number written with
+    spaces around it is still a number there, and the bad value is reported (it was a
+    raw pyarrow error before review found it)."""
+    (tmp_path / "notes.csv").write_text("note,n\nx,1 \ny, 2\n")
+    got = columns_of(load(tmp_path, [NOTES]), "notes")
+    assert [1.0, 2.0] == got["n"]
+    (tmp_path / "notes.csv").write_text("note,n\nx,1 \ny,zz\n")
+    with pytest.raises(SlaDataError, match="row 2.*expected a number, got 'zz'"):
+        load(tmp_path, [NOTES])
+    data = load(tmp_path, [NOTES], on_bad_rows="skip")
+    assert {"notes": 1} == dict(data.bad_rows)
+    assert [1.0] == columns_of(data, "notes")["n"]

@@ -216,7 +216,7 @@ class ColumnConverter:
         elif kind == "null":
             return Column("number", np.full(n, np.nan), _none(n))
         elif kind in ("string", "dictstring") and self.from_text:
-            strings = _as_string(array)
+            strings = pc.utf8_trim_whitespace(_as_string(array))  # ' 1 ' is 1, as in pandas
             ok = pc.match_substring_regex(strings, _NUMBER_RE)
             bad = _np(pc.invert(ok), False)
             self._problem(bad, lambda i: f"expected a number, got {self._got(array, i)}")
