@@ -196,46 +196,6 @@ def physical_lines(path: Path) -> int:
             return ends + (last not in (10, 13))
 
 
-def block_size(size: int) -> int:
-    """Bytes per pyarrow CSV block for a file of `size` bytes: pyarrow's 1 MiB up to 64 MiB,
-    4 MiB up to 512 MiB, 16 MiB above. Text is dictionary-coded per block as it is parsed,
-    and bigger blocks repeat each dictionary fewer times (the 970 MB benchmark file parses
-    with ~20% less CPU at 16 MiB than at 1 MiB), while leaving 32 or more blocks to share
-    among the threads."""
-    if size <= 64 << 20:
-        return 1 << 20
-    return 4 << 20 if size <= 512 << 20 else 16 << 20
-
-
-_SCAN = 1 << 18  # bytes per step of `physical_lines`: small enough to stay in cache
-
-
-def physical_lines(path: Path) -> int:
-    """Lines of a file as pyarrow's CSV parser ends them (LF, CRLF or a lone CR), a last
-    unterminated line included; blank lines count. Vectorised over cache-sized steps,
-    releasing the GIL (it runs beside pyarrow's parse)."""
-    with open(path, "rb") as f:
-        if os.fstat(f.fileno()).st_size == 0:
-            return 0
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            data = np.frombuffer(m, np.uint8)
-            try:
-                ends = 0
-                for i in range(0, len(data), _SCAN):
-                    block = data[i : i + _SCAN + 1]  # one byte more: a CRLF across steps
-                    step = block[:_SCAN]
-                    ends += int(np.count_nonzero(step == 10))
-                    cr = step == 13
-                    if cr.any():  # CRLF is one line end, a lone CR another
-                        ends += int(np.count_nonzero(cr))
-                        pairs = cr[: len(block) - 1] & (block[1 : len(cr) + 1] == 10)
-                        ends -= int(np.count_nonzero(pairs))
-                last = int(data[-1])
-            finally:
-                del data, block, step  # the mmap cannot close while numpy views it
-            return ends + (last not in (10, 13))
-
-
 _LONGEST_CHECKED_LINE = 1 << 16
 
 
