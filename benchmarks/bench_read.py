@@ -26,6 +26,7 @@ import pytest
 from slagraph.data import ColumnSpec, StreamSchema, load
 
 ROWS = int(os.environ.get("BENCH_READ_ROWS", "1000000"))
+PAIRS = int(os.environ.get("BENCH_READ_PAIRS", "5"))  # rounds of the interleaved test
 CACHE = Path(os.environ.get("BENCH_READ_CACHE", Path(__file__).parent / ".cache"))
 
 SCHEMA = StreamSchema(
@@ -112,7 +113,7 @@ def test_read_interleaved(benchmark, fmt):
         pairs.append((middle - start, time.perf_counter() - middle))
         assert alone.num_rows == len(data.tables["outages"]) == ROWS
 
-    benchmark.pedantic(pair, rounds=5, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(pair, rounds=PAIRS, iterations=1, warmup_rounds=1)
     timed = pairs[1:]  # the warm-up pair is not a round
     ratios = [ours / alone for alone, ours in timed]
     benchmark.extra_info["pyarrow_s"] = [round(a, 3) for a, _ in timed]
@@ -121,5 +122,6 @@ def test_read_interleaved(benchmark, fmt):
     print(
         f"\n{fmt}: pyarrow {[round(a, 2) for a, _ in timed]} s, "
         f"slagraph {[round(b, 2) for _, b in timed]} s, "
-        f"ratio per round {[round(r, 2) for r in ratios]}, median {statistics.median(ratios):.2f}"
+        f"ratio per round {[round(r, 2) for r in ratios]}, median {statistics.median(ratios):.2f}, "
+        f"quartiles {[round(q, 2) for q in statistics.quantiles(ratios, n=4)]}"
     )
