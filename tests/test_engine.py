@@ -224,3 +224,88 @@ def test_sweep_order_equals_lexsort(seed: int) -> None:
     got, want = kernels._sweep_order(g, t, d), np.lexsort((d, t, g))
     for a in (g, t, d):
         np.testing.assert_array_equal(a[got], a[want])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_sweep_sorted_equals_lexsort(seed: int) -> None:
+    """The packed sweep (times in whole seconds, ms or µs) and its argsort fallback
+    (sub-µs times, or a key too wide for int64) give the events in `np.lexsort((d, t, g))`
+    order, values and all."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 4000))
+    g = rng.integers(0, [3, 4000, 70_000, 2**40][seed % 4], n)
+    unit = [kernels.NS, 1_000_000, 1_000, 1][seed % 4]
+    t = 1_767_225_600 * kernels.NS + rng.integers(0, 10**6, n) * unit
+    if seed >= 4:  # offsets of a year and more: the widest keys
+        t = t + rng.integers(0, 3, n) * 400 * 86_400 * kernels.NS
+    d = np.where(rng.random(n) < 0.5, 1, -1)
+    got = kernels._sweep_sorted(g, t, d)
+    want = np.lexsort((d, t, g))
+    for a, b in zip(got, (g, t, d), strict=True):
+        np.testing.assert_array_equal(a, b[want])
+
+
+def _groups_by_masks(ctx, table, column, grid):
+    """Context._groups as first written: period index, masks, `where`."""
+    t = table.columns[column].values
+    period = grid.index(t)
+    placed = (period >= 0) & (t <= ctx.as_of)
+    account = table.columns.get("account")
+    if account is not None:
+        if account.valid is not None:
+            placed &= account.valid
+        period = account.values.astype(np.int64) * len(grid.labels) + period
+    return np.where(placed, period, -1)
+
+
+@pytest.mark.parametrize("kind", ["monthly", "weekly", "daily"])
+@pytest.mark.parametrize("zone", ["UTC", "America/Santiago"])
+def test_placing_by_lookup_equals_placing_by_masks(kind: str, zone: str) -> None:
+    """`Context._groups` (one searchsorted and a lookup table) places every record where
+    the plain mask-and-where version does: before the first period, after as-of, exactly
+    on boundaries and as-of, for a stream with accounts, a shared one and one with null
+    accounts (never placed)."""
+    from slagraph.engine.context import Context
+
+    text = f"""
+    stream ev {{ account: text, at: time }}
+    stream shared {{ at: time }}
+    stream evn {{ account: text?, at: time }}
+    sla s {{
+        period {kind}
+        timezone "{zone}"
+        objective n = count(ev) >= 1
+        objective m = count(shared) >= 1
+        objective k = count(evn) >= 1
+    }}
+    """
+    model = slagraph.compile(text, "placing.sla")
+    ir_model = model.ir
+    rng = np.random.default_rng(11)
+    base = np.datetime64("2026-01-01T00:00:00", "s").astype(np.int64)
+    span = 120 * 86_400
+    seconds = base + rng.integers(-30 * 86_400, span, 3000)
+    grid_edges = np.array([base + 86_400 * k for k in range(0, 120, 7)])
+    seconds[: len(grid_edges)] = grid_edges  # some exactly on day/week boundaries
+    at = [str(np.datetime64(int(s), "s")) + "Z" for s in seconds]
+    accounts = rng.choice(["a", "b", "c"], len(at)).tolist()
+    from slagraph.engine import load_for
+
+    nullable = [None if i % 7 == 0 else a for i, a in enumerate(accounts)]
+    data = load_for(
+        ir_model,
+        {
+            "ev": {"account": accounts, "at": at},
+            "shared": {"at": at},
+            "evn": {"account": nullable, "at": at},
+        },
+    )
+    as_of = int((base + 90 * 86_400) * kernels.NS)
+    ctx = Context(ir_model, data, as_of, int(base * kernels.NS) - 40 * 86_400 * kernels.NS)
+    grid = ctx.grid(kind, zone)
+    assert data.tables["evn"].columns["account"].valid is not None
+    for stream in ("ev", "shared", "evn"):
+        table = data.tables[stream]
+        np.testing.assert_array_equal(
+            ctx._groups(table, "at", grid), _groups_by_masks(ctx, table, "at", grid)
+        )
