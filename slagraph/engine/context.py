@@ -213,7 +213,7 @@ class Context:
         single-account stream), -1 outside the grid or after as-of. Metrics placing by the
         same column share it.
 
-        One `searchsorted` against the bounds with the last one cut to as-of gives 0 before
+        One `searchsorted` against the bounds clipped to as-of gives 0 before
         the grid, 1…P in it and P + 1 after it (or after as-of); a small (account, that
         index) table then gives the group, -1 for both outsides: four passes over the
         records instead of eight masks and `where`s."""
@@ -226,8 +226,7 @@ class Context:
             period = grid.index(t)
             placed = (period >= 0) & (t <= self.as_of) & account.valid
             return np.where(placed, account.values.astype(np.int64) * periods + period, -1)
-        cut = grid.bounds.copy()
-        cut[-1] = min(int(cut[-1]), self.as_of + 1)
+        cut = np.minimum(grid.bounds, self.as_of + 1)  # still sorted; after as-of is past P
         j = np.searchsorted(cut, t, side="right")
         inside = np.concatenate(([-1], np.arange(periods, dtype=np.int64), [-1]))
         if account is None:
