@@ -704,3 +704,40 @@ def test_numbers_with_spaces_read_on_the_slow_path(tmp_path):
     data = load(tmp_path, [NOTES], on_bad_rows="skip")
     assert {"notes": 1} == dict(data.bad_rows)
     assert [1.0] == columns_of(data, "notes")["n"]
+
+
+def test_csv_header_after_blank_lines(tmp_path):
+    """Blank lines before the header are skipped, as pyarrow skips them; row numbers and
+    file lines still point at the right records."""
+    (tmp_path / "notes.csv").write_text("\n\nnote,n\nx,1\ny,zz\n")
+    with pytest.raises(SlaDataError, match=r"row 2.*got 'zz'.*notes.csv:5"):
+        load(tmp_path, [NOTES])
+    (tmp_path / "notes.csv").write_text("\n\nnote,n\nx,1\ny,2\n")
+    assert {"note": ["x", "y"], "n": [1.0, 2.0]} == columns_of(load(tmp_path, [NOTES]), "notes")
+
+
+def test_csv_fields_over_pythons_limit_are_data_errors(tmp_path):
+    """Python's csv module (header, ragged-row messages) stops at 128 KiB fields; that is
+    a data error with the file named, not a traceback."""
+    (tmp_path / "notes.csv").write_text('note,"n\n' + "x" * 200_000)
+    with pytest.raises(SlaDataError, match="cannot read the header line"):
+        load(tmp_path, [NOTES])
+    (tmp_path / "notes.csv").write_text('note,n\n1,2,"' + "x" * 140_000 + '"\n')
+    with pytest.raises(SlaDataError, match="expected 2 fields like the header, got a different"):
+        load(tmp_path, [NOTES])
+
+
+def test_block_sizes_split_no_crlf_when_one_is_near(tmp_path):
+    """The careful read's block size splits no CRLF when one of the next 64 sizes does;
+    else it stays (very short CRLF lines over many blocks), found quickly either way."""
+    from slagraph.data import readers
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"note\r\n" + b'"a\r\nb"\r\n' * 50)
+    size = readers._keeping_crlf_whole(path, 16)
+    data = path.read_bytes()
+    assert 16 <= size < 16 + 64
+    assert not any(data[e - 1 : e + 1] == b"\r\n" for e in range(size, len(data), size))
+    rng = np.random.default_rng(5)  # CRLFs every 1-3 bytes, irregularly: no size avoids them all
+    path.write_bytes(b"".join(b"a" * int(k) + b"\r\n" for k in rng.integers(1, 4, 100_000)))
+    assert 8 == readers._keeping_crlf_whole(path, 8)

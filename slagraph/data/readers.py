@@ -120,9 +120,11 @@ def _fast_types(schema: StreamSchema) -> dict[str, pa.DataType]:
 def _csv_header(path: Path, schema: StreamSchema, origin: str) -> list[str]:
     try:
         with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
-            header = next(csv.reader(f), None)
+            header = next((row for row in csv.reader(f) if row), None)  # blank lines skipped
     except OSError as e:
         raise _error(schema, f"cannot read {origin}: {e.strerror}") from e
+    except csv.Error as e:  # e.g. a quote that never closes: a field over 128 KiB
+        raise _error(schema, f"cannot read the header line of {origin}: {e}") from e
     if not header or header == [""]:
         raise _error(schema, f"{origin} is empty: expected a header line naming the columns")
     return header
@@ -145,6 +147,15 @@ def record_lines(data: np.ndarray, quoted: bool) -> np.ndarray:
     content = np.concatenate([[0], np.cumsum(~blank)])
     nonblank = content[stops] - content[np.minimum(starts, len(data))] > 0
     return np.searchsorted(newlines, starts[nonblank], side="left") + 1
+
+
+def _field_count(text: str) -> str:
+    """How many fields one CSV record has, for a message ("a different number" when even
+    Python's csv module cannot split it, e.g. a field over its 128 KiB limit)."""
+    try:
+        return str(len(next(csv.reader([text]), [])))
+    except csv.Error:
+        return "a different number"
 
 
 def _has_quotes(path: Path) -> bool:
@@ -196,20 +207,31 @@ def physical_lines(path: Path) -> int:
             return ends + (last not in (10, 13))
 
 
-_LONGEST_CHECKED_LINE = 1 << 16
+_LONGEST_CHECKED_LINE = 1 << 12
+
+
+_CRLF_TRIES = 64
 
 
 def _keeping_crlf_whole(path: Path, block: int) -> int:
-    """`block`, or the next size up whose buffer boundaries split no CRLF: pyarrow drops the
-    LF of a CRLF cut by a buffer boundary, which inside a quoted value loses a character
-    (with or without `newlines_in_values`)."""
+    """The first of `block`, `block` + 1, … (64 sizes) whose buffer boundaries split no
+    CRLF: pyarrow drops the LF of a CRLF cut by a buffer boundary, which inside a quoted
+    value loses a character (with or without `newlines_in_values`). `block` itself when
+    none of them does (a CRLF file of very short lines over many blocks), where pyarrow's
+    behaviour stays. Only the reads that keep line breaks inside values need it."""
     with open(path, "rb") as f:
-        if os.fstat(f.fileno()).st_size == 0:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
             return block
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            size = len(m)
-            while any(m[edge - 1] == 13 and m[edge] == 10 for edge in range(block, size, block)):
-                block += 1
+            data = np.frombuffer(m, np.uint8)
+            try:
+                for size_ in range(block, block + _CRLF_TRIES):
+                    edges = np.arange(size_, size, size_)
+                    if not np.any((data[edges - 1] == 13) & (data[edges] == 10)):
+                        return size_
+            finally:
+                del data  # the mmap cannot close while numpy views it
     return block
 
 
@@ -243,7 +265,7 @@ def _ends_outside_quotes(line: bytes) -> bool:
 
 def boundaries_outside_quotes(path: Path, block: int) -> bool:
     """Whether every physical line that a `block`-byte buffer boundary falls in ends outside
-    quotes (lines longer than 64 KiB are not checked: false).
+    quotes (lines longer than 4 KiB are not checked: false, and the file is read again).
 
     pyarrow parses the line that straddles into its *final* buffer on its own, as final: a
     quoted value cut at that line's end is emitted as a record (not dropped, as in other
@@ -308,12 +330,14 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
         lines = record_lines(np.fromfile(path, dtype=np.uint8), quoted=True)
         return int(lines[row]) if row < len(lines) else int(lines[-1])
 
-    block = _keeping_crlf_whole(path, block_size(path.stat().st_size))
+    block = block_size(path.stat().st_size)
 
     def fast(newlines_in_values: bool) -> pa.Table:
+        # a read kept without `newlines_in_values` has no line break inside any value
+        size = _keeping_crlf_whole(path, block) if newlines_in_values else block
         return pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(block_size=block),
+            read_options=pcsv.ReadOptions(block_size=size),
             parse_options=pcsv.ParseOptions(newlines_in_values=newlines_in_values),
             convert_options=pcsv.ConvertOptions(column_types=_fast_types(schema), **convert),
         )
@@ -356,8 +380,7 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
         RowError(
             number,
             None,
-            f"expected {n_fields} fields like the header, got "
-            f"{len(next(csv.reader([text]), []))}: {shown(text)}",
+            f"expected {n_fields} fields like the header, got {_field_count(text)}: {shown(text)}",
         )
         for number, text in ragged
     )
