@@ -207,9 +207,6 @@ def physical_lines(path: Path) -> int:
             return ends + (last not in (10, 13))
 
 
-_LONGEST_CHECKED_LINE = 1 << 12
-
-
 _CRLF_TRIES = 64
 
 
@@ -263,6 +260,9 @@ def _ends_outside_quotes(line: bytes) -> bool:
     return state != 2
 
 
+_LONGEST_CHECKED_LINE = 1 << 12
+
+
 def boundaries_outside_quotes(path: Path, block: int) -> bool:
     """Whether every physical line that a `block`-byte buffer boundary falls in ends outside
     quotes (lines longer than 4 KiB are not checked: false, and the file is read again).
@@ -305,9 +305,10 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
     thread first (~40% more CPU than the parse). Instead the fast read is checked, and
     kept only when both hold:
     * the records plus the header equal the file's physical lines (`physical_lines`, one
-      vectorised count, ~0.2 s per GB): a quoted newline inside a block merges two lines
-      into one record, a value cut at an ordinary block's end loses its record, and a
-      blank line is skipped, so equality means every line was one whole record;
+      vectorised count, ~0.3 s of CPU per GB, beside the parse): a quoted newline inside
+      a block merges two lines into one record, a value cut at an ordinary block's end
+      loses its record, and a blank line is skipped, so equality means every line was
+      one whole record;
     * the lines the block boundaries fall in end outside quotes
       (`boundaries_outside_quotes`): the one case the count cannot see, a value cut at
       the start of the final block, which pyarrow emits as two records.
