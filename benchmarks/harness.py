@@ -286,11 +286,13 @@ def measure_memory(tool: str, events: int, mode: str) -> dict[str, float]:
 # ------------------------------------------------------------------------ phases
 
 
-def phases(which: str = "subset", events: int = 10_000_000, rounds: int = 7) -> dict[str, float]:
+def phases(
+    which: str = "subset", events: int = 10_000_000, rounds: int = 7, accounts: int | None = None
+) -> dict[str, float]:
     """Median wall seconds per phase of `Model.evaluate` on in-memory generated data
     (docs/performance.md, "where the time goes"): load, probe (as-of, extremes, context),
     metrics (`Walk.prefetch`), walk and row blocks, result table. `SLAGRAPH_THREADS=1`
-    in the environment gives the single-threaded figures.
+    in the environment gives the single-threaded figures; `accounts=1000` the issue's shape.
 
         python -c "from benchmarks.harness import phases; print(phases('subset'))"
     """
@@ -298,7 +300,7 @@ def phases(which: str = "subset", events: int = 10_000_000, rounds: int = 7) -> 
     from benchmarks.generate import cached
     from slagraph.engine.evaluate import Walk
 
-    _, tables, as_of = cached(events)
+    _, tables, as_of = cached(events, accounts=accounts)
     model = subset_model() if which == "subset" else spec_model()
     spent: dict[str, float] = {}
     patched = [(engine, "load_for"), (engine, "build_table"), (engine, "_rows"), (Walk, "prefetch")]

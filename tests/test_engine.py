@@ -309,3 +309,59 @@ def test_placing_by_lookup_equals_placing_by_masks(kind: str, zone: str) -> None
         np.testing.assert_array_equal(
             ctx._groups(table, "at", grid), _groups_by_masks(ctx, table, "at", grid)
         )
+
+
+def test_text_predicates_on_strings_equal_predicates_on_codes() -> None:
+    """A text column is kept as strings until something codes it (`TextSource`); a filter
+    evaluated on the strings by Arrow must give the codes path's mask exactly: every
+    operator (byte order is Python's `str` order, accents and ñ included), both operand
+    sides, `in` / `not in`, nulls (false, and `not` flips them), across chunks."""
+    from slagraph.compiler import ir
+    from slagraph.data.schema import ColumnSpec, StreamSchema
+    from slagraph.data.tables import EventTable
+    from slagraph.data.validate import convert_column
+    from slagraph.engine.predicates import evaluate_predicate
+
+    rng = np.random.default_rng(5)
+    words = ["api", "API", "apí", "año", "ano", "b", "", "zz", "Ñandú", "ñandú", None]
+    picked = [words[i] for i in rng.integers(0, len(words), 2_000)]
+    array = pa.chunked_array([pa.array(picked[:700]), pa.array(picked[700:])])
+    spec = ColumnSpec("kind", "text", True)
+    schema = StreamSchema("ev", (spec,))
+    lazy, problems = convert_column(schema, spec, array, False)
+    eager, _ = convert_column(schema, spec, array, False)
+    assert not problems and lazy.source is not None and not lazy.source.coded
+    eager.source.codes()  # coded: predicates take the codes path
+    tables = {
+        way: EventTable("ev", "<memory>", {"kind": column}, np.arange(len(picked)))
+        for way, column in (("strings", lazy), ("codes", eager))
+    }
+    col = ir.Column("kind", "text")
+    preds: list[ir.Predicate] = []
+    for op in ("==", "!=", "<", "<=", ">", ">="):
+        for word in ("api", "año", "Ñandú", "", "m"):
+            const = ir.Const(word, "text")
+            preds += [ir.Cmp(op, col, const), ir.Cmp(op, const, col)]
+    preds += [
+        ir.IsIn(col, ("api", "ñandú", "nope")),
+        ir.IsIn(col, ("api", "ñandú"), negated=True),
+        ir.Negate(ir.Cmp("==", col, ir.Const("b", "text"))),
+    ]
+    python_ops = {
+        "==": str.__eq__,
+        "!=": str.__ne__,
+        "<": str.__lt__,
+        "<=": str.__le__,
+        ">": str.__gt__,
+        ">=": str.__ge__,
+    }
+    for pred in preds:
+        by_strings = evaluate_predicate(pred, tables["strings"])
+        by_codes = evaluate_predicate(pred, tables["codes"])
+        np.testing.assert_array_equal(by_strings, by_codes, err_msg=str(pred))
+        if isinstance(pred, ir.Cmp) and isinstance(pred.right, ir.Const):
+            fn, word = python_ops[pred.op], pred.right.value
+            expected = [v is not None and bool(fn(v, word)) for v in picked]
+            assert by_strings.tolist() == expected, pred
+    assert not lazy.source.coded  # nothing above needed the codes
+    assert lazy.to_list() == picked  # coding on demand gives the values back

@@ -6,10 +6,37 @@ table should mean, and identity keeps these hashable for caches keyed by table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 import numpy as np
+
+
+class TextSource:
+    """A text column's strings as read (an Arrow array), coded only when first needed.
+
+    A filter such as `service == "api"` is answered by Arrow on the strings, about twice
+    as cheap as coding the column first; a column that nothing reads by code is never
+    coded. `codes()` codes it once, whichever worker thread asks first."""
+
+    def __init__(self, strings: Any, code: Callable[[Any], tuple[np.ndarray, np.ndarray]]):
+        self.strings = strings
+        self._code = code
+        self._coded: tuple[np.ndarray, np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def coded(self) -> bool:
+        return self._coded is not None
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(int32 codes, -1 on null rows; the distinct values)."""
+        with self._lock:
+            if self._coded is None:
+                self._coded = self._code(self.strings)
+            return self._coded
 
 
 @attrs.frozen(eq=False)
@@ -24,19 +51,37 @@ class Column:
         valid: bool mask of non-null rows, or None when the column has no nulls (so
             kernels can skip masking in the common case).
         dictionary: text only: the distinct values (object array of str).
+        source: text only, optional: the strings as read, when `values` and `dictionary`
+            are left to be coded on first use (then given as None).
     """
 
     type: str
-    values: np.ndarray
+    _values: np.ndarray | None = attrs.field(alias="values")
     valid: np.ndarray | None
-    dictionary: np.ndarray | None = None
+    _dictionary: np.ndarray | None = attrs.field(default=None, alias="dictionary")
+    source: TextSource | None = attrs.field(default=None, kw_only=True)
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            assert self.source is not None
+            return self.source.codes()[0]
+        return self._values
+
+    @property
+    def dictionary(self) -> np.ndarray | None:
+        if self._values is None and self.source is not None:
+            return self.source.codes()[1]
+        return self._dictionary
 
     def __len__(self) -> int:
+        if self._values is None and self.source is not None:
+            return len(self.source.strings)
         return len(self.values)
 
     def is_valid(self) -> np.ndarray:
         """The non-null mask, materialised even when there are no nulls."""
-        return np.ones(len(self.values), bool) if self.valid is None else self.valid
+        return np.ones(len(self), bool) if self.valid is None else self.valid
 
     def to_list(self) -> list[object]:
         """Python values with None for nulls: for tests, explain output and debugging."""

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from slagraph.data import times
 from slagraph.data.schema import ColumnSpec, StreamSchema
-from slagraph.data.tables import Column
+from slagraph.data.tables import Column, TextSource
 from slagraph.errors import DataLocation, SlaDataError, did_you_mean
 
 EXAMPLE_TIME = "2026-01-05T10:15:00Z"
@@ -205,8 +205,13 @@ class ColumnConverter:
             coded = encode_among(array, self.known)
             if coded is not None:
                 return self._finish(coded, _valid(array), None, "text", self.known)
+        valid = _valid(array)
+        if kind == "string":  # coded when first needed (see `TextSource`)
+            if valid is not None and valid.all():
+                valid = None
+            return Column("text", None, valid, source=TextSource(array, encode_text))
         codes, dictionary = encode_text(array)
-        return self._finish(codes, _valid(array), None, "text", dictionary)
+        return self._finish(codes, valid, None, "text", dictionary)
 
     def _number(self, array: pa.ChunkedArray) -> Column:
         kind = _kind(array.type)

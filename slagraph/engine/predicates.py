@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
@@ -31,7 +33,7 @@ ClockLookup = Callable[[str], Any]
 
 
 def _valid(column: Column) -> np.ndarray:
-    return np.ones(len(column.values), bool) if column.valid is None else column.valid
+    return np.ones(len(column), bool) if column.valid is None else column.valid
 
 
 def elapsed_ns(
@@ -72,11 +74,43 @@ def _operand(
             return values, known, None
         case ir.Column(name=name):
             column = table.columns[name]
-            return column.values, _valid(column), column if column.type == "text" else None
+            if column.type == "text":  # compared by value: see `_text_compare`
+                return None, _valid(column), column
+            return column.values, _valid(column), None
     raise TypeError(node)
 
 
+_ARROW_OPS = {
+    "==": "equal",
+    "!=": "not_equal",
+    "<": "less",
+    "<=": "less_equal",
+    ">": "greater",
+    ">=": "greater_equal",
+}
+
+
+def _strings_compare(op: str, column: Column, value: str) -> np.ndarray:
+    """`_text_compare` on the strings as read, for a column not coded yet: Arrow compares
+    bytes, and UTF-8 byte order is code point order, Python's order of `str`."""
+    assert column.source is not None
+    hit = pc.call_function(_ARROW_OPS[op], [column.source.strings, pa.scalar(value, pa.string())])
+    return _bools(hit)
+
+
+def _bools(hit: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """An Arrow boolean result as a numpy mask, null (a null value) as False."""
+    if hit.null_count:
+        hit = pc.fill_null(hit, False)
+    if isinstance(hit, pa.ChunkedArray):
+        return hit.to_numpy() if hit.num_chunks else np.zeros(0, bool)
+    return hit.to_numpy(zero_copy_only=False)
+
+
 def _text_compare(op: str, column: Column, value: object) -> np.ndarray:
+    """Text against a constant, by value; a null compares false."""
+    if column.source is not None and not column.source.coded and isinstance(value, str):
+        return _strings_compare(op, column, value)
     dictionary = np.asarray(column.dictionary, dtype=object)
     per_code = np.fromiter((bool(OPS[op](d, value)) for d in dictionary), bool, len(dictionary))
     return np.append(per_code, False)[column.values]  # code -1 (null) picks the False
@@ -107,7 +141,10 @@ def evaluate_predicate(
             return known if negated else ~known
         case ir.IsIn(column=col, values=values, negated=negated):
             c = table.columns[col.name]
-            if c.type == "text":
+            if c.type == "text" and c.source is not None and not c.source.coded:
+                texts = [v for v in values if isinstance(v, str)]
+                hit = _bools(pc.is_in(c.source.strings, value_set=pa.array(texts, pa.string())))
+            elif c.type == "text":
                 hit = np.zeros(n, bool)
                 for v in values:
                     hit |= _text_compare("==", c, v)
