@@ -741,3 +741,39 @@ def test_block_sizes_split_no_crlf_when_one_is_near(tmp_path):
     rng = np.random.default_rng(5)  # CRLFs every 1-3 bytes, irregularly: no size avoids them all
     path.write_bytes(b"".join(b"a" * int(k) + b"\r\n" for k in rng.integers(1, 4, 100_000)))
     assert 8 == readers._keeping_crlf_whole(path, 8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.one_of(st.none(), st.integers(-(2**40), 2**40)), max_size=40), max_size=6),
+    st.sampled_from(
+        [
+            (pa.int64(), np.int64, 0),
+            (pa.int32(), np.int32, -1),
+            (pa.float64(), np.float64, np.nan),
+            (pa.timestamp("ns", "UTC"), np.int64, 0),
+        ]
+    ),
+    st.integers(0, 5),
+)
+def test_fixed_width_columns_copied_straight_from_buffers(chunks, kind, cut) -> None:
+    """`validate._fixed` reads Arrow's buffers itself (offsets of sliced chunks, validity
+    bitmaps, empty chunks); it must give what `fill_null` + `to_numpy` + `is_valid` give."""
+    from slagraph.data.validate import _fixed
+
+    arrow_type, dtype, fill = kind
+    if arrow_type == pa.int32():
+        chunks = [[None if v is None else v % 2**31 for v in c] for c in chunks]
+    arrays = [pa.array(c, pa.int64()).cast(arrow_type) for c in chunks]
+    arrays = [a.slice(min(cut, len(a))) for a in arrays]  # chunks with an offset
+    column = pa.chunked_array(arrays, arrow_type)
+    values, valid = _fixed(column, dtype, fill)
+    storage = column.cast(pa.int64()) if arrow_type == pa.timestamp("ns", "UTC") else column
+    expected = np.asarray(storage.fill_null(fill).to_numpy(), dtype) if len(column) else []
+    np.testing.assert_array_equal(values, expected)
+    assert values.dtype == dtype
+    is_valid = np.asarray(column.is_valid().to_numpy(), bool) if len(column) else []
+    if column.null_count:
+        np.testing.assert_array_equal(valid, is_valid)
+    else:
+        assert valid is None

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -365,3 +366,33 @@ def test_text_predicates_on_strings_equal_predicates_on_codes() -> None:
             assert by_strings.tolist() == expected, pred
     assert not lazy.source.coded  # nothing above needed the codes
     assert lazy.to_list() == picked  # coding on demand gives the values back
+
+
+def test_time_bounds_found_while_loading_are_the_known_extremes() -> None:
+    """Time columns carry their (earliest, latest) known value from the loader (Arrow's
+    `min_max`), which the probe then reuses: they must be the extremes of the non-null
+    values, and a column that as-of hides values in must not keep stale ones."""
+    from slagraph.engine import _as_known_at, load_for
+    from slagraph.engine.context import _column_extremes
+
+    model = slagraph.compile(
+        """
+        stream ev { account: text, at: time, done: time? }
+        sla s { objective n = count(ev) >= 1 }
+        """,
+        "bounds.sla",
+    ).ir
+    at = pa.array([5, 1, 9, 3], pa.timestamp("s", "UTC"))
+    done = pa.array([None, 8000, None, 4000], pa.timestamp("ms", "UTC"))
+    data = load_for(
+        model, {"ev": pa.table({"account": ["a", "b", "a", "b"], "at": at, "done": done})}
+    )
+    columns = data.tables["ev"].columns
+    assert columns["at"].bounds == (1 * kernels.NS, 9 * kernels.NS)
+    assert columns["done"].bounds == (4 * kernels.NS, 8 * kernels.NS)
+    for name in ("at", "done"):
+        recomputed = _column_extremes(attrs.evolve(columns[name], bounds=None))
+        assert recomputed == columns[name].bounds
+    hidden = _as_known_at(model, data, 5 * kernels.NS, 9 * kernels.NS)
+    done_then = hidden.tables["ev"].columns["done"]
+    assert done_then.bounds is None and _column_extremes(done_then) == (4 * kernels.NS,) * 2

@@ -53,6 +53,10 @@ class Column:
         dictionary: text only: the distinct values (object array of str).
         source: text only, optional: the strings as read, when `values` and `dictionary`
             are left to be coded on first use (then given as None).
+        bounds: time only, optional: (earliest, latest) of the known values, when the
+            loader found them on the way (Arrow's `min_max`, on a worker thread), so the
+            engine's probe does not pass over the column again. A column whose `valid`
+            changes must drop them (`attrs.evolve(column, valid=..., bounds=None)`).
     """
 
     type: str
@@ -60,6 +64,7 @@ class Column:
     valid: np.ndarray | None
     _dictionary: np.ndarray | None = attrs.field(default=None, alias="dictionary")
     source: TextSource | None = attrs.field(default=None, kw_only=True)
+    bounds: tuple[int, int] | None = attrs.field(default=None, kw_only=True)
 
     @property
     def values(self) -> np.ndarray:

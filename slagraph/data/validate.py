@@ -69,6 +69,53 @@ def _np(array: pa.ChunkedArray | pa.Array, fill: object) -> np.ndarray:
     )
 
 
+def _fixed(
+    array: pa.ChunkedArray, dtype: type[np.generic], fill: int | float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(values, non-null mask or None) of a fixed-width column whose storage is `dtype`
+    (int32 codes, int64 ns, float64), nulls set to `fill`.
+
+    One copy per chunk straight from Arrow's buffers into the result, with the validity
+    bitmap unpacked on the way: `fill_null` and `to_numpy` would each write the whole
+    column to fresh memory, and `is_valid` a third array."""
+    n = len(array)
+    values = np.empty(n, dtype)
+    valid = np.empty(n, bool) if array.null_count else None
+    pos = 0
+    for chunk in array.chunks:
+        k, at = len(chunk), chunk.offset
+        if k == 0:
+            continue
+        _, data = chunk.buffers()[:2]
+        view = np.frombuffer(data, dtype, count=at + k)[at:]
+        out = values[pos : pos + k]
+        if chunk.null_count == 0:
+            out[:] = view
+            if valid is not None:
+                valid[pos : pos + k] = True
+        else:
+            assert valid is not None
+            bits = np.frombuffer(chunk.buffers()[0], np.uint8)
+            known = np.unpackbits(bits, count=at + k, bitorder="little")[at:].view(bool)
+            valid[pos : pos + k] = known
+            if fill == 0:
+                np.multiply(view, known, out=out)
+            else:
+                out[:] = view
+                np.copyto(out, fill, where=~known)
+        pos += k
+    return values, valid
+
+
+def _bounds(ns: pa.ChunkedArray) -> tuple[int, int] | None:
+    """(earliest, latest) non-null value of a timestamp[ns] column, None when all null."""
+    found = pc.min_max(ns)
+    low, high = found["min"], found["max"]
+    if not low.is_valid:
+        return None
+    return low.cast(pa.int64()).as_py(), high.cast(pa.int64()).as_py()
+
+
 def _valid(array: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     if array.null_count == 0:
         return None
@@ -181,12 +228,13 @@ class ColumnConverter:
         bad: np.ndarray | None,
         type_: str,
         dictionary: np.ndarray | None = None,
+        bounds: tuple[int, int] | None = None,
     ) -> Column:
         if bad is not None and bad.any():
             valid = (~bad) if valid is None else (valid & ~bad)
         if valid is not None and valid.all():
             valid = None
-        return Column(type_, values, valid, dictionary)
+        return Column(type_, values, valid, dictionary, bounds=bounds)
 
     # ---- per type
 
@@ -274,11 +322,10 @@ class ColumnConverter:
         if kind == "null":
             return Column("time", np.zeros(n, np.int64), _none(n))
         if kind == "timestamp":
-            valid = _valid(array)
             if array.type.tz is not None:
-                values = _np(pc.cast(pc.cast(array, pa.timestamp("ns", "UTC")), pa.int64()), 0)
-                return self._finish(values, valid, None, "time")
-            wall = _np(pc.cast(pc.cast(array, pa.timestamp("ns")), pa.int64()), 0)
+                ns = pc.cast(array, pa.timestamp("ns", "UTC"))
+                return self._finish(*_fixed(ns, np.int64, 0), None, "time", bounds=_bounds(ns))
+            wall, valid = _fixed(pc.cast(array, pa.timestamp("ns")), np.int64, 0)
             if zone is None:
                 bad = _np(array.is_valid(), False)
                 self._problem(
@@ -295,16 +342,15 @@ class ColumnConverter:
             self._wrong_type(array, expected)
             return Column("time", np.zeros(n, np.int64), _none(n))
         strings = _as_string(array)
-        valid = _valid(strings)
         try:  # Arrow's parser: one pass, no per-row bookkeeping
             if zone is None:
-                fast = pc.cast(strings, pa.timestamp("ns", "UTC"))
-                return self._finish(_np(pc.cast(fast, pa.int64()), 0), valid, None, "time")
-            fast = pc.cast(strings, pa.timestamp("ns"))
-            wall = _np(pc.cast(fast, pa.int64()), 0)
+                ns = pc.cast(strings, pa.timestamp("ns", "UTC"))
+                return self._finish(*_fixed(ns, np.int64, 0), None, "time", bounds=_bounds(ns))
+            wall, valid = _fixed(pc.cast(strings, pa.timestamp("ns")), np.int64, 0)
             return self._finish(times.localize(wall, zone), valid, None, "time")
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
+        valid = _valid(strings)
         parsed = times.parse_iso(strings.combine_chunks())
         status = parsed.status
         values = parsed.ns.copy()
@@ -368,7 +414,7 @@ def _few_values(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
     codes = pc.index_in(array, value_set=head)
     if codes.null_count != array.null_count:  # a value the first rows do not have
         return None
-    values = _np(pc.cast(codes, pa.int32()), -1).astype(np.int32, copy=False)
+    values = _fixed(pc.cast(codes, pa.int32()), np.int32, -1)[0]
     return values, np.asarray(head.to_numpy(zero_copy_only=False), dtype=object)
 
 
@@ -395,7 +441,7 @@ def encode_among(array: pa.ChunkedArray, known: np.ndarray) -> np.ndarray | None
     codes = pc.index_in(array, value_set=pa.array(known, pa.string()))
     if codes.null_count != array.null_count:  # an unknown value: the general path names it
         return None
-    return _np(pc.cast(codes, pa.int32()), -1).astype(np.int32, copy=False)
+    return _fixed(pc.cast(codes, pa.int32()), np.int32, -1)[0]
 
 
 def convert_column(

@@ -152,7 +152,7 @@ def _as_known_at(model: ir.Model, data: Dataset, as_of: int, latest: int) -> Dat
             future = column.values > as_of
             if future.any():
                 valid = column.is_valid() & ~future
-                columns[spec.name] = attrs.evolve(column, valid=valid)
+                columns[spec.name] = attrs.evolve(column, valid=valid, bounds=None)
         tables[name] = attrs.evolve(table, columns=columns)
     return attrs.evolve(data, tables=tables)
 

@@ -45,6 +45,8 @@ class Placed:
 
 
 def _column_extremes(column: Column) -> tuple[int, int] | None:
+    if column.bounds is not None:  # found while loading
+        return column.bounds
     valid = True if column.valid is None else column.valid
     big = np.iinfo(np.int64).max
     cmin = int(np.min(column.values, where=valid, initial=big))
