@@ -396,3 +396,22 @@ def test_time_bounds_found_while_loading_are_the_known_extremes() -> None:
     hidden = _as_known_at(model, data, 5 * kernels.NS, 9 * kernels.NS)
     done_then = hidden.tables["ev"].columns["done"]
     assert done_then.bounds is None and _column_extremes(done_then) == (4 * kernels.NS,) * 2
+
+
+def test_allocator_tuned_once_on_glibc_and_left_alone_when_asked() -> None:
+    """`allocator.tune` sets glibc's thresholds once per process (True where libc is
+    glibc, as on the Linux machines CI and users run); SLAGRAPH_MALLOC=system opts out."""
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    from slagraph.engine import allocator
+
+    is_glibc = platform.libc_ver()[0] == "glibc"
+    assert allocator.tune() is is_glibc
+    assert allocator.tune() is is_glibc  # once: the second call changes nothing
+    code = "from slagraph.engine import allocator; print(allocator.tune())"
+    env = {**os.environ, "SLAGRAPH_MALLOC": "system"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -6,19 +6,20 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from slagraph.data.readers import RawTable, open_source
-from slagraph.data.schema import ACCOUNT_COLUMN, StreamSchema
+from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
 from slagraph.data.tables import Column, Dataset, EventTable
 from slagraph.data.validate import (
     Problem,
     convert_column,
     duplicate_key_problem,
+    encode_among,
     order_problems,
     resolve,
     take,
@@ -140,7 +141,7 @@ def load(
                 assert key.dictionary is not None
                 known = key.dictionary[key.values]
                 account_table = _recode(account_table, known, _lookup(key, known))
-            pending: list[tuple[StreamSchema, RawTable, list[Future[Converted]]]] = []
+            pending: list[tuple[StreamSchema, RawTable, list[_Pending]]] = []
             try:
                 for schema in streams:
                     raw = reader.read(schema)
@@ -174,28 +175,80 @@ def load(
     return Dataset(tables, account_table, known, bad_rows)
 
 
+class _Pending(Protocol):
+    def result(self) -> Converted: ...
+
+
+PIECE_ROWS = 1_000_000  # account columns longer than two pieces are coded piece by piece
+
+
+class _CodedInPieces:
+    """A big account column coded onto the accounts table in pieces, one task each, so
+    that the pool's threads share the load's longest task (hashing every account name)
+    instead of one thread finishing it alone. `result()` is that of `convert_column`; a
+    piece holding an account the table lacks sends the column to `convert_column`, which
+    names it."""
+
+    def __init__(
+        self,
+        pool: Executor,
+        schema: StreamSchema,
+        spec: ColumnSpec,
+        array: pa.ChunkedArray,
+        from_text: bool,
+        known: np.ndarray,
+    ) -> None:
+        self.args = (schema, spec, array, from_text, known)
+        self.codes = np.empty(len(array), np.int32)
+        value_set = pa.array(known, pa.string())
+        self.pieces = [
+            pool.submit(
+                encode_among,
+                array.slice(start, PIECE_ROWS),
+                value_set,
+                self.codes[start : start + PIECE_ROWS],
+            )
+            for start in range(0, len(array), PIECE_ROWS)
+        ]
+
+    @staticmethod
+    def fits(spec: ColumnSpec, array: pa.ChunkedArray, known: np.ndarray | None) -> bool:
+        return (
+            spec.name == ACCOUNT_COLUMN
+            and known is not None
+            and len(array) >= 2 * PIECE_ROWS
+            and array.null_count == 0
+            and (pa.types.is_string(array.type) or pa.types.is_large_string(array.type))
+        )
+
+    def result(self) -> Converted:
+        if all(piece.result() is not None for piece in self.pieces):
+            schema, spec, array, from_text, known = self.args
+            return Column("text", self.codes, None, known), []
+        return convert_column(*self.args)
+
+
 def _convert(
     pool: Executor, raw: RawTable, schema: StreamSchema, known: np.ndarray | None = None
-) -> list[Future[Converted]]:
+) -> list[_Pending]:
     """Start converting every declared column of a stream (see `validate.convert_column`);
     with `known`, the account column is coded straight onto those accounts."""
-    return [
-        pool.submit(
-            convert_column,
-            schema,
-            spec,
-            raw.table.column(spec.name),
-            raw.from_text,
-            known if spec.name == ACCOUNT_COLUMN else None,
-        )
-        for spec in schema.columns
-    ]
+    started: list[_Pending] = []
+    for spec in schema.columns:
+        array = raw.table.column(spec.name)
+        if _CodedInPieces.fits(spec, array, known) and not isinstance(pool, _Inline):
+            assert known is not None
+            started.append(_CodedInPieces(pool, schema, spec, array, raw.from_text, known))
+            continue
+        ours = known if spec.name == ACCOUNT_COLUMN else None
+        started.append(pool.submit(convert_column, schema, spec, array, raw.from_text, ours))
+    return started
 
 
 def _stream(
     raw: RawTable,
     schema: StreamSchema,
-    converted: list[Future[Converted]],
+    converted: list[_Pending],
     pairs: Sequence[tuple[str, str]],
     skip: bool,
     *,

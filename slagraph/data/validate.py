@@ -70,16 +70,19 @@ def _np(array: pa.ChunkedArray | pa.Array, fill: object) -> np.ndarray:
 
 
 def _fixed(
-    array: pa.ChunkedArray, dtype: type[np.generic], fill: int | float
+    array: pa.ChunkedArray,
+    dtype: type[np.generic],
+    fill: int | float,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(values, non-null mask or None) of a fixed-width column whose storage is `dtype`
-    (int32 codes, int64 ns, float64), nulls set to `fill`.
+    (int32 codes, int64 ns, float64), nulls set to `fill`; written into `out` if given.
 
     One copy per chunk straight from Arrow's buffers into the result, with the validity
     bitmap unpacked on the way: `fill_null` and `to_numpy` would each write the whole
     column to fresh memory, and `is_valid` a third array."""
     n = len(array)
-    values = np.empty(n, dtype)
+    values = np.empty(n, dtype) if out is None else out
     valid = np.empty(n, bool) if array.null_count else None
     pos = 0
     for chunk in array.chunks:
@@ -88,9 +91,9 @@ def _fixed(
             continue
         _, data = chunk.buffers()[:2]
         view = np.frombuffer(data, dtype, count=at + k)[at:]
-        out = values[pos : pos + k]
+        part = values[pos : pos + k]
         if chunk.null_count == 0:
-            out[:] = view
+            part[:] = view
             if valid is not None:
                 valid[pos : pos + k] = True
         else:
@@ -99,10 +102,10 @@ def _fixed(
             known = np.unpackbits(bits, count=at + k, bitorder="little")[at:].view(bool)
             valid[pos : pos + k] = known
             if fill == 0:
-                np.multiply(view, known, out=out)
+                np.multiply(view, known, out=part)
             else:
-                out[:] = view
-                np.copyto(out, fill, where=~known)
+                part[:] = view
+                np.copyto(part, fill, where=~known)
         pos += k
     return values, valid
 
@@ -434,14 +437,18 @@ def encode_text(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
 
 
-def encode_among(array: pa.ChunkedArray, known: np.ndarray) -> np.ndarray | None:
+def encode_among(
+    array: pa.ChunkedArray, known: np.ndarray | pa.Array, out: np.ndarray | None = None
+) -> np.ndarray | None:
     """int32 positions in `known` (-1 for null), or None when some value is not in
     `known`. One hash lookup per row against a small set, cheaper than `encode_text`'s
-    growing table, and the codes are already those of the global account axis."""
-    codes = pc.index_in(array, value_set=pa.array(known, pa.string()))
+    growing table, and the codes are already those of the global account axis. With
+    `out`, the codes are written there (the loader codes a big column in pieces)."""
+    value_set = known if isinstance(known, pa.Array) else pa.array(known, pa.string())
+    codes = pc.index_in(array, value_set=value_set)
     if codes.null_count != array.null_count:  # an unknown value: the general path names it
         return None
-    return _fixed(pc.cast(codes, pa.int32()), np.int32, -1)[0]
+    return _fixed(pc.cast(codes, pa.int32()), np.int32, -1, out)[0]
 
 
 def convert_column(
