@@ -777,3 +777,39 @@ def test_fixed_width_columns_copied_straight_from_buffers(chunks, kind, cut) -> 
         np.testing.assert_array_equal(valid, is_valid)
     else:
         assert valid is None
+
+
+@pytest.mark.parametrize("stray", [None, 3, 17])
+def test_account_column_coded_in_pieces_equals_one_piece(monkeypatch, stray) -> None:
+    """A big account column is coded in pieces on the pool's threads (`_CodedInPieces`):
+    the codes equal those of one pass, and an account the table lacks, in any piece, is
+    reported as it is without pieces (stream, row, the value)."""
+    from slagraph.data import loader
+
+    monkeypatch.setattr(loader, "PIECE_ROWS", 4)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setenv("SLAGRAPH_THREADS", "2")
+    names = [f"acct{i:03d}" for i in range(7)]
+    rng = np.random.default_rng(1)
+    accounts = [names[i] for i in rng.integers(0, len(names), 23)]
+    if stray is not None:
+        accounts[stray] = "nobody"
+    chunks = pa.chunked_array([pa.array(accounts[:10]), pa.array(accounts[10:])])
+    source = {
+        "accounts": pa.table({"account": names}),
+        "ev": pa.table({"account": chunks, "n": np.arange(23.0)}),
+    }
+    schema = StreamSchema("ev", (ColumnSpec("account", "text"), ColumnSpec("n", "number")))
+    key = StreamSchema("accounts", (ColumnSpec("account", "text"),))
+    if stray is None:
+        data = load(source, [schema], key)
+        codes = data.tables["ev"].columns["account"].values
+        assert codes.tolist() == [names.index(a) for a in accounts]
+        return
+    with pytest.raises(SlaDataError) as pieces:
+        load(source, [schema], key)
+    monkeypatch.setattr(loader, "PIECE_ROWS", 10**9)
+    with pytest.raises(SlaDataError) as whole:
+        load(source, [schema], key)
+    assert str(pieces.value) == str(whole.value)
+    assert "'nobody'" in str(pieces.value) and f"row {stray + 1}" in str(pieces.value)
