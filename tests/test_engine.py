@@ -415,3 +415,35 @@ def test_allocator_tuned_once_on_glibc_and_left_alone_when_asked() -> None:
     env = {**os.environ, "SLAGRAPH_MALLOC": "system"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_ranked_values_by_packed_keys_equal_python(seed: int) -> None:
+    """min, max and nearest-rank percentiles per group pick from a packed sort
+    (`kernels._packed`: the coarsest unit dividing every value, int32 keys when they
+    fit, int64 otherwise, the general sort when even int64 overflows); each path must
+    pick what Python picks from the sorted values of each group."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 4000))
+    size = [7, 3000, 70_000, 2**20][seed % 4]
+    unit = [kernels.NS, 1_000_000, 1_000, 1][seed % 4]
+    group = rng.integers(0, size, n)
+    values = rng.integers(-(10**6), 10**6, n) * unit
+    if seed >= 6:  # spans that overflow int64 keys: the general path
+        values[: n // 2] = rng.integers(-(2**61), 2**61, n // 2)
+    if seed == 4:
+        values[0] += 1  # one value off the unit: a finer unit is used
+    by_group: dict[int, list[int]] = {}
+    for g, v in zip(group.tolist(), values.tolist(), strict=True):
+        by_group.setdefault(g, []).append(v)
+    for q in (0.5, 0.95, 0.99):
+        got = kernels.group_percentile(group, values, size, q)
+        for g, vs in by_group.items():
+            vs = sorted(vs)
+            rank = max(int(np.ceil(round(q * len(vs), 9))), 1)
+            assert got[g] == float(vs[rank - 1])
+    low, high = kernels.group_min(group, values, size), kernels.group_max(group, values, size)
+    for g, vs in by_group.items():
+        assert (low[g], high[g]) == (float(min(vs)), float(max(vs)))
+    empty = np.setdiff1d(np.arange(size), group)
+    assert np.isnan(low[empty]).all() and np.isnan(high[empty]).all()

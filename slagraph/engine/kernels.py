@@ -7,9 +7,12 @@ same kernel serves every shape. Times are int64 ns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 NS = 1_000_000_000
+_UNITS = (NS, 1_000_000, 1_000)  # whole seconds, milliseconds, microseconds
 
 
 def group_count(group: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -27,19 +30,15 @@ def _sorted_groups(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
     """(group, value) pairs in (group, value) order; only the pairs, not the permutation.
 
     Integer values (durations in ns) whose span × groups fits in int64 are packed into one
-    key, group·span + (value − min), and sorted in place: a plain sort, no argsort, about
-    8× faster than the general path on millions of records. Otherwise: argsort by value,
-    then a stable radix pass by group (`_stable_group_order`)."""
-    if values.dtype.kind == "i" and len(values):
-        low, high = int(values.min()), int(values.max())
-        span = high - low + 1
-        if (int(group.max()) + 1) * span < 2**63:
-            key = group.astype(np.int64) * span
-            key += values - low
-            key.sort()
-            g, v = np.divmod(key, span)
-            v += low
-            return g, v
+    key (`_packed`) and sorted in place: a plain sort, no argsort, about 8× faster than the
+    general path on millions of records. Otherwise: argsort by value, then a stable radix
+    pass by group (`_stable_group_order`)."""
+    packed = _packed(group, values)
+    if packed is not None:
+        key, span, unit, low = packed
+        key.sort()
+        g, steps = np.divmod(key.astype(np.int64, copy=False), span)
+        return g, steps * unit + low
     order = np.argsort(values)  # equal values may come in any order: they are equal
     order = order[_stable_group_order(group[order])]
     return group[order], values[order]
@@ -59,38 +58,80 @@ def _stable_group_order(group: np.ndarray) -> np.ndarray:
     return order
 
 
+def _packed(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int, int, int] | None:
+    """(key, span, unit, low): integer values packed with their group into one key,
+    group·span + (value − low)/unit, whose sort is the (group, value) order; None when
+    the values are not integers or the key would not fit in int64.
+
+    The unit is the coarsest of s, ms, µs, ns dividing every value (durations of event
+    logs are mostly whole seconds), and the key is int32 when it fits: a sort of 4-byte
+    keys moves half the memory of 8-byte ones."""
+    if values.dtype.kind != "i" or not len(values):
+        return None
+    low, high = int(values.min()), int(values.max())
+    top = int(group.max()) + 1
+    for unit in (*_UNITS, 1):
+        span = (high - low) // unit + 1
+        if top * span >= 2**63:
+            return None  # a finer unit would only widen the span
+        if unit > 1 and np.any(values % unit):
+            continue
+        dtype = np.dtype(np.int32 if top * span < 2**31 else np.int64)
+        key: np.ndarray = group.astype(dtype)
+        np.multiply(key, span, out=key)
+        steps = values - low
+        if unit > 1:
+            steps //= unit
+        np.add(key, steps.astype(dtype, copy=False), out=key)
+        return key, span, unit, low
+    return None
+
+
+def _values_at(group: np.ndarray, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The values found at `positions` of the (group, value) order of the pairs."""
+    packed = _packed(group, values)
+    if packed is None:
+        return _sorted_groups(group, values)[1][positions]
+    key, span, unit, low = packed
+    key.sort()
+    picked = key[positions].astype(np.int64) % span
+    return picked * unit + low
+
+
+def _ranked(
+    group: np.ndarray, values: np.ndarray, size: int, rank: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Per group of n values, its rank(n)-th smallest (1-based); NaN where empty. Group
+    sizes come from a `bincount` of the unsorted ids, so after the sort only the picked
+    positions are decoded, not every pair."""
+    out = np.full(size, np.nan)
+    if not len(group):
+        return out
+    counts = np.bincount(group, minlength=size)
+    starts = np.cumsum(counts) - counts
+    present = np.flatnonzero(counts)
+    positions = starts[present] + rank(counts[present]) - 1
+    out[present] = _values_at(group, values, positions)
+    return out
+
+
 def group_min(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Smallest value per group; NaN where a group is empty."""
-    out = np.full(size, np.nan)
-    if len(group):
-        g, v = _sorted_groups(group, values)
-        first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        out[g[first]] = v[first]
-    return out
+    return _ranked(group, values, size, np.ones_like)
 
 
 def group_max(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    out = np.full(size, np.nan)
-    if len(group):
-        g, v = _sorted_groups(group, values)
-        last = np.flatnonzero(np.r_[g[1:] != g[:-1], True])
-        out[g[last]] = v[last]
-    return out
+    return _ranked(group, values, size, lambda n: n)
 
 
 def group_percentile(group: np.ndarray, values: np.ndarray, size: int, q: float) -> np.ndarray:
     """Nearest rank per group: the ceil(q·n)-th smallest of n values; NaN where empty."""
-    out = np.full(size, np.nan)
-    if not len(group):
-        return out
-    g, v = _sorted_groups(group, values)
-    counts = np.bincount(g, minlength=size)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    present = np.flatnonzero(counts)
-    # Round before ceil so that 0.95 * 20 = 19.000000000000004 ranks 19, not 20.
-    rank = np.maximum(np.ceil(np.round(q * counts[present], 9)).astype(np.int64), 1)
-    out[present] = v[starts[present] + rank - 1]
-    return out
+
+    def rank(n: np.ndarray) -> np.ndarray:
+        # Round before ceil so that 0.95 * 20 = 19.000000000000004 ranks 19, not 20.
+        return np.maximum(np.ceil(np.round(q * n, 9)).astype(np.int64), 1)
+
+    return _ranked(group, values, size, rank)
 
 
 def coverage(
@@ -123,7 +164,6 @@ def coverage(
     return sg[heads], ss[heads], se[tails]
 
 
-_UNITS = (NS, 1_000_000, 1_000)  # whole seconds, milliseconds, microseconds
 
 
 def _sweep_sorted(
