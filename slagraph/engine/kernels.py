@@ -164,8 +164,6 @@ def coverage(
     return sg[heads], ss[heads], se[tails]
 
 
-
-
 def _sweep_sorted(
     g: np.ndarray, t: np.ndarray, d: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
