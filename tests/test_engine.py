@@ -307,9 +307,23 @@ def test_placing_by_lookup_equals_placing_by_masks(kind: str, zone: str) -> None
     assert data.tables["evn"].columns["account"].valid is not None
     for stream in ("ev", "shared", "evn"):
         table = data.tables[stream]
-        np.testing.assert_array_equal(
-            ctx._groups(table, "at", grid), _groups_by_masks(ctx, table, "at", grid)
-        )
+        everything = ctx._groups(table, "at", grid)
+        np.testing.assert_array_equal(everything, _groups_by_masks(ctx, table, "at", grid))
+        rows = np.flatnonzero(rng.random(len(table)) < 0.3)  # a filter's records only
+        np.testing.assert_array_equal(ctx._groups(table, "at", grid, rows), everything[rows])
+    # a filtered selection placed alone (its records only) or after the whole stream
+    from slagraph.compiler import ir
+
+    cut = int((base + 30 * 86_400) * kernels.NS)
+    late = ir.Cmp(">=", ir.Column("at", "time"), ir.Const(cut, "time"))
+    for stream in ("ev", "shared", "evn"):
+        alone = Context(ir_model, data, as_of, ctx.lo).place(ir.Select(stream, late), "at", grid)
+        after = Context(ir_model, data, as_of, ctx.lo)
+        every = after.place(ir.Select(stream), "at", grid)
+        shared = after.place(ir.Select(stream, late), "at", grid)
+        np.testing.assert_array_equal(alone.rows, shared.rows)
+        np.testing.assert_array_equal(alone.group, shared.group)
+        assert 0 < len(alone.rows) < len(every.rows)
 
 
 def test_text_predicates_on_strings_equal_predicates_on_codes() -> None:
