@@ -327,7 +327,7 @@ def test_placing_by_lookup_equals_placing_by_masks(kind: str, zone: str) -> None
 
 
 def test_text_predicates_on_strings_equal_predicates_on_codes() -> None:
-    """A text column is kept as strings until something codes it (`TextSource`); a filter
+    """A text column is kept as strings until something codes it (`Deferred`); a filter
     evaluated on the strings by Arrow must give the codes path's mask exactly: every
     operator (byte order is Python's `str` order, accents and ñ included), both operand
     sides, `in` / `not in`, nulls (false, and `not` flips them), across chunks."""
@@ -345,8 +345,8 @@ def test_text_predicates_on_strings_equal_predicates_on_codes() -> None:
     schema = StreamSchema("ev", (spec,))
     lazy, problems = convert_column(schema, spec, array, False)
     eager, _ = convert_column(schema, spec, array, False)
-    assert not problems and lazy.source is not None and not lazy.source.coded
-    eager.source.codes()  # coded: predicates take the codes path
+    assert not problems and lazy.source is not None and not lazy.source.done
+    eager.source.get()  # coded: predicates take the codes path
     tables = {
         way: EventTable("ev", "<memory>", {"kind": column}, np.arange(len(picked)))
         for way, column in (("strings", lazy), ("codes", eager))
@@ -378,7 +378,7 @@ def test_text_predicates_on_strings_equal_predicates_on_codes() -> None:
             fn, word = python_ops[pred.op], pred.right.value
             expected = [v is not None and bool(fn(v, word)) for v in picked]
             assert by_strings.tolist() == expected, pred
-    assert not lazy.source.coded  # nothing above needed the codes
+    assert not lazy.source.done  # nothing above needed the codes
     assert lazy.to_list() == picked  # coding on demand gives the values back
 
 
@@ -461,3 +461,41 @@ def test_ranked_values_by_packed_keys_equal_python(seed: int) -> None:
         assert (low[g], high[g]) == (float(min(vs)), float(max(vs)))
     empty = np.setdiff1d(np.arange(size), group)
     assert np.isnan(low[empty]).all() and np.isnan(high[empty]).all()
+
+
+def test_columns_nothing_reads_are_never_converted() -> None:
+    """Typed timestamps and plain strings stay in Arrow until read (`Deferred`): after an
+    evaluation that measures replies only, the `solved` column was checked (nulls, type,
+    extremes) but never copied, the filter column never coded; both convert on demand."""
+    from slagraph.engine import evaluate, load_for
+
+    model = slagraph.compile(
+        """
+        stream tickets { account: text, channel: text, created: time, first_reply: time?,
+                         solved: time? }
+        sla s { objective fast = share(tickets where channel == "chat",
+                                       first_reply - created <= 2m) >= 90% }
+        """,
+        "deferred.sla",
+    ).ir
+    ts = pa.timestamp("s", "UTC")
+    table = pa.table(
+        {
+            "account": ["a", "b", "a"],
+            "channel": ["chat", "email", "chat"],
+            "created": pa.array([0, 60, 120], ts),
+            "first_reply": pa.array([30, None, 400], ts),
+            "solved": pa.array([None, 900, 800], ts),
+        }
+    )
+    data = load_for(model, {"tickets": table})
+    result = evaluate(model, data, as_of="1970-01-02T00:00:00Z")
+    fast = result.to_pandas().query("node == 's.fast'").set_index("account")["value"]
+    assert fast["a"] == 0.5 and np.isnan(fast["b"])  # a: 30 s met, 280 s not; b: no chat
+    solved, channel = (data.tables["tickets"].columns[c] for c in ("solved", "channel"))
+    assert solved.source is not None and not solved.source.done
+    assert channel.source is not None and not channel.source.done
+    assert solved.bounds == (800 * kernels.NS, 900 * kernels.NS)
+    assert solved.to_list()[1:] == [900 * kernels.NS, 800 * kernels.NS]
+    assert solved.valid is not None and solved.valid.tolist() == [False, True, True]
+    assert channel.to_list() == ["chat", "email", "chat"] and channel.source.done

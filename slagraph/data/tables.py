@@ -14,29 +14,34 @@ import attrs
 import numpy as np
 
 
-class TextSource:
-    """A text column's strings as read (an Arrow array), coded only when first needed.
+class Deferred:
+    """A column's data as read (an Arrow array), converted only when first needed.
 
-    A filter such as `service == "api"` is answered by Arrow on the strings, about twice
-    as cheap as coding the column first; a column that nothing reads by code is never
-    coded. `codes()` codes it once, whichever worker thread asks first."""
+    Text: a filter such as `service == "api"` is answered by Arrow on the strings, about
+    twice as cheap as coding the column first. Time: a column that no metric, filter or
+    check reads (a stream's `solved` when only replies are measured) is never copied out
+    of Arrow. Only conversions that cannot find a bad value are deferred (coding text,
+    copying typed timestamps), so loading still reports every bad row up front.
+    `get()` converts once, whichever worker thread asks first."""
 
-    def __init__(self, strings: Any, code: Callable[[Any], tuple[np.ndarray, np.ndarray]]):
-        self.strings = strings
-        self._code = code
-        self._coded: tuple[np.ndarray, np.ndarray] | None = None
+    def __init__(
+        self, arrow: Any, convert: Callable[[Any], tuple[np.ndarray, np.ndarray | None]]
+    ) -> None:
+        self.arrow = arrow
+        self._convert = convert
+        self._got: tuple[np.ndarray, np.ndarray | None] | None = None
         self._lock = threading.Lock()
 
     @property
-    def coded(self) -> bool:
-        return self._coded is not None
+    def done(self) -> bool:
+        return self._got is not None
 
-    def codes(self) -> tuple[np.ndarray, np.ndarray]:
-        """(int32 codes, -1 on null rows; the distinct values)."""
+    def get(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(values, the dictionary of a text column or None)."""
         with self._lock:
-            if self._coded is None:
-                self._coded = self._code(self.strings)
-            return self._coded
+            if self._got is None:
+                self._got = self._convert(self.arrow)
+            return self._got
 
 
 @attrs.frozen(eq=False)
@@ -51,8 +56,8 @@ class Column:
         valid: bool mask of non-null rows, or None when the column has no nulls (so
             kernels can skip masking in the common case).
         dictionary: text only: the distinct values (object array of str).
-        source: text only, optional: the strings as read, when `values` and `dictionary`
-            are left to be coded on first use (then given as None).
+        source: optional: the data as read, when `values` (and a text column's
+            `dictionary`) are left to be converted on first use (then given as None).
         bounds: time only, optional: (earliest, latest) of the known values, when the
             loader found them on the way (Arrow's `min_max`, on a worker thread), so the
             engine's probe does not pass over the column again. A column whose `valid`
@@ -63,25 +68,25 @@ class Column:
     _values: np.ndarray | None = attrs.field(alias="values")
     valid: np.ndarray | None
     _dictionary: np.ndarray | None = attrs.field(default=None, alias="dictionary")
-    source: TextSource | None = attrs.field(default=None, kw_only=True)
+    source: Deferred | None = attrs.field(default=None, kw_only=True)
     bounds: tuple[int, int] | None = attrs.field(default=None, kw_only=True)
 
     @property
     def values(self) -> np.ndarray:
         if self._values is None:
             assert self.source is not None
-            return self.source.codes()[0]
+            return self.source.get()[0]
         return self._values
 
     @property
     def dictionary(self) -> np.ndarray | None:
         if self._values is None and self.source is not None:
-            return self.source.codes()[1]
+            return self.source.get()[1]
         return self._dictionary
 
     def __len__(self) -> int:
         if self._values is None and self.source is not None:
-            return len(self.source.strings)
+            return len(self.source.arrow)
         return len(self.values)
 
     def is_valid(self) -> np.ndarray:

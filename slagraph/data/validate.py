@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from slagraph.data import times
 from slagraph.data.schema import ColumnSpec, StreamSchema
-from slagraph.data.tables import Column, TextSource
+from slagraph.data.tables import Column, Deferred
 from slagraph.errors import DataLocation, SlaDataError, did_you_mean
 
 EXAMPLE_TIME = "2026-01-05T10:15:00Z"
@@ -108,6 +108,16 @@ def _fixed(
                 np.copyto(part, fill, where=~known)
         pos += k
     return values, valid
+
+
+def _deferred_time(ns: pa.ChunkedArray) -> Column:
+    """A checked timestamp[ns, UTC] column, copied out of Arrow when first read."""
+    valid = _valid(ns)
+    return Column("time", None, valid, bounds=_bounds(ns), source=Deferred(ns, _time_values))
+
+
+def _time_values(ns: pa.ChunkedArray) -> tuple[np.ndarray, None]:
+    return _fixed(ns, np.int64, 0)[0], None
 
 
 def _bounds(ns: pa.ChunkedArray) -> tuple[int, int] | None:
@@ -257,10 +267,10 @@ class ColumnConverter:
             if coded is not None:
                 return self._finish(coded, _valid(array), None, "text", self.known)
         valid = _valid(array)
-        if kind == "string":  # coded when first needed (see `TextSource`)
+        if kind == "string":  # coded when first needed (see `Deferred`)
             if valid is not None and valid.all():
                 valid = None
-            return Column("text", None, valid, source=TextSource(array, encode_text))
+            return Column("text", None, valid, source=Deferred(array, encode_text))
         codes, dictionary = encode_text(array)
         return self._finish(codes, valid, None, "text", dictionary)
 
@@ -326,8 +336,7 @@ class ColumnConverter:
             return Column("time", np.zeros(n, np.int64), _none(n))
         if kind == "timestamp":
             if array.type.tz is not None:
-                ns = pc.cast(array, pa.timestamp("ns", "UTC"))
-                return self._finish(*_fixed(ns, np.int64, 0), None, "time", bounds=_bounds(ns))
+                return _deferred_time(pc.cast(array, pa.timestamp("ns", "UTC")))
             wall, valid = _fixed(pc.cast(array, pa.timestamp("ns")), np.int64, 0)
             if zone is None:
                 bad = _np(array.is_valid(), False)
@@ -347,8 +356,7 @@ class ColumnConverter:
         strings = _as_string(array)
         try:  # Arrow's parser: one pass, no per-row bookkeeping
             if zone is None:
-                ns = pc.cast(strings, pa.timestamp("ns", "UTC"))
-                return self._finish(*_fixed(ns, np.int64, 0), None, "time", bounds=_bounds(ns))
+                return _deferred_time(pc.cast(strings, pa.timestamp("ns", "UTC")))
             wall, valid = _fixed(pc.cast(strings, pa.timestamp("ns")), np.int64, 0)
             return self._finish(times.localize(wall, zone), valid, None, "time")
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -152,6 +152,8 @@ def _as_known_at(model: ir.Model, data: Dataset, as_of: int, latest: int) -> Dat
             column = columns.get(spec.name)
             if spec.type != "time" or not spec.nullable or column is None:
                 continue
+            if column.bounds is not None and column.bounds[1] <= as_of:
+                continue  # nothing after as-of (and not converted just to see that)
             future = column.values > as_of
             if future.any():
                 valid = column.is_valid() & ~future

@@ -159,7 +159,7 @@ class Context:
             column
             for table in self.data.tables.values()
             for column in table.columns.values()
-            if column.type == "time" and len(column.values)
+            if column.type == "time" and len(column)
         ]
         with workers(sum(len(t) for t in self.data.tables.values())) as pool:
             found = [e for e in pool.map(_column_extremes, columns) if e is not None]

@@ -94,7 +94,7 @@ def _strings_compare(op: str, column: Column, value: str) -> np.ndarray:
     """`_text_compare` on the strings as read, for a column not coded yet: Arrow compares
     bytes, and UTF-8 byte order is code point order, Python's order of `str`."""
     assert column.source is not None
-    hit = pc.call_function(_ARROW_OPS[op], [column.source.strings, pa.scalar(value, pa.string())])
+    hit = pc.call_function(_ARROW_OPS[op], [column.source.arrow, pa.scalar(value, pa.string())])
     return _bools(hit)
 
 
@@ -109,7 +109,7 @@ def _bools(hit: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _text_compare(op: str, column: Column, value: object) -> np.ndarray:
     """Text against a constant, by value; a null compares false."""
-    if column.source is not None and not column.source.coded and isinstance(value, str):
+    if column.source is not None and not column.source.done and isinstance(value, str):
         return _strings_compare(op, column, value)
     dictionary = np.asarray(column.dictionary, dtype=object)
     per_code = np.fromiter((bool(OPS[op](d, value)) for d in dictionary), bool, len(dictionary))
@@ -141,9 +141,9 @@ def evaluate_predicate(
             return known if negated else ~known
         case ir.IsIn(column=col, values=values, negated=negated):
             c = table.columns[col.name]
-            if c.type == "text" and c.source is not None and not c.source.coded:
+            if c.type == "text" and c.source is not None and not c.source.done:
                 texts = [v for v in values if isinstance(v, str)]
-                hit = _bools(pc.is_in(c.source.strings, value_set=pa.array(texts, pa.string())))
+                hit = _bools(pc.is_in(c.source.arrow, value_set=pa.array(texts, pa.string())))
             elif c.type == "text":
                 hit = np.zeros(n, bool)
                 for v in values:
