@@ -487,16 +487,26 @@ def convert_columns(
     return columns, problems
 
 
+def _unread(column: Column) -> bool:
+    return column.source is not None and not column.source.done
+
+
 def order_problems(columns: dict[str, Column], pairs: Sequence[tuple[str, str]]) -> list[Problem]:
     """`later >= earlier` wherever both are known (SPEC §3.1: a negative duration is bad)."""
     problems = []
     for later, earlier in pairs:
         a, b = columns[later], columns[earlier]
-        mask = a.values < b.values
-        if a.valid is not None:
-            mask &= a.valid
-        if b.valid is not None:
-            mask &= b.valid
+        if _unread(a) and _unread(b):  # compared in Arrow: neither column is copied out
+            before = pc.less(a.source.arrow, b.source.arrow)  # type: ignore[union-attr]
+            if not pc.any(before).as_py():  # null (either unknown) counts as in order
+                continue
+            mask = np.asarray(pc.fill_null(before, False).to_numpy(), bool)
+        else:
+            mask = a.values < b.values
+            if a.valid is not None:
+                mask &= a.valid
+            if b.valid is not None:
+                mask &= b.valid
         if mask.any():
             show = format_ns if a.type == "time" else repr
 
