@@ -759,7 +759,7 @@ def test_block_sizes_split_no_crlf_when_one_is_near(tmp_path):
 def test_fixed_width_columns_copied_straight_from_buffers(chunks, kind, cut) -> None:
     """`validate._fixed` reads Arrow's buffers itself (offsets of sliced chunks, validity
     bitmaps, empty chunks); it must give what `fill_null` + `to_numpy` + `is_valid` give."""
-    from slagraph.data.validate import _fixed
+    from slagraph.data.validate import _fixed, _valid
 
     arrow_type, dtype, fill = kind
     if arrow_type == pa.int32():
@@ -775,8 +775,9 @@ def test_fixed_width_columns_copied_straight_from_buffers(chunks, kind, cut) -> 
     is_valid = np.asarray(column.is_valid().to_numpy(), bool) if len(column) else []
     if column.null_count:
         np.testing.assert_array_equal(valid, is_valid)
+        np.testing.assert_array_equal(_valid(column), is_valid)  # bitmaps read alone
     else:
-        assert valid is None
+        assert valid is None and _valid(column) is None
 
 
 @pytest.mark.parametrize("stray", [None, 3, 17])

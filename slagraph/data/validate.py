@@ -130,9 +130,32 @@ def _bounds(ns: pa.ChunkedArray) -> tuple[int, int] | None:
 
 
 def _valid(array: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
+    """The non-null mask, None when nothing is null. Read straight from each chunk's
+    validity bitmap (3× cheaper than `is_valid`, which builds new bitmaps first) for the
+    types that keep one first in their buffers; `is_valid` for the others."""
     if array.null_count == 0:
         return None
-    return _np(array.is_valid(), False)
+    t = array.type
+    if not (
+        pa.types.is_primitive(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_dictionary(t)
+    ):
+        return _np(array.is_valid(), False)
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    valid = np.empty(len(array), bool)
+    pos = 0
+    for chunk in chunks:
+        k, at = len(chunk), chunk.offset
+        part = valid[pos : pos + k]
+        if chunk.null_count == 0:
+            part[:] = True
+        else:
+            bits = np.frombuffer(chunk.buffers()[0], np.uint8)
+            part[:] = np.unpackbits(bits, count=at + k, bitorder="little")[at:].view(bool)
+        pos += k
+    return valid
 
 
 def _kind(t: pa.DataType) -> str:
