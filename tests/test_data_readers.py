@@ -814,3 +814,21 @@ def test_account_column_coded_in_pieces_equals_one_piece(monkeypatch, stray) -> 
         load(source, [schema], key)
     assert str(pieces.value) == str(whole.value)
     assert "'nobody'" in str(pieces.value) and f"row {stray + 1}" in str(pieces.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.one_of(st.none(), st.booleans()), max_size=40), max_size=6),
+    st.integers(0, 9),
+)
+def test_arrow_masks_unpacked_from_bitmaps(chunks, cut) -> None:
+    """`validate.arrow_mask` unpacks value and validity bitmaps itself (sliced chunks,
+    empty chunks, nulls): it must equal `fill_null(False)` + `to_numpy`."""
+    from slagraph.data.validate import arrow_mask
+
+    arrays = [pa.array(c, pa.bool_()) for c in chunks]
+    column = pa.chunked_array([a.slice(min(cut, len(a))) for a in arrays], pa.bool_())
+    expected = [bool(v) for v in column.fill_null(False).to_pylist()]
+    assert arrow_mask(column).tolist() == expected
+    if column.num_chunks:
+        assert arrow_mask(column.chunk(0)).tolist() == expected[: len(column.chunk(0))]

@@ -98,8 +98,7 @@ def _fixed(
                 valid[pos : pos + k] = True
         else:
             assert valid is not None
-            bits = np.frombuffer(chunk.buffers()[0], np.uint8)
-            known = np.unpackbits(bits, count=at + k, bitorder="little")[at:].view(bool)
+            known = _bits(chunk.buffers()[0], at, k)
             valid[pos : pos + k] = known
             if fill == 0:
                 np.multiply(view, known, out=part)
@@ -129,6 +128,32 @@ def _bounds(ns: pa.ChunkedArray) -> tuple[int, int] | None:
     return low.cast(pa.int64()).as_py(), high.cast(pa.int64()).as_py()
 
 
+def _bits(bitmap: pa.Buffer, at: int, k: int) -> np.ndarray:
+    """Bits at..at+k of an Arrow bitmap (least significant bit first) as bools."""
+    bits = np.frombuffer(bitmap, np.uint8)
+    return np.unpackbits(bits, count=at + k, bitorder="little")[at:].view(bool)
+
+
+def arrow_mask(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A boolean Arrow array (a comparison's result) as a numpy mask, null as False:
+    its value and validity bitmaps unpacked chunk by chunk into one array, rather than
+    `fill_null` then `to_numpy`, which each write a whole new copy."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    mask = np.empty(len(array), bool)
+    pos = 0
+    for chunk in chunks:
+        k, at = len(chunk), chunk.offset
+        if k == 0:
+            continue
+        validity, values = chunk.buffers()[:2]
+        part = mask[pos : pos + k]
+        part[:] = _bits(values, at, k)
+        if chunk.null_count:
+            part &= _bits(validity, at, k)
+        pos += k
+    return mask
+
+
 def _valid(array: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     """The non-null mask, None when nothing is null. Read straight from each chunk's
     validity bitmap (3× cheaper than `is_valid`, which builds new bitmaps first) for the
@@ -152,8 +177,7 @@ def _valid(array: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
         if chunk.null_count == 0:
             part[:] = True
         else:
-            bits = np.frombuffer(chunk.buffers()[0], np.uint8)
-            part[:] = np.unpackbits(bits, count=at + k, bitorder="little")[at:].view(bool)
+            part[:] = _bits(chunk.buffers()[0], at, k)
         pos += k
     return valid
 
@@ -523,7 +547,7 @@ def order_problems(columns: dict[str, Column], pairs: Sequence[tuple[str, str]])
             before = pc.less(a.source.arrow, b.source.arrow)  # type: ignore[union-attr]
             if not pc.any(before).as_py():  # null (either unknown) counts as in order
                 continue
-            mask = np.asarray(pc.fill_null(before, False).to_numpy(), bool)
+            mask = arrow_mask(before)
         else:
             mask = a.values < b.values
             if a.valid is not None:

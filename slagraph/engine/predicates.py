@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
+from slagraph.data.validate import arrow_mask
 from slagraph.engine.kernels import NS
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -95,16 +96,7 @@ def _strings_compare(op: str, column: Column, value: str) -> np.ndarray:
     bytes, and UTF-8 byte order is code point order, Python's order of `str`."""
     assert column.source is not None
     hit = pc.call_function(_ARROW_OPS[op], [column.source.arrow, pa.scalar(value, pa.string())])
-    return _bools(hit)
-
-
-def _bools(hit: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """An Arrow boolean result as a numpy mask, null (a null value) as False."""
-    if hit.null_count:
-        hit = pc.fill_null(hit, False)
-    if isinstance(hit, pa.ChunkedArray):
-        return hit.to_numpy() if hit.num_chunks else np.zeros(0, bool)
-    return hit.to_numpy(zero_copy_only=False)
+    return arrow_mask(hit)
 
 
 def _text_compare(op: str, column: Column, value: object) -> np.ndarray:
@@ -143,7 +135,7 @@ def evaluate_predicate(
             c = table.columns[col.name]
             if c.type == "text" and c.source is not None and not c.source.done:
                 texts = [v for v in values if isinstance(v, str)]
-                hit = _bools(pc.is_in(c.source.arrow, value_set=pa.array(texts, pa.string())))
+                hit = arrow_mask(pc.is_in(c.source.arrow, value_set=pa.array(texts, pa.string())))
             elif c.type == "text":
                 hit = np.zeros(n, bool)
                 for v in values:
