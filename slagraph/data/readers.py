@@ -89,8 +89,21 @@ def _check_columns(schema: StreamSchema, present: Sequence[str], origin: str) ->
             )
 
 
+_SHARED_POSITIONS = 1 << 24  # rows; longer tables get their own numbers
+_shared = np.zeros(0, np.int64)
+
+
 def _positions(n: int) -> np.ndarray:
-    return np.arange(1, n + 1, dtype=np.int64)
+    """Row numbers 1…n: a read-only view of one array kept for the largest table read so
+    far (at most 128 MiB), since every table needs the same numbers and they never change."""
+    global _shared
+    if n > _SHARED_POSITIONS:
+        return np.arange(1, n + 1, dtype=np.int64)
+    if len(_shared) < n:
+        grown = np.arange(1, n + 1, dtype=np.int64)
+        grown.setflags(write=False)
+        _shared = grown
+    return _shared[:n]
 
 
 # ------------------------------------------------------------------ CSV
