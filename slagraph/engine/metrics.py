@@ -123,19 +123,21 @@ def _raw_values(
 def aggregate(ctx: Context, metric: ir.Aggregate, grid: PeriodGrid) -> Measure:
     periods = len(grid.labels)
     placed = _placed(ctx, metric.select, metric.value, grid)
-    values, known = _values(ctx, metric.select, metric.value, placed)
-    group, values = placed.group[known], values[known]
+    values, known = _raw_values(ctx, metric.select, metric.value, placed)  # durations: ns
     size = _size(ctx, placed, periods)
-    if metric.fn == "sum":
-        result = kernels.group_sum(group, values, size)
-    elif metric.fn == "mean":
-        result = _ratio(kernels.group_sum(group, values, size), kernels.group_count(group, size))
-    elif metric.fn == "min":
-        result = kernels.group_min(group, values, size)
-    else:
-        result = kernels.group_max(group, values, size)
-    if metric.fn == "sum":  # a sum over no known values is null, like the other aggregates
-        result = np.where(kernels.group_count(group, size) > 0, result, np.nan)
+    if metric.fn in ("min", "max"):
+        pick = kernels.group_min if metric.fn == "min" else kernels.group_max
+        result = pick(placed.group[known], values[known], size)
+    else:  # records with no value go to a spare group past the end, then dropped
+        group = placed.group if known.all() else np.where(known, placed.group, size)
+        total = np.bincount(group, weights=values, minlength=size + 1)[:size]
+        count = np.bincount(group, minlength=size + 1)[:size]
+        if metric.fn == "mean":
+            result = _ratio(total, count.astype(np.float64))
+        else:  # a sum over no known values is null, like the other aggregates
+            result = np.where(count > 0, total, np.nan)
+    if isinstance(metric.value, ir.Elapsed):
+        result = result / NS  # seconds, as every duration value
     return Measure(ctx.to_matrix(placed, result, periods))
 
 
