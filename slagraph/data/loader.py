@@ -145,7 +145,13 @@ def load(
             try:
                 for schema in streams:
                     raw = reader.read(schema)
-                    converting = _convert(_pool_for(pool, raw.table.num_rows), raw, schema, known)
+                    converting = _convert(
+                        _pool_for(pool, raw.table.num_rows),
+                        raw,
+                        schema,
+                        known,
+                        checks.get(schema.name, ()),
+                    )
                     pending.append((schema, raw, converting))
             except BaseException:
                 for schema, raw, converted in pending:  # their bad rows come first
@@ -228,17 +234,39 @@ class _CodedInPieces:
         return convert_column(*self.args)
 
 
+def _convert_read(
+    schema: StreamSchema, spec: ColumnSpec, array: pa.ChunkedArray, from_text: bool
+) -> Converted:
+    """`convert_column`, then the copy out of Arrow that a `Deferred` column would leave
+    for its first reader: for columns the model is known to read, so that the copy
+    happens here, spread over the pool with the rest of loading, rather than inside
+    one metric, which would then finish after the others."""
+    column, problems = convert_column(schema, spec, array, from_text)
+    if column.source is not None:
+        column.source.get()
+    return column, problems
+
+
 def _convert(
-    pool: Executor, raw: RawTable, schema: StreamSchema, known: np.ndarray | None = None
+    pool: Executor,
+    raw: RawTable,
+    schema: StreamSchema,
+    known: np.ndarray | None = None,
+    read: Sequence[tuple[str, str]] = (),
 ) -> list[_Pending]:
     """Start converting every declared column of a stream (see `validate.convert_column`);
-    with `known`, the account column is coded straight onto those accounts."""
+    with `known`, the account column is coded straight onto those accounts. Time columns
+    of the `read` pairs (the durations the model measures) are copied out of Arrow now."""
+    needed = {name for pair in read for name in pair} | {"start", "end"}
     started: list[_Pending] = []
     for spec in schema.columns:
         array = raw.table.column(spec.name)
         if _CodedInPieces.fits(spec, array, known) and not isinstance(pool, _Inline):
             assert known is not None
             started.append(_CodedInPieces(pool, schema, spec, array, raw.from_text, known))
+            continue
+        if spec.type == "time" and spec.name in needed:
+            started.append(pool.submit(_convert_read, schema, spec, array, raw.from_text))
             continue
         ours = known if spec.name == ACCOUNT_COLUMN else None
         started.append(pool.submit(convert_column, schema, spec, array, raw.from_text, ours))
