@@ -489,6 +489,8 @@ def test_columns_nothing_reads_are_never_converted() -> None:
         }
     )
     data = load_for(model, {"tickets": table})
+    measured = [data.tables["tickets"].columns[c].source for c in ("created", "first_reply")]
+    assert all(s is not None and s.done for s in measured)  # copied while loading
     result = evaluate(model, data, as_of="1970-01-02T00:00:00Z")
     fast = result.to_pandas().query("node == 's.fast'").set_index("account")["value"]
     assert fast["a"] == 0.5 and np.isnan(fast["b"])  # a: 30 s met, 280 s not; b: no chat
