@@ -252,7 +252,7 @@ class Context:
             return inside[j]
         accounts = np.arange(self.accounts, dtype=np.int64)[:, None]
         table_ = np.where(inside >= 0, accounts * periods + inside, -1).ravel()
-        index = codes.astype(np.int64) * (periods + 2)
+        index = np.multiply(codes, periods + 2, dtype=np.int64)
         index += j
         return table_[index]
 
