@@ -160,9 +160,9 @@ def _sorted_pairs_by_python(group: np.ndarray, values: np.ndarray) -> list[tuple
 
 @pytest.mark.parametrize("seed", range(6))
 def test_sorted_groups_paths_agree(seed: int) -> None:
-    """The kernel's (group, value) order, by its packed-integer path (int64 values whose
-    span fits), its float path and its multi-pass radix (more than 2^16 groups), equals
-    Python's sort of the pairs."""
+    """The general (group, value) order, on integers, floats and values too wide to pack,
+    with a one-pass and a multi-pass radix (more than 2^16 groups), equals Python's sort
+    of the pairs."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(0, 3000))
     groups = [5, 70_000, 2**40][seed % 3]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import slagraph
@@ -120,3 +123,97 @@ def test_bad_changes_are_located(change: str, message: str) -> None:
     with pytest.raises(slagraph.SlaError) as info:
         MODEL.whatif(DATA, [change])
     assert str(info.value).startswith(message)
+
+
+def _plain_tables(folder: str) -> dict[str, object]:
+    """The example CSVs as plain-string / typed Arrow tables (not dictionary-encoded), so
+    that loading defers text coding and timestamp copies (`Deferred`)."""
+    import glob
+    import os
+
+    import pyarrow.csv as pcsv
+
+    options = pcsv.ConvertOptions(strings_can_be_null=True)
+    return {
+        os.path.basename(f)[:-4]: pcsv.read_csv(f, convert_options=options)
+        for f in glob.glob(os.path.join(folder, "*.csv"))
+    }
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        ['set incidents.priority = "P1" where priority == "P3"'],  # a value already there
+        ['set incidents.priority = "P7" where priority == "P3"'],  # a new value
+        ['set outages.start = 2025-12-01T00:00:00Z where service == "api"', "outages += 2000h"],
+        ["incidents.resolved - incidents.opened *= 50"],
+    ],
+)
+def test_changes_to_deferred_columns_evaluate_as_from_files(changes) -> None:
+    """Changes rebuild columns with `attrs.evolve`; a column still deferred (text not yet
+    coded, a timestamp still in Arrow, with extremes found while loading) must not keep
+    its Arrow source, its old extremes or lose its dictionary on the way (a review found
+    both: text set to an existing value read as null; periods and as-of masking followed
+    the extremes from before the change). Plain in-memory tables must give the rows
+    the CSV folder gives, whose text is read dictionary-encoded."""
+    folder = str(ROOT / "examples" / "spec" / "data")
+    model = slagraph.load(ROOT / "examples" / "spec" / "model.sla")
+    for as_of in (None, "2026-03-01T00:00:00Z"):
+        from_files = model.whatif(folder, changes, as_of=as_of).rows()
+        from_memory = model.whatif(_plain_tables(folder), changes, as_of=as_of).rows()
+        assert from_memory == from_files
+
+
+def test_evolved_columns_drop_their_source_and_bounds() -> None:
+    from slagraph.data.tables import Column, Deferred
+
+    strings = pa.chunked_array([pa.array(["a", "b", None, "a"])])
+    text = Column(
+        "text",
+        None,
+        np.array([True, True, False, True]),
+        source=Deferred(
+            strings, lambda a: (np.array([0, 1, -1, 0], np.int32), np.array(["a", "b"], object))
+        ),
+    )
+    recoded = attrs.evolve(text, values=np.array([1, 1, -1, 0], np.int32))
+    assert recoded.source is None and recoded.dictionary.tolist() == ["a", "b"]
+    grown = attrs.evolve(text, dictionary=np.array(["a", "b", "c"], object))
+    assert grown.source is None and grown.values.tolist() == [0, 1, -1, 0]
+    assert grown.dictionary.tolist() == ["a", "b", "c"]
+    ns = pa.chunked_array([pa.array([5, 9], pa.timestamp("ns", "UTC"))])
+    time = Column(
+        "time",
+        None,
+        None,
+        bounds=(5, 9),
+        source=Deferred(ns, lambda a: (np.array([5, 9], np.int64), None)),
+    )
+    moved = attrs.evolve(time, values=np.array([1, 9], np.int64))
+    assert moved.source is None and moved.bounds is None
+    assert attrs.evolve(time, valid=np.array([True, False]), bounds=None).bounds is None
+    assert Column("time", np.array([1]), None, bounds=(1, 1)).bounds is None  # no source
+
+
+def test_changed_times_move_the_extremes_and_as_of_masking() -> None:
+    """After a change moves times, the evaluation's extremes and its as-of masking follow
+    the changed values, not the extremes the loader found before the change."""
+    from slagraph.engine import known_at, load_for
+    from slagraph.engine.context import Context
+    from slagraph.whatif.changes import apply, parse_changes
+
+    model = slagraph.load(ROOT / "examples" / "spec" / "model.sla").ir
+    data = load_for(model, str(ROOT / "examples" / "spec" / "data"))
+    rng = np.random.default_rng(0)
+    early = ['set outages.start = 2025-12-01T00:00:00Z where service == "api"']
+    moved = apply(model, data, parse_changes(model, early), rng)
+    start = moved.tables["outages"].columns["start"]
+    probe = Context(model, moved, 0, 0)
+    assert probe.data_lo == int(start.values[start.is_valid()].min())
+    assert probe.data_lo <= int(np.datetime64("2025-12-01T00:00:00", "ns").astype(np.int64))
+    stretched = apply(
+        model, data, parse_changes(model, ["incidents.resolved - incidents.opened *= 50"]), rng
+    )
+    known, as_of, _, _ = known_at(model, stretched, "2026-04-01T00:00:00Z")
+    resolved = known.tables["incidents"].columns["resolved"]
+    assert not ((resolved.values > as_of) & resolved.is_valid()).any()

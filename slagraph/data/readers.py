@@ -99,11 +99,12 @@ def _positions(n: int) -> np.ndarray:
     global _shared
     if n > _SHARED_POSITIONS:
         return np.arange(1, n + 1, dtype=np.int64)
-    if len(_shared) < n:
-        grown = np.arange(1, n + 1, dtype=np.int64)
-        grown.setflags(write=False)
-        _shared = grown
-    return _shared[:n]
+    shared = _shared  # one read: another thread may replace it meanwhile
+    if len(shared) < n:
+        shared = np.arange(1, n + 1, dtype=np.int64)
+        shared.setflags(write=False)
+        _shared = shared
+    return shared[:n]
 
 
 # ------------------------------------------------------------------ CSV

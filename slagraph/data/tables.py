@@ -38,6 +38,9 @@ class Deferred:
 
     def get(self) -> tuple[np.ndarray, np.ndarray | None]:
         """(values, the dictionary of a text column or None)."""
+        got = self._got
+        if got is not None:
+            return got
         with self._lock:
             if self._got is None:
                 self._got = self._convert(self.arrow)
@@ -58,10 +61,11 @@ class Column:
         dictionary: text only: the distinct values (object array of str).
         source: optional: the data as read, when `values` (and a text column's
             `dictionary`) are left to be converted on first use (then given as None).
-        bounds: time only, optional: (earliest, latest) of the known values, when the
-            loader found them on the way (Arrow's `min_max`, on a worker thread), so the
-            engine's probe does not pass over the column again. A column whose `valid`
-            changes must drop them (`attrs.evolve(column, valid=..., bounds=None)`).
+        bounds: time only, optional: (earliest, latest) of the known values of
+            `source`, found by the loader on the way (Arrow's `min_max`, on a worker
+            thread), so that the engine's probe does not pass over the column again.
+            Dropped with the source; a column whose `valid` narrows must drop them too
+            (`attrs.evolve(column, valid=..., bounds=None)`).
     """
 
     type: str
@@ -70,6 +74,26 @@ class Column:
     _dictionary: np.ndarray | None = attrs.field(default=None, alias="dictionary")
     source: Deferred | None = attrs.field(default=None, kw_only=True)
     bounds: tuple[int, int] | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        """A column rebuilt with data of its own (`attrs.evolve(column, values=…)` in a
+        what-if change, say) no longer reads its Arrow source, and the extremes found
+        in that source no longer describe it: both are dropped here, and a text
+        column keeps the dictionary its codes refer to."""
+        if self.source is None:
+            object.__setattr__(self, "bounds", None)  # extremes are those of a source
+            return
+        if self._values is None and self._dictionary is None:
+            return  # still deferred
+        values, dictionary = self._values, self._dictionary
+        if values is None:
+            values = self.source.get()[0]
+        if dictionary is None and self.type == "text":
+            dictionary = self.source.get()[1]
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_dictionary", dictionary)
+        object.__setattr__(self, "source", None)
+        object.__setattr__(self, "bounds", None)
 
     @property
     def values(self) -> np.ndarray:

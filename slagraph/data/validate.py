@@ -100,7 +100,7 @@ def _fixed(
             assert valid is not None
             known = _bits(chunk.buffers()[0], at, k)
             valid[pos : pos + k] = known
-            if fill == 0:
+            if fill == 0 and part.dtype.kind in "iu":  # NaN × 0 would stay NaN
                 np.multiply(view, known, out=part)
             else:
                 part[:] = view
@@ -288,13 +288,12 @@ class ColumnConverter:
         bad: np.ndarray | None,
         type_: str,
         dictionary: np.ndarray | None = None,
-        bounds: tuple[int, int] | None = None,
     ) -> Column:
         if bad is not None and bad.any():
             valid = (~bad) if valid is None else (valid & ~bad)
         if valid is not None and valid.all():
             valid = None
-        return Column(type_, values, valid, dictionary, bounds=bounds)
+        return Column(type_, values, valid, dictionary)
 
     # ---- per type
 
@@ -315,8 +314,6 @@ class ColumnConverter:
                 return self._finish(coded, _valid(array), None, "text", self.known)
         valid = _valid(array)
         if kind == "string":  # coded when first needed (see `Deferred`)
-            if valid is not None and valid.all():
-                valid = None
             return Column("text", None, valid, source=Deferred(array, encode_text))
         codes, dictionary = encode_text(array)
         return self._finish(codes, valid, None, "text", dictionary)
@@ -534,26 +531,16 @@ def convert_columns(
     return columns, problems
 
 
-def _unread(column: Column) -> bool:
-    return column.source is not None and not column.source.done
-
-
 def order_problems(columns: dict[str, Column], pairs: Sequence[tuple[str, str]]) -> list[Problem]:
     """`later >= earlier` wherever both are known (SPEC §3.1: a negative duration is bad)."""
     problems = []
     for later, earlier in pairs:
         a, b = columns[later], columns[earlier]
-        if _unread(a) and _unread(b):  # compared in Arrow: neither column is copied out
-            before = pc.less(a.source.arrow, b.source.arrow)  # type: ignore[union-attr]
-            if not pc.any(before).as_py():  # null (either unknown) counts as in order
-                continue
-            mask = arrow_mask(before)
-        else:
-            mask = a.values < b.values
-            if a.valid is not None:
-                mask &= a.valid
-            if b.valid is not None:
-                mask &= b.valid
+        mask = a.values < b.values  # the loader copies these columns out of Arrow anyway
+        if a.valid is not None:
+            mask &= a.valid
+        if b.valid is not None:
+            mask &= b.valid
         if mask.any():
             show = format_ns if a.type == "time" else repr
 

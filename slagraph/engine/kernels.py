@@ -27,18 +27,10 @@ def group_sum(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 
 
 def _sorted_groups(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(group, value) pairs in (group, value) order; only the pairs, not the permutation.
-
-    Integer values (durations in ns) whose span × groups fits in int64 are packed into one
-    key (`_packed`) and sorted in place: a plain sort, no argsort, about 8× faster than the
-    general path on millions of records. Otherwise: argsort by value, then a stable radix
-    pass by group (`_stable_group_order`)."""
-    packed = _packed(group, values)
-    if packed is not None:
-        key, span, unit, low = packed
-        key.sort()
-        g, steps = np.divmod(key.astype(np.int64, copy=False), span)
-        return g, steps * unit + low
+    """(group, value) pairs in (group, value) order; only the pairs, not the permutation:
+    argsort by value, then a stable radix pass by group (`_stable_group_order`). Integer
+    values that pack with their group into one key take `_packed` instead (a plain sort,
+    about 8× faster); this is the general path, for floats and keys too wide for int64."""
     order = np.argsort(values)  # equal values may come in any order: they are equal
     order = order[_stable_group_order(group[order])]
     return group[order], values[order]

@@ -96,7 +96,14 @@ def _strings_compare(op: str, column: Column, value: str) -> np.ndarray:
     bytes, and UTF-8 byte order is code point order, Python's order of `str`."""
     assert column.source is not None
     hit = pc.call_function(_ARROW_OPS[op], [column.source.arrow, pa.scalar(value, pa.string())])
-    return arrow_mask(hit)
+    return _known(column, arrow_mask(hit))
+
+
+def _known(column: Column, hit: np.ndarray) -> np.ndarray:
+    """`hit` false where the column is null, should its mask say more than the source."""
+    if column.valid is not None:
+        hit &= column.valid
+    return hit
 
 
 def _text_compare(op: str, column: Column, value: object) -> np.ndarray:
@@ -135,7 +142,7 @@ def evaluate_predicate(
             c = table.columns[col.name]
             if c.type == "text" and c.source is not None and not c.source.done:
                 texts = [v for v in values if isinstance(v, str)]
-                hit = arrow_mask(pc.is_in(c.source.arrow, value_set=pa.array(texts, pa.string())))
+                hit = _known(c, arrow_mask(pc.is_in(c.source.arrow, pa.array(texts, pa.string()))))
             elif c.type == "text":
                 hit = np.zeros(n, bool)
                 for v in values:
