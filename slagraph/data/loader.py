@@ -229,7 +229,7 @@ class _CodedInPieces:
 
     def result(self) -> Converted:
         if all(piece.result() is not None for piece in self.pieces):
-            schema, spec, array, from_text, known = self.args
+            known = self.args[-1]
             return Column("text", self.codes, None, known), []
         return convert_column(*self.args)
 

@@ -9,7 +9,7 @@ error path stay vectorised: the first bad row is `np.flatnonzero(mask)[0]`, neve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 import numpy as np
@@ -84,29 +84,33 @@ def _fixed(
     n = len(array)
     values = np.empty(n, dtype) if out is None else out
     valid = np.empty(n, bool) if array.null_count else None
-    pos = 0
-    for chunk in array.chunks:
-        k, at = len(chunk), chunk.offset
-        if k == 0:
-            continue
-        _, data = chunk.buffers()[:2]
-        view = np.frombuffer(data, dtype, count=at + k)[at:]
-        part = values[pos : pos + k]
+    for chunk, at, rows in _spans(array):
+        view = np.frombuffer(chunk.buffers()[1], dtype, count=at + len(chunk))[at:]
+        part = values[rows]
         if chunk.null_count == 0:
             part[:] = view
             if valid is not None:
-                valid[pos : pos + k] = True
+                valid[rows] = True
         else:
             assert valid is not None
-            known = _bits(chunk.buffers()[0], at, k)
-            valid[pos : pos + k] = known
+            known = _bits(chunk.buffers()[0], at, len(chunk))
+            valid[rows] = known
             if fill == 0 and part.dtype.kind in "iu":  # NaN × 0 would stay NaN
                 np.multiply(view, known, out=part)
             else:
                 part[:] = view
                 np.copyto(part, fill, where=~known)
-        pos += k
     return values, valid
+
+
+def _spans(array: pa.ChunkedArray | pa.Array) -> Iterator[tuple[pa.Array, int, slice]]:
+    """Each non-empty chunk, its offset into its buffers, and its rows in the whole."""
+    pos = 0
+    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+        k = len(chunk)
+        if k:
+            yield chunk, chunk.offset, slice(pos, pos + k)
+        pos += k
 
 
 def _deferred_time(ns: pa.ChunkedArray) -> Column:
@@ -138,19 +142,12 @@ def arrow_mask(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A boolean Arrow array (a comparison's result) as a numpy mask, null as False:
     its value and validity bitmaps unpacked chunk by chunk into one array, rather than
     `fill_null` then `to_numpy`, which each write a whole new copy."""
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
     mask = np.empty(len(array), bool)
-    pos = 0
-    for chunk in chunks:
-        k, at = len(chunk), chunk.offset
-        if k == 0:
-            continue
+    for chunk, at, rows in _spans(array):
         validity, values = chunk.buffers()[:2]
-        part = mask[pos : pos + k]
-        part[:] = _bits(values, at, k)
+        mask[rows] = _bits(values, at, len(chunk))
         if chunk.null_count:
-            part &= _bits(validity, at, k)
-        pos += k
+            mask[rows] &= _bits(validity, at, len(chunk))
     return mask
 
 
@@ -168,17 +165,9 @@ def _valid(array: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
         or pa.types.is_dictionary(t)
     ):
         return _np(array.is_valid(), False)
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
     valid = np.empty(len(array), bool)
-    pos = 0
-    for chunk in chunks:
-        k, at = len(chunk), chunk.offset
-        part = valid[pos : pos + k]
-        if chunk.null_count == 0:
-            part[:] = True
-        else:
-            part[:] = _bits(chunk.buffers()[0], at, k)
-        pos += k
+    for chunk, at, rows in _spans(array):
+        valid[rows] = _bits(chunk.buffers()[0], at, len(chunk)) if chunk.null_count else True
     return valid
 
 

@@ -60,22 +60,35 @@ def _packed(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int, int
     keys moves half the memory of 8-byte ones."""
     if values.dtype.kind != "i" or not len(values):
         return None
-    low, high = int(values.min()), int(values.max())
-    top = int(group.max()) + 1
-    for unit in (*_UNITS, 1):
-        span = (high - low) // unit + 1
+    low, top = int(values.min()), int(group.max()) + 1
+    found = _coarsest_unit(values, low, top, slots=1, units=(*_UNITS, 1))
+    if found is None:
+        return None
+    unit, span = found
+    dtype = np.dtype(np.int32 if top * span < 2**31 else np.int64)
+    key: np.ndarray = group.astype(dtype)
+    np.multiply(key, span, out=key)
+    steps = values - low
+    if unit > 1:
+        steps //= unit
+    np.add(key, steps.astype(dtype, copy=False), out=key)
+    return key, span, unit, low
+
+
+def _coarsest_unit(
+    t: np.ndarray, low: int, top: int, slots: int, units: tuple[int, ...]
+) -> tuple[int, int] | None:
+    """(unit, span) for packing integers `t` ≥ `low` with `top` group ids into one int64
+    key group·span + ((t − low)/unit)·slots + slot: the first of `units` (coarsest first)
+    dividing every value whose key fits, or None."""
+    high = int(t.max())
+    for unit in units:
+        span = ((high - low) // unit + 1) * slots
         if top * span >= 2**63:
             return None  # a finer unit would only widen the span
-        if unit > 1 and np.any(values % unit):
+        if unit > 1 and np.any(t % unit):
             continue
-        dtype = np.dtype(np.int32 if top * span < 2**31 else np.int64)
-        key: np.ndarray = group.astype(dtype)
-        np.multiply(key, span, out=key)
-        steps = values - low
-        if unit > 1:
-            steps //= unit
-        np.add(key, steps.astype(dtype, copy=False), out=key)
-        return key, span, unit, low
+        return unit, span
     return None
 
 
@@ -166,14 +179,10 @@ def _sweep_sorted(
     and groups × span in that unit fits in int64, the three are packed into one key,
     group·span + (time − min)/unit·2 + start, and sorted in place: no argsort, no
     gathers, ~4× faster. Otherwise `_sweep_order`."""
-    low, high = int(t.min()), int(t.max())
-    top = int(g.max()) + 1
-    for unit in _UNITS:
-        span = (high - low) // unit * 2 + 2
-        if top * span >= 2**63:
-            break  # a finer unit only makes the span bigger
-        if np.any(t % unit):
-            continue
+    low = int(t.min())
+    found = _coarsest_unit(t, low, int(g.max()) + 1, slots=2, units=_UNITS)
+    if found is not None:
+        unit, span = found
         key = g.astype(np.int64) * span
         key += (t - low) // unit * 2
         key += d > 0
