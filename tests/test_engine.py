@@ -429,6 +429,9 @@ def test_allocator_tuned_once_on_glibc_and_left_alone_when_asked() -> None:
     env = {**os.environ, "SLAGRAPH_MALLOC": "system"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+    env["SLAGRAPH_MALLOC"] = "off"  # not a choice: said, not ignored
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert "SLAGRAPH_MALLOC must be 'tuned' (the default) or 'system', got 'off'" in out.stderr
 
 
 @pytest.mark.parametrize("seed", range(8))

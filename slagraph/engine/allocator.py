@@ -12,7 +12,8 @@ of a single-threaded evaluation at 10^7 records).
 `tune()` applies this once per process, only where the C library is glibc. The cost is
 memory: up to 256 MiB freed by an evaluation stays with the process, ready for the next
 allocation, rather than going back to the kernel at once; blocks over 32 MiB are still
-mapped and unmapped. `SLAGRAPH_MALLOC=system` in the environment leaves malloc as it is.
+mapped and unmapped. `SLAGRAPH_MALLOC=system` in the environment leaves malloc as it
+is (`tuned`, the default, applies the settings; anything else is a usage error).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import ctypes
 import os
 import sys
 import threading
+
+from slagraph.errors import SlaUsageError
 
 M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
 M_MMAP_THRESHOLD = -3
@@ -46,12 +49,15 @@ def _glibc() -> ctypes.CDLL | None:
 def tune() -> bool:
     """Apply the settings above once per process; True when they are in effect."""
     global _tuned
+    choice = os.environ.get("SLAGRAPH_MALLOC", "").strip().lower()
+    if choice not in ("", "tuned", "system"):
+        raise SlaUsageError(
+            f"SLAGRAPH_MALLOC must be 'tuned' (the default) or 'system', got {choice!r}"
+        )
     with _lock:
         if _tuned is None:
             _tuned = False
-            libc = None
-            if os.environ.get("SLAGRAPH_MALLOC", "").strip().lower() != "system":
-                libc = _glibc()
+            libc = _glibc() if choice != "system" else None
             if libc is not None:
                 _tuned = bool(
                     libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
