@@ -832,3 +832,54 @@ def test_arrow_masks_unpacked_from_bitmaps(chunks, cut) -> None:
     assert arrow_mask(column).tolist() == expected
     if column.num_chunks:
         assert arrow_mask(column.chunk(0)).tolist() == expected[: len(column.chunk(0))]
+
+
+_WORDS = st.sampled_from(  # near misses: same width, differing in the last byte only
+    ["P1", "P2", "P10", "P11", "a", "", "chat", "chas", "email", "emaim", "ñu", "ñv", "año"]
+    + ["acct00001", "acct00002", "customer_support_1", "customer_support_2", "Ñandú", "Ñandú!"]
+)
+_LONG = st.text(alphabet="abñ€😀", min_size=0, max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.one_of(st.none(), _WORDS, _LONG), max_size=30), max_size=5),
+    st.lists(st.one_of(_WORDS, _LONG), min_size=1, max_size=10),
+    st.integers(0, 5),
+    st.booleans(),
+    st.booleans(),
+)
+def test_string_equality_read_from_buffers(chunks, values, cut, large, same_width) -> None:
+    """`strings.equal_any` compares the constants' bytes as words read at each row's
+    offset (strided views when every row has a constant's width, gathers when few do,
+    Arrow otherwise): on every non-null row it must equal Python's `in`, for sliced and
+    empty chunks, multi-byte UTF-8, widths from 0 to 80 bytes, string and large_string."""
+    from slagraph.data.strings import MOST_VALUES, equal_any
+
+    if same_width:  # every row as wide as the first constant: the strided path
+        width = len(values[0])
+        chunks = [
+            [None if v is None else values[0] if v == "" else (v * 90)[:width] for v in c]
+            for c in chunks
+        ]
+    kind = pa.large_string() if large else pa.string()
+    arrays = [pa.array(c, kind) for c in chunks]
+    column = pa.chunked_array([a.slice(min(cut, len(a))) for a in arrays], kind)
+    rows = column.to_pylist()
+    found = equal_any(column, values)
+    if len(values) > MOST_VALUES:
+        assert found is None
+        return
+    assert found is not None and len(found) == len(rows)
+    for row, hit in zip(rows, found.tolist(), strict=True):
+        if row is not None:
+            assert hit == (row in values), (row, values)
+
+
+def test_string_equality_leaves_other_layouts_to_arrow() -> None:
+    from slagraph.data.strings import equal_any
+
+    assert equal_any(pa.chunked_array([pa.array(["a"], pa.string_view())]), ["a"]) is None
+    mixed = pa.chunked_array([pa.array(["P1", "P2", None, "P1"]), pa.array(["acme", "P1"])])
+    hit = equal_any(mixed, ["P1"])
+    assert [hit[i] for i in (0, 1, 3, 4, 5)] == [True, False, True, False, True]

@@ -84,7 +84,7 @@ def _fixed(
     n = len(array)
     values = np.empty(n, dtype) if out is None else out
     valid = np.empty(n, bool) if array.null_count else None
-    for chunk, at, rows in _spans(array):
+    for chunk, at, rows in spans(array):
         view = np.frombuffer(chunk.buffers()[1], dtype, count=at + len(chunk))[at:]
         part = values[rows]
         if chunk.null_count == 0:
@@ -103,7 +103,7 @@ def _fixed(
     return values, valid
 
 
-def _spans(array: pa.ChunkedArray | pa.Array) -> Iterator[tuple[pa.Array, int, slice]]:
+def spans(array: pa.ChunkedArray | pa.Array) -> Iterator[tuple[pa.Array, int, slice]]:
     """Each non-empty chunk, its offset into its buffers, and its rows in the whole."""
     pos = 0
     for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
@@ -143,7 +143,7 @@ def arrow_mask(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
     its value and validity bitmaps unpacked chunk by chunk into one array, rather than
     `fill_null` then `to_numpy`, which each write a whole new copy."""
     mask = np.empty(len(array), bool)
-    for chunk, at, rows in _spans(array):
+    for chunk, at, rows in spans(array):
         validity, values = chunk.buffers()[:2]
         mask[rows] = _bits(values, at, len(chunk))
         if chunk.null_count:
@@ -166,7 +166,7 @@ def _valid(array: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     ):
         return _np(array.is_valid(), False)
     valid = np.empty(len(array), bool)
-    for chunk, at, rows in _spans(array):
+    for chunk, at, rows in spans(array):
         valid[rows] = _bits(chunk.buffers()[0], at, len(chunk)) if chunk.null_count else True
     return valid
 

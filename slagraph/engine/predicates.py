@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
+from slagraph.data.strings import equal_any
 from slagraph.data.validate import arrow_mask
 from slagraph.engine.kernels import NS
 
@@ -95,8 +96,11 @@ def _strings_compare(op: str, column: Column, value: str) -> np.ndarray:
     """`_text_compare` on the strings as read, for a column not coded yet: Arrow compares
     bytes, and UTF-8 byte order is code point order, Python's order of `str`."""
     assert column.source is not None
-    hit = pc.call_function(_ARROW_OPS[op], [column.source.arrow, pa.scalar(value, pa.string())])
-    return _known(column, arrow_mask(hit))
+    strings = column.source.arrow
+    if op in ("==", "!=") and (hit := equal_any(strings, [value])) is not None:
+        return _known(column, hit if op == "==" else ~hit)
+    found = pc.call_function(_ARROW_OPS[op], [strings, pa.scalar(value, pa.string())])
+    return _known(column, arrow_mask(found))
 
 
 def _known(column: Column, hit: np.ndarray) -> np.ndarray:
@@ -142,7 +146,10 @@ def evaluate_predicate(
             c = table.columns[col.name]
             if c.type == "text" and c.source is not None and not c.source.done:
                 texts = [v for v in values if isinstance(v, str)]
-                hit = _known(c, arrow_mask(pc.is_in(c.source.arrow, pa.array(texts, pa.string()))))
+                found = equal_any(c.source.arrow, texts)
+                if found is None:
+                    found = arrow_mask(pc.is_in(c.source.arrow, pa.array(texts, pa.string())))
+                hit = _known(c, found)
             elif c.type == "text":
                 hit = np.zeros(n, bool)
                 for v in values:
