@@ -8,6 +8,7 @@ same kernel serves every shape. Times are int64 ns.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 
@@ -20,6 +21,21 @@ def group_count(group: np.ndarray, size: int, weights: np.ndarray | None = None)
     if weights is not None:
         weights = weights.astype(np.float64, copy=False)
     return np.bincount(group, weights=weights, minlength=size).astype(np.float64, copy=False)
+
+
+def bucket(bounds: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """`np.searchsorted(bounds, t, side="right")`: how many of a few sorted bounds are at
+    or before each of many instants. Event logs usually come in time order; then the
+    bounds are looked up among the instants instead and each instant's count written
+    in one pass, rather than a binary search per record (3-4× cheaper). Checking the
+    order is one pass more; instants out of order take the binary searches."""
+    if len(t) < 2 or not (t[1:] >= t[:-1]).all():
+        return np.searchsorted(bounds, t, side="right")
+    edges = np.searchsorted(t, bounds, side="left")  # first instant at or after each bound
+    out = np.empty(len(t), np.intp)
+    for count, (lo, hi) in enumerate(pairwise([0, *edges.tolist(), len(t)])):
+        out[lo:hi] = count  # slice fills: unlike `np.repeat`, they let other threads run
+    return out
 
 
 def group_sum(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
