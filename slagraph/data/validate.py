@@ -9,6 +9,7 @@ error path stay vectorised: the first bad row is `np.flatnonzero(mask)[0]`, neve
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 
 import attrs
@@ -74,29 +75,36 @@ def _fixed(
     dtype: type[np.generic],
     fill: int | float,
     out: np.ndarray | None = None,
+    valid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(values, non-null mask or None) of a fixed-width column whose storage is `dtype`
     (int32 codes, int64 ns, float64), nulls set to `fill`; written into `out` if given.
+    `valid`: the column's non-null mask when already unpacked (`_valid`).
 
     One copy per chunk straight from Arrow's buffers into the result, with the validity
     bitmap unpacked on the way: `fill_null` and `to_numpy` would each write the whole
     column to fresh memory, and `is_valid` a third array."""
     n = len(array)
     values = np.empty(n, dtype) if out is None else out
-    valid = np.empty(n, bool) if array.null_count else None
+    unpacked = valid is not None
+    if not unpacked and array.null_count:
+        valid = np.empty(n, bool)
     for chunk, at, rows in spans(array):
         view = np.frombuffer(chunk.buffers()[1], dtype, count=at + len(chunk))[at:]
         part = values[rows]
         if chunk.null_count == 0:
             part[:] = view
-            if valid is not None:
+            if valid is not None and not unpacked:
                 valid[rows] = True
         else:
             assert valid is not None
-            known = _bits(chunk.buffers()[0], at, len(chunk))
-            valid[rows] = known
+            if unpacked:
+                known = valid[rows]
+            else:
+                known = _bits(chunk.buffers()[0], at, len(chunk))
+                valid[rows] = known
             if fill == 0 and part.dtype.kind in "iu":  # NaN × 0 would stay NaN
-                np.multiply(view, known, out=part)
+                np.multiply(view, known.view(np.uint8), out=part)  # no bool → int cast
             else:
                 part[:] = view
                 np.copyto(part, fill, where=~known)
@@ -116,11 +124,12 @@ def spans(array: pa.ChunkedArray | pa.Array) -> Iterator[tuple[pa.Array, int, sl
 def _deferred_time(ns: pa.ChunkedArray) -> Column:
     """A checked timestamp[ns, UTC] column, copied out of Arrow when first read."""
     valid = _valid(ns)
-    return Column("time", None, valid, bounds=_bounds(ns), source=Deferred(ns, _time_values))
+    copy = functools.partial(_time_values, valid=valid)  # the bitmaps are unpacked once
+    return Column("time", None, valid, bounds=_bounds(ns), source=Deferred(ns, copy))
 
 
-def _time_values(ns: pa.ChunkedArray) -> tuple[np.ndarray, None]:
-    return _fixed(ns, np.int64, 0)[0], None
+def _time_values(ns: pa.ChunkedArray, valid: np.ndarray | None) -> tuple[np.ndarray, None]:
+    return _fixed(ns, np.int64, 0, valid=valid)[0], None
 
 
 def _bounds(ns: pa.ChunkedArray) -> tuple[int, int] | None:
