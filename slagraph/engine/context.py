@@ -55,6 +55,21 @@ def _column_extremes(column: Column) -> tuple[int, int] | None:
     return cmin, int(np.max(column.values, where=valid, initial=-big))
 
 
+def _groups_in_order(codes: np.ndarray, runs: list[tuple[int, int]], periods: int) -> np.ndarray:
+    """`Context._groups` for records in time order: run k (`kernels.runs`) lies in period
+    k − 1, so its groups are account × P + k − 1, written in place; the runs before the
+    grid and after it (or after as-of) are -1. Two passes, no per-record index."""
+    group = np.empty(len(codes), np.int64)
+    for step, (lo, hi) in enumerate(runs):
+        part = group[lo:hi]
+        if 1 <= step <= periods:
+            np.multiply(codes[lo:hi], periods, out=part, dtype=np.int64)
+            part += step - 1
+        else:
+            part[:] = -1
+    return group
+
+
 class Context:
     """One evaluation: a dataset as of an instant, with caches keyed by what they depend on."""
 
@@ -229,7 +244,8 @@ class Context:
         One `searchsorted` (`kernels.bucket`) against the bounds clipped to as-of gives 0
         before the grid, 1…P in it and P + 1 after it (or after as-of); a small (account,
         that index) table then gives the group, -1 for both outsides: four passes over
-        the records instead of eight masks and `where`s. With `rows`, for those only."""
+        the records instead of eight masks and `where`s; two for records in time order
+        (`_groups_in_order`). With `rows`, for those records only."""
         t = table.columns[time_column].values
         periods = len(grid.labels)
         account = table.columns.get("account")
@@ -246,6 +262,8 @@ class Context:
             placed = (period >= 0) & (t <= self.as_of) & valid
             return np.where(placed, codes.astype(np.int64) * periods + period, -1)
         cut = np.minimum(grid.bounds, self.as_of + 1)  # still sorted; after as-of is past P
+        if codes is not None and (in_order := kernels.runs(cut, t)) is not None:
+            return _groups_in_order(codes, in_order, periods)
         j = kernels.bucket(cut, t)
         inside = np.concatenate(([-1], np.arange(periods, dtype=np.int64), [-1]))
         if codes is None:

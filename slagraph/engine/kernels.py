@@ -23,17 +23,26 @@ def group_count(group: np.ndarray, size: int, weights: np.ndarray | None = None)
     return np.bincount(group, weights=weights, minlength=size).astype(np.float64, copy=False)
 
 
+def runs(bounds: np.ndarray, t: np.ndarray) -> list[tuple[int, int]] | None:
+    """For instants in time order (event logs usually are): the slice of `t` that has
+    0, 1, …, len(bounds) of the sorted `bounds` at or before it, found by looking the
+    bounds up among the instants. None when the instants are out of order (one pass
+    checks)."""
+    if len(t) >= 2 and not (t[1:] >= t[:-1]).all():
+        return None
+    edges = np.searchsorted(t, bounds, side="left").tolist()  # first instant ≥ each bound
+    return list(pairwise([0, *edges, len(t)]))
+
+
 def bucket(bounds: np.ndarray, t: np.ndarray) -> np.ndarray:
     """`np.searchsorted(bounds, t, side="right")`: how many of a few sorted bounds are at
-    or before each of many instants. Event logs usually come in time order; then the
-    bounds are looked up among the instants instead and each instant's count written
-    in one pass, rather than a binary search per record (3-4× cheaper). Checking the
-    order is one pass more; instants out of order take the binary searches."""
-    if len(t) < 2 or not (t[1:] >= t[:-1]).all():
+    or before each of many instants; for instants in time order, filled in run by run
+    (`runs`) rather than by a binary search per record (3-4× cheaper)."""
+    found = runs(bounds, t)
+    if found is None:
         return np.searchsorted(bounds, t, side="right")
-    edges = np.searchsorted(t, bounds, side="left")  # first instant at or after each bound
     out = np.empty(len(t), np.intp)
-    for count, (lo, hi) in enumerate(pairwise([0, *edges.tolist(), len(t)])):
+    for count, (lo, hi) in enumerate(found):
         out[lo:hi] = count  # slice fills: unlike `np.repeat`, they let other threads run
     return out
 
