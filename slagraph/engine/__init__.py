@@ -259,6 +259,8 @@ class _Cells:
         def pick(a: np.ndarray | None, fill: Any = np.nan) -> np.ndarray:
             if a is None:
                 return np.full(n, fill)
+            if a.shape == (rows, cols):  # sorted subsets as long as the whole: all cells
+                return a.reshape(n)
             return a[np.ix_(self.accounts, self.periods)].ravel()
 
         credit_pct = pick(v.credit)
