@@ -456,7 +456,7 @@ def test_allocator_tuned_once_on_glibc_and_left_alone_when_asked() -> None:
 @pytest.mark.parametrize("seed", range(8))
 def test_ranked_values_by_packed_keys_equal_python(seed: int) -> None:
     """min, max and nearest-rank percentiles per group pick from a packed sort
-    (`kernels._packed`: the coarsest unit dividing every value, int32 keys when they
+    (`kernels._packed`: the coarsest unit dividing the values' distances, int32 keys when they
     fit, int64 otherwise, the general sort when even int64 overflows); each path must
     pick what Python picks from the sorted values of each group."""
     rng = np.random.default_rng(seed)
@@ -469,6 +469,8 @@ def test_ranked_values_by_packed_keys_equal_python(seed: int) -> None:
         values[: n // 2] = rng.integers(-(2**61), 2**61, n // 2)
     if seed == 4:
         values[0] += 1  # one value off the unit: a finer unit is used
+    if seed == 5:
+        values += 7  # all off the unit by the same: still whole units apart, the unit packs
     by_group: dict[int, list[int]] = {}
     for g, v in zip(group.tolist(), values.tolist(), strict=True):
         by_group.setdefault(g, []).append(v)

@@ -322,6 +322,8 @@ def _stream(
 def _lookup(column: Column, known: np.ndarray) -> np.ndarray:
     """Position in `known` of each dictionary entry of a text column, -1 when absent."""
     assert column.dictionary is not None
+    if column.dictionary is known:  # coded onto the accounts table while converting
+        return np.arange(len(known), dtype=np.int32)
     if len(column.dictionary) == 0:
         return np.zeros(0, np.int32)
     positions = pc.index_in(

@@ -80,40 +80,43 @@ def _packed(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int, int
     group·span + (value − low)/unit, whose sort is the (group, value) order; None when
     the values are not integers or the key would not fit in int64.
 
-    The unit is the coarsest of s, ms, µs, ns dividing every value (durations of event
-    logs are mostly whole seconds), and the key is int32 when it fits: a sort of 4-byte
-    keys moves half the memory of 8-byte ones."""
+    The unit is the coarsest of s, ms, µs, ns dividing every value's distance from the
+    smallest (durations of event logs are mostly whole seconds), and the key is int32
+    when it fits: a sort of 4-byte keys moves half the memory of 8-byte ones."""
     if values.dtype.kind != "i" or not len(values):
         return None
     low, top = int(values.min()), int(group.max()) + 1
-    found = _coarsest_unit(values, low, top, slots=1, units=(*_UNITS, 1))
+    found = _coarsest_steps(values, low, top, slots=1, units=(*_UNITS, 1))
     if found is None:
         return None
-    unit, span = found
+    unit, span, steps = found
     dtype = np.dtype(np.int32 if top * span < 2**31 else np.int64)
     key: np.ndarray = group.astype(dtype)
     np.multiply(key, span, out=key)
-    steps = values - low
-    if unit > 1:
-        steps //= unit
     np.add(key, steps.astype(dtype, copy=False), out=key)
     return key, span, unit, low
 
 
-def _coarsest_unit(
+def _coarsest_steps(
     t: np.ndarray, low: int, top: int, slots: int, units: tuple[int, ...]
-) -> tuple[int, int] | None:
-    """(unit, span) for packing integers `t` ≥ `low` with `top` group ids into one int64
-    key group·span + ((t − low)/unit)·slots + slot: the first of `units` (coarsest first)
-    dividing every value whose key fits, or None."""
+) -> tuple[int, int, np.ndarray] | None:
+    """(unit, span, steps) for packing integers `t` ≥ `low` with `top` group ids into one
+    int64 key group·span + steps·slots + slot, steps = (t − low)/unit: the first of
+    `units` (coarsest first) dividing every t − low whose key fits, or None.
+
+    Divisibility is checked as steps·unit == t − low: numpy divides int64 by a constant
+    several times faster than it takes remainders, and the steps are needed anyway."""
     high = int(t.max())
+    offset = t - low
     for unit in units:
         span = ((high - low) // unit + 1) * slots
         if top * span >= 2**63:
             return None  # a finer unit would only widen the span
-        if unit > 1 and np.any(t % unit):
-            continue
-        return unit, span
+        if unit == 1:
+            return unit, span, offset
+        steps = offset // unit
+        if np.array_equal(steps * unit, offset):
+            return unit, span, steps
     return None
 
 
@@ -200,16 +203,16 @@ def _sweep_sorted(
     """Boundary events (group, time, +1 start / -1 end) in (group, time) order, ends
     before starts at the same instant.
 
-    When every time is a whole number of some unit (seconds, as event logs mostly are)
-    and groups × span in that unit fits in int64, the three are packed into one key,
+    When the times are whole numbers of some unit apart (seconds, as event logs mostly
+    are) and groups × span in that unit fits in int64, the three are packed into one key,
     group·span + (time − min)/unit·2 + start, and sorted in place: no argsort, no
     gathers, ~4× faster. Otherwise `_sweep_order`."""
     low = int(t.min())
-    found = _coarsest_unit(t, low, int(g.max()) + 1, slots=2, units=_UNITS)
+    found = _coarsest_steps(t, low, int(g.max()) + 1, slots=2, units=_UNITS)
     if found is not None:
-        unit, span = found
+        unit, span, steps = found
         key = g.astype(np.int64) * span
-        key += (t - low) // unit * 2
+        key += steps * 2
         key += d > 0
         key.sort()
         group, rest = np.divmod(key, span)
