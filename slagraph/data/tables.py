@@ -17,12 +17,12 @@ import numpy as np
 class Deferred:
     """A column's data as read (an Arrow array), converted only when first needed.
 
-    Text: a filter such as `service == "api"` is answered by Arrow on the strings, about
-    twice as cheap as coding the column first. Time: a column that no metric, filter or
-    check reads (a stream's `solved` when only replies are measured) is never copied out
-    of Arrow. Only conversions that cannot find a bad value are deferred (coding text,
-    copying typed timestamps), so loading still reports every bad row up front.
-    `get()` converts once, whichever worker thread asks first."""
+    Text: a filter such as `service == "api"` is answered on the strings (`strings.py`,
+    or Arrow's comparisons), cheaper than coding the column first. Time: a column that
+    no metric, filter or check reads (a stream's `solved` when only replies are
+    measured) is never copied out of Arrow. Only conversions that cannot find a bad
+    value are deferred (coding text, copying typed timestamps), so loading still reports
+    every bad row up front. `get()` converts once, whichever worker thread asks first."""
 
     def __init__(
         self, arrow: Any, convert: Callable[[Any], tuple[np.ndarray, np.ndarray | None]]

@@ -93,8 +93,9 @@ _ARROW_OPS = {
 
 
 def _strings_compare(op: str, column: Column, value: str) -> np.ndarray:
-    """`_text_compare` on the strings as read, for a column not coded yet: Arrow compares
-    bytes, and UTF-8 byte order is code point order, Python's order of `str`."""
+    """`_text_compare` on the strings as read, for a column not coded yet: equality by
+    the constant's bytes (`strings.equal_any`), order by Arrow's comparisons of bytes;
+    UTF-8 byte order is code point order, Python's order of `str`."""
     assert column.source is not None
     strings = column.source.arrow
     if op in ("==", "!=") and (hit := equal_any(strings, [value])) is not None:
