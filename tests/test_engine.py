@@ -487,6 +487,34 @@ def test_ranked_values_by_packed_keys_equal_python(seed: int) -> None:
     assert np.isnan(low[empty]).all() and np.isnan(high[empty]).all()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_unit_check_by_blocks_equals_whole_array_check(seed: int) -> None:
+    """`kernels._whole` checks steps·unit == offset a block at a time; any block size
+    must agree with the check on the whole array, wherever the odd value sits."""
+    rng = np.random.default_rng(seed)
+    offset = rng.integers(0, 10**6, int(rng.integers(0, 50))) * 1000
+    if len(offset) and seed % 2:
+        offset[int(rng.integers(0, len(offset)))] += 1
+    steps = offset // 1000
+    want = bool(np.array_equal(steps * 1000, offset))
+    for block in (1, 3, 7, 64):
+        assert kernels._whole(steps, 1000, offset, block) is want
+
+
+def test_packing_refuses_spans_that_wrap_int64() -> None:
+    """Values more than 2^63 apart would wrap in `t − low` and could still look divisible
+    by the unit (2^64 − 10^9 apart here): min, max and interval sweeps must take the
+    general path and give the true answer."""
+    low = -(2**63) + 5
+    high = low + 2**64 - 10**9  # both valid int64 instants
+    v = np.array([low, high], np.int64)
+    g = np.zeros(2, np.int64)
+    assert kernels.group_min(g, v, 1)[0] == float(low)
+    assert kernels.group_max(g, v, 1)[0] == float(high)
+    acc, start, end = kernels.coverage(np.zeros(1, np.int64), v[:1], v[1:], 1)
+    assert (acc.tolist(), start.tolist(), end.tolist()) == ([0], [low], [high])
+
+
 def test_columns_nothing_reads_are_never_converted() -> None:
     """Typed timestamps and plain strings stay in Arrow until read (`Deferred`): after an
     evaluation that measures replies only, the `solved` column was checked (nulls, type,

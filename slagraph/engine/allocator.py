@@ -6,16 +6,18 @@ each freed moments after it is made. glibc's defaults serve every block above a 
 and give the heap's free top back to the kernel above twice that threshold. So most
 temporaries are new pages: a page fault and a zeroed page each, for memory that was
 free a moment before. Fixing the threshold at glibc's maximum (32 MiB) and keeping up to
-256 MiB of free heap lets numpy reuse that memory instead (docs/performance.md: about 15%
+256 MiB of free heap lets numpy reuse that memory instead (docs/performance.md: about 12%
 of a single-threaded evaluation at 10^7 records).
 
 Worker threads are the other half. glibc gives each thread an arena of its own, made of
 64 MiB heaps that it maps as big blocks arrive and unmaps as they go: at 10^7 records,
-about 200 heaps mapped per evaluation, and the page faults with them. So all threads
-share one arena (`M_ARENA_MAX`; the blocks are few and big, so they hardly contend for
-its lock), and 64 MiB are kept on top of every heap (`M_TOP_PAD`) for threads that got
-an arena of their own before these settings (docs/performance.md: 3× fewer page faults,
-about 9% of the wall time on two threads).
+about 200 heaps mapped per evaluation, and the page faults with them. So glibc is held
+to one arena (`M_ARENA_MAX`; the blocks are few and big, so threads hardly contend for
+its lock) and 64 MiB are kept on top of every heap, main or per-thread (`M_TOP_PAD`).
+The arena limit is best effort: arenas made before it stay, and glibc gives new threads
+those (one a finished thread left, or a share of the others); the pad is what keeps
+their heaps mapped (docs/performance.md, round 5: 3× fewer page faults, about 9% of the
+wall time on two threads).
 
 `tune()` applies this once per process, only where the C library is glibc. The cost is
 memory: up to 256 MiB freed by an evaluation stays with the process, ready for the next

@@ -262,9 +262,13 @@ class Context:
             placed = (period >= 0) & (t <= self.as_of) & valid
             return np.where(placed, codes.astype(np.int64) * periods + period, -1)
         cut = np.minimum(grid.bounds, self.as_of + 1)  # still sorted; after as-of is past P
-        if codes is not None and (in_order := kernels.runs(cut, t)) is not None:
+        in_order = kernels.runs(cut, t)  # `kernels.bucket`, its order check done once
+        if in_order is None:
+            j = np.searchsorted(cut, t, side="right")
+        elif codes is not None:
             return _groups_in_order(codes, in_order, periods)
-        j = kernels.bucket(cut, t)
+        else:
+            j = kernels.counts_of_runs(in_order, len(t))
         inside = np.concatenate(([-1], np.arange(periods, dtype=np.int64), [-1]))
         if codes is None:
             return inside[j]

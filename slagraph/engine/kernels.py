@@ -41,7 +41,12 @@ def bucket(bounds: np.ndarray, t: np.ndarray) -> np.ndarray:
     found = runs(bounds, t)
     if found is None:
         return np.searchsorted(bounds, t, side="right")
-    out = np.empty(len(t), np.intp)
+    return counts_of_runs(found, len(t))
+
+
+def counts_of_runs(found: list[tuple[int, int]], n: int) -> np.ndarray:
+    """`bucket`'s answer from the `runs` of n instants: run k holds count k."""
+    out = np.empty(n, np.intp)
     for count, (lo, hi) in enumerate(found):
         out[lo:hi] = count  # slice fills: unlike `np.repeat`, they let other threads run
     return out
@@ -104,9 +109,12 @@ def _coarsest_steps(
     int64 key group·span + steps·slots + slot, steps = (t − low)/unit: the first of
     `units` (coarsest first) dividing every t − low whose key fits, or None.
 
-    Divisibility is checked as steps·unit == t − low: numpy divides int64 by a constant
-    several times faster than it takes remainders, and the steps are needed anyway."""
+    Divisibility is checked as steps·unit == t − low (`_whole`): numpy divides int64 by a
+    constant several times faster than it takes remainders, and the steps are needed
+    anyway."""
     high = int(t.max())
+    if high - low >= 2**63:
+        return None  # t − low would wrap around in int64
     offset = t - low
     for unit in units:
         span = ((high - low) // unit + 1) * slots
@@ -115,9 +123,18 @@ def _coarsest_steps(
         if unit == 1:
             return unit, span, offset
         steps = offset // unit
-        if np.array_equal(steps * unit, offset):
+        if _whole(steps, unit, offset):
             return unit, span, steps
     return None
+
+
+def _whole(steps: np.ndarray, unit: int, offset: np.ndarray, block: int = 1 << 20) -> bool:
+    """steps·unit == offset everywhere, a block at a time: no third full-size array, and
+    a unit that does not divide stops at the first block that shows it."""
+    return all(
+        np.array_equal(steps[i : i + block] * unit, offset[i : i + block])
+        for i in range(0, len(offset), block)
+    )
 
 
 def _values_at(group: np.ndarray, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
