@@ -6,9 +6,9 @@
 The commit is checked out into a temporary git worktree. Each pair runs the two versions
 in fresh processes one after the other (alternating which goes first), each process
 evaluating the subset model on the cached 10^7-event, 1,000-account tables: one warm-up,
-then the median of `--runs` evaluations, wall and CPU (all threads). On this VM, whose
-speed drifts by ±30% over minutes, the median of the per-pair ratios is the figure to
-read; absolute times only compare within a pair.
+then the median of `--runs` evaluations, wall and CPU (all threads), and the minor page
+faults per evaluation. On this VM, whose speed drifts by ±30% over minutes, the median
+of the per-pair ratios is the figure to read; absolute times only compare within a pair.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 ONE = """
-import gc, json, statistics, sys, time
+import gc, json, resource, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 import slagraph
 from benchmarks.generate import cached
@@ -35,13 +35,16 @@ _, tables, as_of = cached(int(float(sys.argv[3])), accounts=int(sys.argv[4]))
 model = slagraph.load(sys.argv[1] + "/benchmarks/spec_subset.sla")
 model.evaluate(tables, as_of=as_of)
 wall, cpu = [], []
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(int(sys.argv[2])):
     gc.collect()
     c, t = time.process_time(), time.perf_counter()
     model.evaluate(tables, as_of=as_of)
     wall.append(time.perf_counter() - t)
     cpu.append(time.process_time() - c)
-print(json.dumps({"wall": statistics.median(wall), "cpu": statistics.median(cpu)}))
+faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / len(wall)
+med = statistics.median
+print(json.dumps({"wall": med(wall), "cpu": med(cpu), "faults": faults}))
 """
 
 
@@ -87,8 +90,9 @@ def main(argv: list[str] | None = None) -> None:
             ratios.append(got["now"]["wall"] / got["before"]["wall"])
             print(
                 f"pair {i + 1}: {args.commit} {got['before']['wall']:.3f} s "
-                f"(cpu {got['before']['cpu']:.3f}), now {got['now']['wall']:.3f} s "
-                f"(cpu {got['now']['cpu']:.3f}), ratio {ratios[-1]:.3f}",
+                f"(cpu {got['before']['cpu']:.3f}, {got['before']['faults']:,.0f} page faults), "
+                f"now {got['now']['wall']:.3f} s (cpu {got['now']['cpu']:.3f}, "
+                f"{got['now']['faults']:,.0f} page faults), ratio {ratios[-1]:.3f}",
                 flush=True,
             )
         print(
