@@ -53,7 +53,7 @@ def _chunk_equal_any(
 ) -> np.ndarray | None:
     k = len(chunk)
     _, offset_buffer, data = chunk.buffers()
-    offsets = np.frombuffer(offset_buffer, offset_type, count=at + k + 1)[at:]
+    offsets: np.ndarray = np.frombuffer(offset_buffer, offset_type, count=at + k + 1)[at:]
     lengths = np.diff(offsets)
     first = int(offsets[0])
     hit = np.zeros(k, bool)
