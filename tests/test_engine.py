@@ -214,19 +214,24 @@ def test_result_order_is_a_sort_of_unique_keys(dense: bool) -> None:
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_bucket_equals_searchsorted(seed: int) -> None:
-    """`kernels.bucket` fills counts in for instants in time order and falls back to a
-    binary search per instant otherwise: both must be `searchsorted(side="right")`,
-    instants equal to a bound, before and after every bound, and repeated, included."""
+def test_runs_of_time_ordered_instants_equal_searchsorted(seed: int) -> None:
+    """`kernels.runs` finds the slices of instants in time order between the bounds (None
+    when out of order), and `counts_of_runs` fills their counts in: they must give
+    `searchsorted(side="right")`, instants equal to a bound, before and after every
+    bound, and repeated, included."""
     rng = np.random.default_rng(seed)
     bounds = np.sort(rng.choice(np.arange(0, 100, 5), int(rng.integers(1, 8)), replace=False))
     t = rng.integers(-10, 110, int(rng.integers(0, 300))) * (1 + seed % 2)
     t = np.concatenate([t, bounds, bounds])
     for instants in (np.sort(t), t, np.sort(t)[::-1], np.sort(t)[: seed % 2]):
         want = np.searchsorted(bounds, instants, side="right")
-        got = kernels.bucket(bounds, instants)
-        assert got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
+        found = kernels.runs(bounds, instants)
+        in_order = len(instants) < 2 or bool((np.diff(instants) >= 0).all())
+        assert (found is not None) == in_order
+        if found is not None:
+            got = kernels.counts_of_runs(found, len(instants))
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("seed", range(4))

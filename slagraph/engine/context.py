@@ -241,11 +241,11 @@ class Context:
         single-account stream), -1 outside the grid or after as-of. Metrics placing by the
         same column share it.
 
-        One `searchsorted` (`kernels.bucket`) against the bounds clipped to as-of gives 0
-        before the grid, 1…P in it and P + 1 after it (or after as-of); a small (account,
-        that index) table then gives the group, -1 for both outsides: four passes over
-        the records instead of eight masks and `where`s; two for records in time order
-        (`_groups_in_order`). With `rows`, for those records only."""
+        One `searchsorted` against the bounds clipped to as-of gives 0 before the grid,
+        1…P in it and P + 1 after it (or after as-of); a small (account, that index)
+        table then gives the group, -1 for both outsides: four passes over the records
+        instead of eight masks and `where`s. Records in time order (`kernels.runs`) take
+        two (`_groups_in_order`). With `rows`, for those records only."""
         t = table.columns[time_column].values
         periods = len(grid.labels)
         account = table.columns.get("account")
@@ -262,7 +262,7 @@ class Context:
             placed = (period >= 0) & (t <= self.as_of) & valid
             return np.where(placed, codes.astype(np.int64) * periods + period, -1)
         cut = np.minimum(grid.bounds, self.as_of + 1)  # still sorted; after as-of is past P
-        in_order = kernels.runs(cut, t)  # `kernels.bucket`, its order check done once
+        in_order = kernels.runs(cut, t)
         if in_order is None:
             j = np.searchsorted(cut, t, side="right")
         elif codes is not None:
