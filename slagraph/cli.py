@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 import slagraph
+from slagraph import process
 from slagraph.errors import SlaError, SlaUsageError
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -38,6 +39,14 @@ def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _load(file: Path) -> slagraph.Model:
+    """`slagraph.load`, with the process tuning the CLI opts in to (slagraph/process.py):
+    the library itself never changes its host's malloc or garbage collector."""
+    process.tune_malloc()
+    with process.gc_paused():
+        return slagraph.load(file)
+
+
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
 
@@ -52,7 +61,7 @@ def main() -> None:
 @_guarded
 def check(file: Path) -> None:
     """Parse and compile FILE; print errors, or a one-line summary."""
-    model = slagraph.load(file)
+    model = _load(file)
     agreements = model.ir.agreements
     objectives = sum(len(a.objectives) for a in agreements.values())
     click.echo(
@@ -100,7 +109,7 @@ def graph(file: Path, fmt_: str) -> None:
     """Print the dependency graph: masters → SLAs → objectives → streams."""
     from slagraph.compiler import render
 
-    model = slagraph.load(file)
+    model = _load(file)
     click.echo(
         {"dot": render.to_dot, "mermaid": render.to_mermaid, "json": render.to_json}[fmt_](
             model.graph
@@ -234,7 +243,7 @@ def eval_(
     on_bad_rows: str,
 ) -> None:
     """Evaluate FILE on the event data in SOURCE."""
-    model = slagraph.load(file)
+    model = _load(file)
     result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
     _report_skipped(result.bad_rows)
     if fmt_ == "table":
@@ -268,7 +277,7 @@ def explain(
     records that failed it."""
     import json
 
-    model = slagraph.load(file)
+    model = _load(file)
     result = model.evaluate(str(source), as_of=as_of)
     why = result.explain(account, period, node)
     if fmt_ == "json":
@@ -350,7 +359,7 @@ def whatif(
     fmt_: str,
 ) -> None:
     """Re-evaluate FILE under changed data and show what differs from the base."""
-    model = slagraph.load(file)
+    model = _load(file)
     result = model.whatif(str(source), list(changes), as_of=as_of, seed=seed)
     if fmt_ == "table":
         _print_whatif(result, show_all)
@@ -398,7 +407,7 @@ def report(
     the records behind every breach."""
     from slagraph.report import render
 
-    model = slagraph.load(file)
+    model = _load(file)
     result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
     _report_skipped(result.bad_rows)
     page = render(result, model, title=title, source=str(source), max_records=max_records)
@@ -527,7 +536,7 @@ def simulate(
     """Monte Carlo: breach probabilities and credit exposure of FILE on resampled SOURCE."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    model = slagraph.load(file)
+    model = _load(file)
     kwargs: dict[str, Any] = dict(
         runs=runs,
         seed=seed,

@@ -436,23 +436,22 @@ def test_time_bounds_found_while_loading_are_the_known_extremes() -> None:
     assert done_then.bounds is None and _column_extremes(done_then) == (4 * kernels.NS,) * 2
 
 
-def test_allocator_tuned_once_on_glibc_and_left_alone_when_asked() -> None:
-    """`allocator.tune` sets glibc's thresholds once per process (True where libc is
-    glibc, as on the Linux machines CI and users run); SLAGRAPH_MALLOC=system opts out."""
+def test_malloc_tuned_once_on_glibc_and_left_alone_when_asked() -> None:
+    """`process.tune_malloc` (the CLI's opt-in) sets glibc's thresholds once per process
+    (True where libc is glibc, as on the Linux machines CI and users run);
+    SLAGRAPH_MALLOC=system opts out. Run in child processes: this one stays untuned."""
     import os
     import platform
     import subprocess
     import sys
 
-    from slagraph.engine import allocator
-
     is_glibc = platform.libc_ver()[0] == "glibc"
-    assert allocator.tune() is is_glibc
-    assert allocator.tune() is is_glibc  # once: the second call changes nothing
-    code = "from slagraph.engine import allocator; print(allocator.tune())"
+    code = "from slagraph import process; print(process.tune_malloc(), process.tune_malloc())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == [str(is_glibc)] * 2, out.stderr
     env = {**os.environ, "SLAGRAPH_MALLOC": "system"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert out.stdout.strip() == "False", out.stderr
+    assert out.stdout.split() == ["False", "False"], out.stderr
     env["SLAGRAPH_MALLOC"] = "off"  # not a choice: said, not ignored
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert "SLAGRAPH_MALLOC must be 'tuned' (the default) or 'system', got 'off'" in out.stderr

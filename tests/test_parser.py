@@ -318,7 +318,7 @@ def test_gc_pause_restores_the_collector_and_frees_nothing_live() -> None:
     stays disabled, and the objects built during a pause are promoted, not collected."""
     import gc
 
-    from slagraph.syntax._gcpause import gc_paused
+    from slagraph.process import gc_paused
 
     assert gc.isenabled()
     with gc_paused():

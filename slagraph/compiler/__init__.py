@@ -14,7 +14,6 @@ from slagraph.compiler.declarations import compile_accounts, compile_calendar, c
 from slagraph.compiler.graph import build_graph, build_plan
 from slagraph.errors import SlaCompileError, Span
 from slagraph.syntax import ast
-from slagraph.syntax._gcpause import gc_paused
 
 __all__ = ["compile_module", "ir"]
 
@@ -34,8 +33,7 @@ def _unique(decls: list, what: str) -> dict:  # type: ignore[type-arg]
 def compile_module(module: ast.Module) -> ir.Model:
     """Compile a parsed module; errors carry the module's source for the caret excerpt."""
     try:
-        with gc_paused():  # the IR is a large acyclic graph of new objects
-            return _compile(module)
+        return _compile(module)
     except SlaCompileError as error:
         if error.source is None:
             error.source = module.source

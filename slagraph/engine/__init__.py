@@ -22,7 +22,6 @@ import numpy as np
 from slagraph.compiler import ir
 from slagraph.data import Dataset, load
 from slagraph.data.loader import workers
-from slagraph.engine import allocator
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.explain import Explainer
@@ -52,7 +51,7 @@ def streams_read(model: ir.Model) -> list[str]:
 
 def load_for(model: ir.Model, source: Any, on_bad_rows: str = "error") -> Dataset:
     """Read exactly the streams the model uses (and its accounts table)."""
-    allocator.tune()
+
     checks: dict[str, set[tuple[str, str]]] = {}
     for agreement in model.agreements.values():
         for objective in agreement.objectives:
@@ -101,7 +100,7 @@ def evaluate(
     """Evaluate a compiled model. `since` (an instant) fixes where the first period may
     start, so that evaluations of disjoint account sets share one period grid and their
     rows concatenate to those of a single evaluation."""
-    allocator.tune()
+
     dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
     known, as_of_ns, lo, extremes = known_at(model, dataset, as_of, since)
     ctx = Context(model, known, as_of_ns, lo, extremes=extremes)

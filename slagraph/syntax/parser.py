@@ -19,7 +19,6 @@ from lark import Token, Transformer, v_args
 
 from slagraph.errors import SlaSyntaxError, SlaUsageError, Span, did_you_mean
 from slagraph.syntax import ast
-from slagraph.syntax._gcpause import gc_paused
 from slagraph.syntax.lalr import LalrDriver
 
 MAX_SOURCE_CHARS = 8 * 1024 * 1024
@@ -91,10 +90,9 @@ def parse_fast(text: str, file: str = "<string>") -> ast.Module | None:
     accept the text: a syntax error, a bad literal, a tree deeper than MAX_DEPTH."""
     _check_size(text, file)
     try:
-        with gc_paused():
-            decls = _driver().parse(
-                text, file, _Direct(file).callback, _TERMINALS, MAX_DEPTH, _SPANLESS
-            )
+        decls = _driver().parse(
+            text, file, _Direct(file).callback, _TERMINALS, MAX_DEPTH, _SPANLESS
+        )
     except SlaSyntaxError:  # a bad literal: lark decides which error comes first
         return None
     if decls is None:

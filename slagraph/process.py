@@ -1,4 +1,10 @@
-"""glibc's malloc set up for an evaluation's big, short-lived numpy arrays.
+"""Process-wide tuning that only the command line opts in to, since it owns its process.
+
+The library never calls these: an application that embeds slagraph keeps its own malloc
+settings and its own garbage collector (docs/embedding.md). The CLI applies both:
+`tune_malloc()` once, `gc_paused()` around parsing and compiling.
+
+glibc's malloc, set up for an evaluation's big, short-lived numpy arrays.
 
 An evaluation at 10^7 records allocates 1–2 GB of temporaries, most between 1 and 40 MB,
 each freed moments after it is made. glibc's defaults serve every block above a threshold
@@ -19,7 +25,7 @@ those (one a finished thread left, or a share of the others); the pad is what ke
 their heaps mapped (docs/performance.md, round 5: 3× fewer page faults, about 9% of the
 wall time on two threads).
 
-`tune()` applies this once per process, only where the C library is glibc. The cost is
+`tune_malloc()` applies this once per process, only where the C library is glibc. The cost is
 memory: up to 256 MiB freed by an evaluation stays with the process, ready for the next
 allocation, rather than going back to the kernel at once; blocks over 32 MiB are still
 mapped and unmapped. `SLAGRAPH_MALLOC=system` in the environment leaves malloc as it
@@ -28,10 +34,13 @@ is (`tuned`, the default, applies the settings; anything else is a usage error).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import os
 import sys
 import threading
+from collections.abc import Iterator
 
 from slagraph.errors import SlaUsageError
 
@@ -60,7 +69,7 @@ def _glibc() -> ctypes.CDLL | None:
     return libc
 
 
-def tune() -> bool:
+def tune_malloc() -> bool:
     """Apply the settings above once per process; True when they are in effect."""
     global _tuned
     choice = os.environ.get("SLAGRAPH_MALLOC", "").strip().lower()
@@ -80,3 +89,51 @@ def tune() -> bool:
                     and libc.mallopt(M_ARENA_MAX, ARENAS)
                 )
         return _tuned
+
+
+_gc_lock = threading.Lock()
+_depth = 0
+_was_enabled = False
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large, acyclic object graph is built.
+
+    Parsing and compiling a 1 MB model creates some 400,000 small container objects (AST
+    nodes, spans, IR values) that all survive. CPython's collector counts them as they are
+    allocated and, because the survivors keep growing, runs several *full* collections over
+    everything in the process meanwhile — about as long as the parse itself. None of these
+    objects form cycles, so the collections find nothing. Pausing collection for the build
+    (as Mercurial's `util.nogc` does) avoids those passes.
+
+    When the pause ends the new objects are still "young", and the next young collection
+    would scan all of them (0.25 s for a 1 MB model) to learn what we know: they live on.
+    `gc.freeze()` + `gc.unfreeze()` moves every tracked object to the oldest generation
+    without scanning, so they are examined only by the next full collection, as old objects
+    are. Other young objects of the process move with them: their cycles, if any, are then
+    found by that full collection instead of a young one — later, never missed.
+
+    Process-wide but reference-counted: nested and concurrent pauses re-enable the collector
+    once, when the last ends, and only if it was enabled when the first began.
+    """
+    global _depth, _was_enabled
+    with _gc_lock:
+        if _depth == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _depth -= 1
+            if _depth == 0 and _was_enabled:
+                gc.enable()
+                gc.freeze()  # promote what was built to the oldest generation, unscanned
+                gc.unfreeze()
+
+
+def tuned() -> bool | None:
+    """Whether `tune_malloc` applied its settings; None when it was never called."""
+    return _tuned
