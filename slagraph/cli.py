@@ -488,7 +488,7 @@ def _print_simulation(result: Any, everything: bool) -> None:
 @main.command()
 @click.argument("file", type=_FILE)
 @_data_option
-@click.option("--runs", type=click.IntRange(min=1), required=True, help="Number of runs.")
+@click.option("--runs", type=int, required=True, help="Number of runs (1 to 1,000,000).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--method",

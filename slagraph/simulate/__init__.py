@@ -105,6 +105,12 @@ def default_block(model: ir.Model) -> str:
     return finer[0] if finer else "monthly"
 
 
+MAX_RUNS = 1_000_000
+"""More runs than this would take hours and hold their per-run tallies in memory, for an
+interval a thousand runs could already give to a tenth (a typo such as 10^20 is said,
+not run until killed)."""
+
+
 def simulate(
     model: ir.Model,
     data: Any,
@@ -124,8 +130,11 @@ def simulate(
     """Run `runs` resampled versions of the data through the model (see module doc)."""
     if method not in METHODS:
         raise SlaUsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if runs < 1:
-        raise SlaUsageError(f"runs must be at least 1, got {runs}")
+    if not 1 <= runs <= MAX_RUNS:
+        raise SlaUsageError(
+            f"runs must be between 1 and {MAX_RUNS:,}, got {runs:,}: an estimate's interval "
+            "narrows as 1/sqrt(runs), so 10,000 runs already pin a probability to ±1%"
+        )
     block = block or default_block(model)
     if block not in BLOCK_KINDS:
         raise SlaUsageError(f"period must be one of {', '.join(BLOCK_KINDS)}, got {block!r}")
