@@ -440,7 +440,7 @@ def test_usage_errors() -> None:
     data = as_input(reference_data(3))
     with pytest.raises(slagraph.SlaUsageError, match="method must be one of"):
         model.simulate(data, runs=2, method="jackknife")
-    with pytest.raises(slagraph.SlaUsageError, match="runs must be at least 1"):
+    with pytest.raises(slagraph.SlaUsageError, match="runs must be between 1 and 1,000,000, got 0"):
         model.simulate(data, runs=0)
     with pytest.raises(slagraph.SlaUsageError, match="period must be one of"):
         model.simulate(data, runs=2, block="hourly")
