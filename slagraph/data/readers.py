@@ -24,6 +24,7 @@ import json
 import mmap
 import os
 import sqlite3
+import stat
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -671,6 +672,28 @@ class SqliteSource:
 # ------------------------------------------------------------------ folders
 
 
+def _check_regular_inside(schema: StreamSchema, file: Path, folder: Path) -> None:
+    """Read regular files inside the data folder only: a FIFO or a device (a link to
+    /dev/zero) would hang or fill memory, and a link that leaves the folder would read
+    a file the user did not give (SPEC §3.7: no file is read that was not given)."""
+    try:
+        target = file.resolve(strict=True)
+        inside = target.is_relative_to(folder.resolve(strict=True))
+        regular = stat.S_ISREG(target.stat().st_mode)
+    except (OSError, RuntimeError) as error:  # a dangling link, a loop of links
+        raise _error(
+            schema, f"cannot read {file}: {getattr(error, 'strerror', None) or error}"
+        ) from None
+    if not inside:
+        raise _error(
+            schema,
+            f"{file} is a link to {target}, outside the data folder {folder}; "
+            "copy the file into the folder (links that leave it are not followed)",
+        )
+    if not regular:
+        raise _error(schema, f"{file} is not a regular file (a FIFO, device or folder)")
+
+
 class FolderSource:
     """A folder with one file per stream: `NAME.csv`, `NAME.parquet` or `NAME.jsonl`."""
 
@@ -698,6 +721,7 @@ class FolderSource:
         name = found[0]
         file = self.path / name
         origin = str(file)
+        _check_regular_inside(schema, file, self.path)
         if name.endswith(".csv"):
             return read_csv(file, schema, origin)
         if name.endswith(".parquet"):
