@@ -377,6 +377,7 @@ class ColumnConverter:
         if kind == "null":
             return Column("time", np.zeros(n, np.int64), _none(n))
         if kind == "timestamp":
+            array = self._time_range(array, expected)
             if array.type.tz is not None:
                 return _deferred_time(pc.cast(array, pa.timestamp("ns", "UTC")))
             wall, valid = _fixed(pc.cast(array, pa.timestamp("ns")), np.int64, 0)
@@ -419,6 +420,11 @@ class ColumnConverter:
             )
         not_time = status == times.NOT_A_TIME
         self._problem(not_time, lambda i: f"expected {expected}, got {self._got(array, i)}")
+        far = status == times.OUT_OF_RANGE
+        self._problem(
+            far,
+            lambda i: f"expected {expected}, got {self._got(array, i)} ({_RANGE_HINT})",
+        )
         bad_date = status == times.BAD_DATE
         self._problem(
             bad_date,
@@ -427,11 +433,30 @@ class ColumnConverter:
                 "(no such date, time of day or offset)"
             ),
         )
-        bad = not_time | bad_date | (naive if zone is None else False)
+        bad = not_time | bad_date | far | (naive if zone is None else False)
         return self._finish(values, valid, bad, "time")
+
+    def _time_range(self, array: pa.ChunkedArray, expected: str) -> pa.ChunkedArray:
+        """A timestamp column with the values ns cannot hold reported and nulled, so the
+        cast to ns that follows neither fails nor wraps round."""
+        far = times.out_of_range(array)
+        if not far.any():
+            return array
+        unit, zone = array.type.unit, array.type.tz
+
+        def describe(i: int) -> str:
+            value = int(pc.cast(array.slice(i, 1), pa.int64())[0].as_py())
+            text = str(np.datetime64(value, unit))
+            text = text.rstrip("0").rstrip(".") if "." in text else text
+            text += "Z" if zone is not None else ""
+            return f"expected {expected}, got {text} ({_RANGE_HINT})"
+
+        self._problem(far, describe)
+        return pc.if_else(pa.array(far), pa.scalar(None, array.type), array)
 
 
 _NUMBER_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+_RANGE_HINT = f"out of range: {times.RANGE_TEXT}"
 _NAIVE_HINT = 'declare timezone "Area/City" on the stream to read naive times'
 
 
