@@ -131,3 +131,44 @@ def test_as_of_out_of_range():
         "as-of '2300-01-01T00:00:00Z' is out of range: "
         "times must lie between 1677-09-21 and 2262-04-11 UTC"
     )
+
+
+ZONED = [
+    StreamSchema(
+        "incidents",
+        (ColumnSpec("account", "text", False), ColumnSpec("opened", "time", False)),
+        timezone="America/Santiago",
+    )
+]
+ZONED_EXPECTED = (
+    "expected a time like 2026-01-05T10:15:00Z or 2026-01-05 10:15:00 (read in America/Santiago)"
+)
+
+
+@pytest.mark.parametrize("far", ["2262-04-11 20:00:00", "1677-09-21 12:00:00", "2300-01-01 00:00"])
+@pytest.mark.parametrize("mixed", [False, True], ids=["arrow", "parse_iso"])
+def test_naive_in_zone_near_the_ends(tmp_path, far, mixed):
+    """Naive times are read in the zone; near the ends that would leave the range."""
+    good = "2026-01-03 12:00:00" if not mixed else "2026-01-03T12:00:00Z"
+    (tmp_path / "incidents.csv").write_text(f"account,opened\nacme,{good}\nacme,{far}\n")
+    with pytest.raises(SlaDataError) as info:
+        load(tmp_path, ZONED, None)
+    at = "data error: stream 'incidents', row 2, column 'opened'"
+    # a CSV column Arrow could read as timestamps has lost its text: shown as ISO
+    got = far.replace(" ", "T") if not mixed and far < "2263" else f"'{far}'"
+    assert str(info.value) == (
+        f"{at}: {ZONED_EXPECTED}, got {got} {HINT}; at {tmp_path}/incidents.csv:3"
+    )
+    data = load(tmp_path, ZONED, None, on_bad_rows="skip")
+    assert dict(data.bad_rows) == {"incidents": 1}
+
+
+def test_naive_typed_in_zone_near_the_end():
+    wall = [0, 2**63 - 1 - 3600 * 10**9]
+    table = pa.table({"account": ["a", "b"], "opened": pa.array(wall, pa.timestamp("ns"))})
+    with pytest.raises(SlaDataError) as info:
+        load({"incidents": table}, ZONED, None)
+    assert str(info.value) == (
+        "data error: stream 'incidents', row 2, column 'opened': "
+        f"{ZONED_EXPECTED}, got 2262-04-11T22:47:16.854775807 {HINT}; in <memory>"
+    )

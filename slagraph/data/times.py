@@ -179,7 +179,19 @@ def _offset_table(name: str, lo_ns: int, hi_ns: int) -> tuple[np.ndarray, np.nda
     for year in range(y0, y1 + 1):
         points.extend(_year_transitions(name, year))
     table = np.array(points, dtype=np.int64)
-    return table[:, 0] * NS, table[:, 1] * NS
+    # years beyond the ns range (the margins above) clipped to its ends, not wrapped
+    seconds = np.clip(table[:, 0], -(-MIN_NS // NS), MAX_NS // NS)
+    return seconds * NS, table[:, 1] * NS
+
+
+ZONED_MARGIN_NS = 2 * _DAY_NS
+"""How far inside the ns range a naive time read in a zone must lie (`zoned_fits`)."""
+
+
+def zoned_fits(wall_ns: np.ndarray) -> np.ndarray:
+    """Naive wall-clock times `localize` can place without leaving the ns range: two
+    days inside its ends (more than any zone's offset, plus `localize`'s own margin)."""
+    return (wall_ns >= MIN_NS + ZONED_MARGIN_NS) & (wall_ns <= MAX_NS - ZONED_MARGIN_NS)
 
 
 def localize(wall_ns: np.ndarray, zone: str) -> np.ndarray:

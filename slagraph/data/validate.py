@@ -392,7 +392,8 @@ class ColumnConverter:
                     ),
                 )
                 return self._finish(wall, valid, bad, "time")
-            return self._finish(times.localize(wall, zone), valid, None, "time")
+            far = self._zoned_range(wall, valid, lambda w, i: format_ns(w[i])[:-1])
+            return self._finish(times.localize(wall, zone), valid, far, "time")
         if kind not in ("string", "dictstring"):
             self._wrong_type(array, expected)
             return Column("time", np.zeros(n, np.int64), _none(n))
@@ -401,7 +402,8 @@ class ColumnConverter:
             if zone is None:
                 return _deferred_time(pc.cast(strings, pa.timestamp("ns", "UTC")))
             wall, valid = _fixed(pc.cast(strings, pa.timestamp("ns")), np.int64, 0)
-            return self._finish(times.localize(wall, zone), valid, None, "time")
+            far = self._zoned_range(wall, valid, lambda w, i: self._got(array, i))
+            return self._finish(times.localize(wall, zone), valid, far, "time")
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
         valid = _valid(strings)
@@ -410,6 +412,12 @@ class ColumnConverter:
         values = parsed.ns.copy()
         naive = status == times.NAIVE
         if zone is not None:
+            near = naive & ~times.zoned_fits(values)
+            if near.any():
+                status = status.copy()
+                status[near] = times.OUT_OF_RANGE
+                values[near] = 0
+                naive &= ~near
             values[naive] = times.localize(values[naive], zone)
         else:
             self._problem(
@@ -435,6 +443,25 @@ class ColumnConverter:
         )
         bad = not_time | bad_date | far | (naive if zone is None else False)
         return self._finish(values, valid, bad, "time")
+
+    def _zoned_range(
+        self,
+        wall: np.ndarray,
+        valid: np.ndarray | None,
+        got: Callable[[np.ndarray, int], str],
+    ) -> np.ndarray | None:
+        """Naive times too near the ends of the ns range to read in a zone: reported,
+        and set to 0 in `wall` (in place) so `localize` cannot wrap round."""
+        far = ~times.zoned_fits(wall)
+        if valid is not None:
+            far &= valid
+        if not far.any():
+            return None
+        expected = expected_text(self.spec, self.schema)
+        before = wall.copy()
+        self._problem(far, lambda i: f"expected {expected}, got {got(before, i)} ({_RANGE_HINT})")
+        wall[far] = 0
+        return far
 
     def _time_range(self, array: pa.ChunkedArray, expected: str) -> pa.ChunkedArray:
         """A timestamp column with the values ns cannot hold reported and nulled, so the
