@@ -56,12 +56,12 @@ def in_ns_range(seconds: np.ndarray, frac_ns: np.ndarray) -> np.ndarray:
 def out_of_range(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Rows of a timestamp column (any unit) whose value does not fit in ns (nulls False)."""
     unit = array.type.unit
+    if unit == "ns":  # every int64 fits
+        return np.zeros(len(array), bool)
     ints = pc.cast(array, pa.int64())
     if array.null_count:
         ints = pc.fill_null(ints, 0)
     v = np.asarray(ints.to_numpy() if isinstance(ints, pa.ChunkedArray) else ints.to_numpy())
-    if unit == "ns":
-        return np.zeros(len(v), bool)
     per = {"s": NS, "ms": 1_000_000, "us": 1_000}[unit]
     return (v < -(-MIN_NS // per)) | (v > MAX_NS // per)
 
