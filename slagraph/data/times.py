@@ -34,8 +34,36 @@ ISO_PATTERN = (
     r"(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?)?$"
 )
 
-OK, NAIVE, NOT_A_TIME, BAD_DATE = 0, 1, 2, 3
+OK, NAIVE, NOT_A_TIME, BAD_DATE, OUT_OF_RANGE = 0, 1, 2, 3, 4
 """Per-row outcomes of `parse_iso`."""
+
+MIN_NS = -(2**63) + 1  # -2**63 is numpy's NaT
+MAX_NS = 2**63 - 1
+RANGE_TEXT = "times must lie between 1677-09-21 and 2262-04-11 UTC"
+"""Instants are int64 nanoseconds: outside this range a time is a bad value."""
+
+
+def in_ns_range(seconds: np.ndarray, frac_ns: np.ndarray) -> np.ndarray:
+    """Which `seconds * NS + frac_ns` (0 <= frac_ns < NS) fit in [MIN_NS, MAX_NS],
+    decided without computing the (possibly overflowing) product."""
+    lo_s, lo_f = divmod(MIN_NS, NS)
+    hi_s, hi_f = divmod(MAX_NS, NS)
+    above = (seconds > lo_s) | ((seconds == lo_s) & (frac_ns >= lo_f))
+    below = (seconds < hi_s) | ((seconds == hi_s) & (frac_ns <= hi_f))
+    return above & below
+
+
+def out_of_range(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Rows of a timestamp column (any unit) whose value does not fit in ns (nulls False)."""
+    unit = array.type.unit
+    if unit == "ns":  # every int64 fits
+        return np.zeros(len(array), bool)
+    ints = pc.cast(array, pa.int64())
+    if array.null_count:
+        ints = pc.fill_null(ints, 0)
+    v = np.asarray(ints.to_numpy() if isinstance(ints, pa.ChunkedArray) else ints.to_numpy())
+    per = {"s": NS, "ms": 1_000_000, "us": 1_000}[unit]
+    return (v < -(-MIN_NS // per)) | (v > MAX_NS // per)
 
 
 @attrs.frozen(eq=False)
@@ -83,11 +111,16 @@ def parse_iso(strings: pa.Array) -> ParsedTimes:
     date_ok = month_ok & (d >= 1) & (d <= month_len)
     clock_ok = (h <= 23) & (mi <= 59) & (s <= 59) & (zh <= 23) & (zm <= 59)
     days = first.astype(np.int64) + d - 1
-    wall = (((days * 24 + h) * 60 + mi) * 60 + s) * NS + f
-    offset = sign * (zh * 3600 + zm * 60) * NS
+    wall_s = ((days * 24 + h) * 60 + mi) * 60 + s
+    offset_s = sign * (zh * 3600 + zm * 60)
+    fits = in_ns_range(np.where(has_zone, wall_s - offset_s, wall_s), f)
+    wall_s = np.where(fits, wall_s, 0)  # no int64 wrap-round below
+    wall = wall_s * NS + np.where(fits, f, 0)
+    offset = np.where(fits, offset_s, 0) * NS
 
     status = np.full(n, OK, np.int8)
     status[~has_zone] = NAIVE
+    status[matched & ~fits] = OUT_OF_RANGE
     status[matched & ~(date_ok & clock_ok)] = BAD_DATE
     status[~matched] = NOT_A_TIME
     status[~valid] = OK
@@ -146,7 +179,19 @@ def _offset_table(name: str, lo_ns: int, hi_ns: int) -> tuple[np.ndarray, np.nda
     for year in range(y0, y1 + 1):
         points.extend(_year_transitions(name, year))
     table = np.array(points, dtype=np.int64)
-    return table[:, 0] * NS, table[:, 1] * NS
+    # years beyond the ns range (the margins above) clipped to its ends, not wrapped
+    seconds = np.clip(table[:, 0], -(-MIN_NS // NS), MAX_NS // NS)
+    return seconds * NS, table[:, 1] * NS
+
+
+ZONED_MARGIN_NS = 2 * _DAY_NS
+"""How far inside the ns range a naive time read in a zone must lie (`zoned_fits`)."""
+
+
+def zoned_fits(wall_ns: np.ndarray) -> np.ndarray:
+    """Naive wall-clock times `localize` can place without leaving the ns range: two
+    days inside its ends (more than any zone's offset, plus `localize`'s own margin)."""
+    return (wall_ns >= MIN_NS + ZONED_MARGIN_NS) & (wall_ns <= MAX_NS - ZONED_MARGIN_NS)
 
 
 def localize(wall_ns: np.ndarray, zone: str) -> np.ndarray:

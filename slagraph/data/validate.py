@@ -377,6 +377,7 @@ class ColumnConverter:
         if kind == "null":
             return Column("time", np.zeros(n, np.int64), _none(n))
         if kind == "timestamp":
+            array = self._time_range(array, expected)
             if array.type.tz is not None:
                 return _deferred_time(pc.cast(array, pa.timestamp("ns", "UTC")))
             wall, valid = _fixed(pc.cast(array, pa.timestamp("ns")), np.int64, 0)
@@ -391,7 +392,8 @@ class ColumnConverter:
                     ),
                 )
                 return self._finish(wall, valid, bad, "time")
-            return self._finish(times.localize(wall, zone), valid, None, "time")
+            far = self._zoned_range(wall, valid, lambda w, i: format_ns(w[i])[:-1])
+            return self._finish(times.localize(wall, zone), valid, far, "time")
         if kind not in ("string", "dictstring"):
             self._wrong_type(array, expected)
             return Column("time", np.zeros(n, np.int64), _none(n))
@@ -400,7 +402,8 @@ class ColumnConverter:
             if zone is None:
                 return _deferred_time(pc.cast(strings, pa.timestamp("ns", "UTC")))
             wall, valid = _fixed(pc.cast(strings, pa.timestamp("ns")), np.int64, 0)
-            return self._finish(times.localize(wall, zone), valid, None, "time")
+            far = self._zoned_range(wall, valid, lambda w, i: self._got(array, i))
+            return self._finish(times.localize(wall, zone), valid, far, "time")
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
         valid = _valid(strings)
@@ -409,6 +412,12 @@ class ColumnConverter:
         values = parsed.ns.copy()
         naive = status == times.NAIVE
         if zone is not None:
+            near = naive & ~times.zoned_fits(values)
+            if near.any():
+                status = status.copy()
+                status[near] = times.OUT_OF_RANGE
+                values[near] = 0
+                naive &= ~near
             values[naive] = times.localize(values[naive], zone)
         else:
             self._problem(
@@ -419,6 +428,11 @@ class ColumnConverter:
             )
         not_time = status == times.NOT_A_TIME
         self._problem(not_time, lambda i: f"expected {expected}, got {self._got(array, i)}")
+        far = status == times.OUT_OF_RANGE
+        self._problem(
+            far,
+            lambda i: f"expected {expected}, got {self._got(array, i)} ({_RANGE_HINT})",
+        )
         bad_date = status == times.BAD_DATE
         self._problem(
             bad_date,
@@ -427,11 +441,49 @@ class ColumnConverter:
                 "(no such date, time of day or offset)"
             ),
         )
-        bad = not_time | bad_date | (naive if zone is None else False)
+        bad = not_time | bad_date | far | (naive if zone is None else False)
         return self._finish(values, valid, bad, "time")
+
+    def _zoned_range(
+        self,
+        wall: np.ndarray,
+        valid: np.ndarray | None,
+        got: Callable[[np.ndarray, int], str],
+    ) -> np.ndarray | None:
+        """Naive times too near the ends of the ns range to read in a zone: reported,
+        and set to 0 in `wall` (in place) so `localize` cannot wrap round."""
+        far = ~times.zoned_fits(wall)
+        if valid is not None:
+            far &= valid
+        if not far.any():
+            return None
+        expected = expected_text(self.spec, self.schema)
+        before = wall.copy()
+        self._problem(far, lambda i: f"expected {expected}, got {got(before, i)} ({_RANGE_HINT})")
+        wall[far] = 0
+        return far
+
+    def _time_range(self, array: pa.ChunkedArray, expected: str) -> pa.ChunkedArray:
+        """A timestamp column with the values ns cannot hold reported and nulled, so the
+        cast to ns that follows neither fails nor wraps round."""
+        far = times.out_of_range(array)
+        if not far.any():
+            return array
+        unit, zone = array.type.unit, array.type.tz
+
+        def describe(i: int) -> str:
+            value = int(pc.cast(array.slice(i, 1), pa.int64())[0].as_py())
+            text = str(np.datetime64(value, unit))
+            text = text.rstrip("0").rstrip(".") if "." in text else text
+            text += "Z" if zone is not None else ""
+            return f"expected {expected}, got {text} ({_RANGE_HINT})"
+
+        self._problem(far, describe)
+        return pc.if_else(pa.array(far), pa.scalar(None, array.type), array)
 
 
 _NUMBER_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+_RANGE_HINT = f"out of range: {times.RANGE_TEXT}"
 _NAIVE_HINT = 'declare timezone "Area/City" on the stream to read naive times'
 
 

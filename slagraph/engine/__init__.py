@@ -22,6 +22,7 @@ import numpy as np
 from slagraph.compiler import ir
 from slagraph.data import Dataset, load
 from slagraph.data.loader import workers
+from slagraph.data.times import MAX_NS, MIN_NS, RANGE_TEXT
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.explain import Explainer
@@ -69,6 +70,13 @@ def load_for(model: ir.Model, source: Any, on_bad_rows: str = "error") -> Datase
 
 def to_ns(value: Any, what: str = "as-of") -> int:
     """An instant given as ns, datetime (aware) or ISO string with offset → int64 ns."""
+    ns = _to_ns(value, what)
+    if not MIN_NS <= ns <= MAX_NS:
+        raise SlaUsageError(f"{what} '{value}' is out of range: {RANGE_TEXT}")
+    return ns
+
+
+def _to_ns(value: Any, what: str) -> int:
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, str):
