@@ -7,6 +7,7 @@ printed as its message (with location and caret); no traceback reaches the user.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -14,10 +15,11 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 import slagraph
 from slagraph import process
-from slagraph.errors import SlaError, SlaUsageError
+from slagraph.errors import SlaError, SlaUsageError, SlaWarning
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -28,7 +30,10 @@ def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():  # restores the hooks below on the way out
+                warnings.simplefilter("always", SlaWarning)
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except SlaUsageError as error:
             _err.print(f"[red]error:[/red] {error}", markup=True)
             sys.exit(2)
@@ -45,6 +50,17 @@ def _load(file: Path) -> slagraph.Model:
     process.tune_malloc()
     with process.gc_paused():
         return slagraph.load(file)
+
+
+_plain_showwarning = warnings.showwarning
+
+
+def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """slagraph's own warnings as one line on stderr; any other as Python shows it."""
+    if issubclass(category, SlaWarning):
+        _err.print(f"[yellow]warning:[/yellow] {escape(str(message))}", markup=True)
+    else:
+        _plain_showwarning(message, category, *args, **kwargs)
 
 
 _FILE = click.Path(dir_okay=False, path_type=Path)

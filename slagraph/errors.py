@@ -125,3 +125,9 @@ class SlaDataError(SlaError):
 
 class SlaUsageError(SlaError):
     """A call that cannot be answered as asked: unknown account, period or node, bad option."""
+
+
+class SlaWarning(UserWarning):
+    """Something an evaluation did as asked but that is probably not what was meant (a
+    placeholder date stretching the evaluated range over decades); issued with
+    `warnings.warn`, so the host decides how it is shown. The CLI prints it on stderr."""

@@ -557,3 +557,32 @@ def test_columns_nothing_reads_are_never_converted() -> None:
     assert solved.to_list()[1:] == [900 * kernels.NS, 800 * kernels.NS]
     assert solved.valid is not None and solved.valid.tolist() == [False, True, True]
     assert channel.to_list() == ["chat", "email", "chat"] and channel.source.done
+
+
+def test_a_placeholder_date_far_before_the_data_is_warned(tmp_path) -> None:
+    """One 1970-01-01 among 2026 tickets: the evaluation still runs as asked (every period
+    from 1970), but says so, naming the stream, row, column and value; data whose times
+    are spread evenly is not warned about."""
+    import shutil
+    import warnings
+
+    from slagraph.errors import SlaWarning
+
+    spec = Path(__file__).parent.parent / "examples" / "spec"
+    data = tmp_path / "data"
+    shutil.copytree(spec / "data", data)
+    model = slagraph.load(spec / "model.sla")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.evaluate(data)  # as shipped: no warning
+    tickets = (
+        (data / "tickets.csv")
+        .read_text()
+        .replace("2026-01-01T15:11:40Z", "1970-01-01T00:00:00Z", 1)
+    )
+    (data / "tickets.csv").write_text(tickets)
+    with pytest.warns(
+        SlaWarning,
+        match=r"^stream 'tickets', row 1, column 'created': the evaluation starts at 1970-01-01T00",
+    ):
+        model.evaluate(data)

@@ -12,6 +12,7 @@ result.py      the rows of SPEC §4.1 as columns
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from typing import Any
@@ -28,7 +29,7 @@ from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.explain import Explainer
 from slagraph.engine.result import Result, build_table
 from slagraph.engine.rollup import label_dates
-from slagraph.errors import SlaUsageError
+from slagraph.errors import SlaUsageError, SlaWarning
 
 __all__ = ["Result", "evaluate", "load_for"]
 
@@ -131,9 +132,48 @@ def known_at(
     lo = probe.data_lo if probe.has_times else as_of_ns
     if since is not None:
         lo = to_ns(since, "since")
+    elif probe.has_times:
+        _warn_if_far_before_the_rest(dataset, lo)
     known = _as_known_at(model, dataset, as_of_ns, probe.data_hi if probe.has_times else 0)
     same = known is dataset  # nothing hidden: the probe's extremes hold
     return known, as_of_ns, lo, probe._extremes if same else ...
+
+
+OUTLIER_GAP_NS = 366 * 86400 * 10**9
+"""How far the earliest time may lie before the 1st percentile of its column unwarned."""
+
+
+def _warn_if_far_before_the_rest(dataset: Dataset, lo: int) -> None:
+    """Warn when the evaluated range starts at a time far before almost all the data: one
+    1970-01-01 placeholder would otherwise add decades of empty periods, silently."""
+    for name, table in dataset.tables.items():
+        for column_name, column in table.columns.items():
+            if column.type != "time" or len(column) == 0:
+                continue
+            known = column.values if column.valid is None else column.values[column.valid]
+            if len(known) == 0 or int(known.min()) != lo:
+                continue
+            k = len(known) // 100
+            p1 = int(np.partition(known, k)[k])
+            if p1 - lo <= OUTLIER_GAP_NS:
+                return
+            at = np.flatnonzero(column.values == lo)
+            at = at[column.is_valid()[at]] if column.valid is not None else at
+            row = int(table.rows[at[0]])
+            warnings.warn(
+                SlaWarning(
+                    f"stream '{name}', row {row}, column '{column_name}': the evaluation "
+                    f"starts at {_iso(lo)}, {(p1 - lo) // (86400 * 10**9):,} days before "
+                    f"99% of that column's times (from {_iso(p1)}), and every period from "
+                    "then on is evaluated: is it a placeholder date?"
+                ),
+                stacklevel=2,
+            )
+            return
+
+
+def _iso(ns: int) -> str:
+    return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
 
 
 def fees(data: Dataset) -> np.ndarray:
