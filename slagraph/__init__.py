@@ -12,6 +12,7 @@ from slagraph.errors import (
     SlaError,
     SlaSyntaxError,
     SlaUsageError,
+    SlaWarning,
 )
 from slagraph.model import Model, compile, load
 
@@ -22,6 +23,7 @@ __all__ = [
     "SlaError",
     "SlaSyntaxError",
     "SlaUsageError",
+    "SlaWarning",
     "compile",
     "load",
 ]
