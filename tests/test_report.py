@@ -937,3 +937,16 @@ if __name__ == "__main__":
         _docs_screenshot(Path(sys.argv[2]))
     else:
         raise SystemExit("usage: python tests/test_report.py --screenshot OUT.png")
+
+
+def test_a_report_past_its_account_bound_is_refused_with_what_to_do(monkeypatch) -> None:
+    """A report of 10^6 accounts was OOM-killed at 17 GB without a word: past the bound it
+    is a usage error saying what to do instead (the bound lowered here to 3 accounts)."""
+    from slagraph.report import html
+
+    spec = Path(__file__).parent.parent / "examples" / "spec"
+    model = slagraph.load(spec / "model.sla")
+    result = model.evaluate(spec / "data")
+    monkeypatch.setattr(html, "MAX_ACCOUNTS", 3)
+    with pytest.raises(slagraph.SlaUsageError, match=r"^a report of 4 accounts would be too"):
+        html.render(result, model)

@@ -15,9 +15,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+
 import slagraph
 from slagraph.compiler import ir
-from slagraph.errors import SlaError
+from slagraph.errors import SlaError, SlaUsageError
 from slagraph.report.assets import CSP, CSS, JS
 
 STATUSES = ("met", "at_risk", "breached", "no_data")
@@ -928,6 +930,10 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
+MAX_ACCOUNTS = 100_000
+"""More accounts than this make a page no browser opens (and gigabytes to build it)."""
+
+
 def render(
     result: Any,
     model: Any,
@@ -950,6 +956,13 @@ def render(
             breached/at-risk cells are listed with their figures only.
         open_accounts: account sections start expanded when there are at most this many.
     """
+    accounts = pc.count_distinct(result.to_arrow().column("account")).as_py()
+    if accounts > MAX_ACCOUNTS:
+        raise SlaUsageError(
+            f"a report of {accounts:,} accounts would be too large to open (at most "
+            f"{MAX_ACCOUNTS:,} in one file); report a subset of accounts (evaluate the "
+            "data split by account), or use `slagraph eval --format csv` for all of them"
+        )
     page = _Page(
         result,
         model,
