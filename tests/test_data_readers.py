@@ -273,12 +273,14 @@ def test_slow_path_parser_agrees_with_arrow(strings):
 def test_nullable_columns_keep_nulls_and_masks(tmp_path):
     (tmp_path / "incidents.csv").write_text(
         "account,priority,opened,resolved,cost,escalated\n"
-        'acme,,2026-01-05T10:15:00Z,,,true\nacme,"",2026-01-05T10:15:00Z,,nan,TRUE\n'
+        'acme,,2026-01-05T10:15:00Z,,,true\nacme,"",2026-01-05T10:15:00Z,,"",TRUE\nacme,,2026-01-05T10:15:00Z,,nan,true\n'
     )
-    table = load(tmp_path, [INCIDENTS]).tables["incidents"]
+    data = load(tmp_path, [INCIDENTS], on_bad_rows="skip")
+    assert {"incidents": 1} == dict(data.bad_rows)  # NaN is a bad value, not a null
+    table = data.tables["incidents"]
     assert [None, None] == table["priority"].to_list()
     assert [None, None] == table["resolved"].to_list()
-    assert [None, None] == table["cost"].to_list()  # NaN is null, as in pandas
+    assert [None, None] == table["cost"].to_list()
     assert [True, True] == table["escalated"].to_list()
 
 
@@ -899,3 +901,21 @@ def test_string_equality_leaves_other_layouts_to_arrow() -> None:
     mixed = pa.chunked_array([pa.array(["P1", "P2", None, "P1"]), pa.array(["acme", "P1"])])
     hit = equal_any(mixed, ["P1"])
     assert [hit[i] for i in (0, 1, 3, 4, 5)] == [True, False, True, False, True]
+
+
+def test_nan_in_arrow_memory_table_is_a_bad_value():
+    """A NaN stored in an Arrow double column is a bad value, even in a nullable column;
+    an Arrow null stays a null."""
+    schema = StreamSchema(
+        "outages", (ColumnSpec("account", "text"), ColumnSpec("minutes", "number", True))
+    )
+    table = pa.table({"account": ["a", "a", "b"], "minutes": [1.0, float("nan"), None]})
+    with pytest.raises(SlaDataError) as info:
+        load({"outages": table}, [schema])
+    assert str(info.value) == (
+        "data error: stream 'outages', row 2, column 'minutes': expected a number, "
+        "got 'NaN'; in <memory>"
+    )
+    data = load({"outages": table}, [schema], on_bad_rows="skip")
+    assert data.tables["outages"].rows.tolist() == [1, 3]
+    assert dict(data.bad_rows) == {"outages": 1}

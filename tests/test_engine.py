@@ -287,19 +287,17 @@ def test_placing_by_lookup_equals_placing_by_masks(kind: str, zone: str, in_orde
     """`Context._groups` (one searchsorted and a lookup table, or runs of records in time
     order) places every record where the plain mask-and-where version does: before the
     first period, after as-of, exactly on boundaries and as-of, for a stream with
-    accounts, a shared one and one with null accounts (never placed)."""
+    accounts and a shared one (a nullable account column is a compile error)."""
     from slagraph.engine.context import Context
 
     text = f"""
     stream ev {{ account: text, at: time }}
     stream shared {{ at: time }}
-    stream evn {{ account: text?, at: time }}
     sla s {{
         period {kind}
         timezone "{zone}"
         objective n = count(ev) >= 1
         objective m = count(shared) >= 1
-        objective k = count(evn) >= 1
     }}
     """
     model = slagraph.compile(text, "placing.sla")
@@ -316,20 +314,17 @@ def test_placing_by_lookup_equals_placing_by_masks(kind: str, zone: str, in_orde
     accounts = rng.choice(["a", "b", "c"], len(at)).tolist()
     from slagraph.engine import load_for
 
-    nullable = [None if i % 7 == 0 else a for i, a in enumerate(accounts)]
     data = load_for(
         ir_model,
         {
             "ev": {"account": accounts, "at": at},
             "shared": {"at": at},
-            "evn": {"account": nullable, "at": at},
         },
     )
     as_of = int((base + 90 * 86_400) * kernels.NS)
     ctx = Context(ir_model, data, as_of, int(base * kernels.NS) - 40 * 86_400 * kernels.NS)
     grid = ctx.grid(kind, zone)
-    assert data.tables["evn"].columns["account"].valid is not None
-    for stream in ("ev", "shared", "evn"):
+    for stream in ("ev", "shared"):
         table = data.tables[stream]
         everything = ctx._groups(table, "at", grid)
         np.testing.assert_array_equal(everything, _groups_by_masks(ctx, table, "at", grid))
@@ -340,7 +335,7 @@ def test_placing_by_lookup_equals_placing_by_masks(kind: str, zone: str, in_orde
 
     cut = int((base + 30 * 86_400) * kernels.NS)
     late = ir.Cmp(">=", ir.Column("at", "time"), ir.Const(cut, "time"))
-    for stream in ("ev", "shared", "evn"):
+    for stream in ("ev", "shared"):
         alone = Context(ir_model, data, as_of, ctx.lo).place(ir.Select(stream, late), "at", grid)
         after = Context(ir_model, data, as_of, ctx.lo)
         every = after.place(ir.Select(stream), "at", grid)

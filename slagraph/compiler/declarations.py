@@ -115,6 +115,13 @@ def compile_stream(decl: ast.StreamDecl) -> StreamSchema:
     by_name = {c.name: c for c in columns}
     if "account" in by_name and by_name["account"].type != "text":
         raise SlaCompileError("the 'account' column must be text", decl.span)
+    if "account" in by_name and by_name["account"].nullable:
+        col = next(c for c in decl.columns if c.name.id == "account")
+        raise SlaCompileError(
+            f"the account column of stream '{decl.name.id}' cannot be nullable: every "
+            "record must belong to an account; declare 'account: text'",
+            col.span or col.type.span,
+        )
     return StreamSchema(
         name=decl.name.id,
         columns=columns,
@@ -129,7 +136,10 @@ def compile_accounts(decl: ast.AccountsDecl) -> StreamSchema:
     if "account" not in by_name or by_name["account"].type != "text":
         raise SlaCompileError("the accounts table needs a key column 'account: text'", decl.span)
     if by_name["account"].nullable:
-        raise SlaCompileError("the accounts key 'account' cannot be nullable", decl.span)
+        col = next(c for c in decl.columns if c.name.id == "account")
+        raise SlaCompileError(
+            "the accounts key 'account' cannot be nullable", col.span or decl.span
+        )
     if "fee" in by_name and by_name["fee"].type != "number":
         raise SlaCompileError("the 'fee' column prices credits and must be a number", decl.span)
     return StreamSchema(

@@ -79,6 +79,17 @@ def _error(schema: StreamSchema, message: str, column: str | None = None) -> Sla
 
 def _check_columns(schema: StreamSchema, present: Sequence[str], origin: str) -> None:
     have = set(present)
+    if len(have) < len(present):  # a declared name twice: which column is meant?
+        declared = set(schema.names)
+        for i, name in enumerate(present):
+            if name in declared and name in present[:i]:
+                first = present.index(name) + 1
+                raise _error(
+                    schema,
+                    f"column '{name}' appears twice in the header of {origin} "
+                    f"(columns {first} and {i + 1})",
+                    name,
+                )
     for spec in schema.columns:
         if spec.name not in have:
             listed = ", ".join(present) if present else "none"

@@ -338,8 +338,19 @@ class ColumnConverter:
             return self._finish(values, None, None, "number")
         inf = np.isinf(values)
         self._problem(inf, lambda i: f"expected a finite number, got {values[i]!r}")
-        nan = np.isnan(values)  # NaN is null, as in pandas: nothing measured
-        return self._finish(values, ~nan if nan.any() else None, inf, "number")
+        # A NaN the source wrote is a bad value, not a null (nullable or not): it would
+        # silently leave sums, means and maxima. Nulls were filled with NaN above.
+        nan = np.isnan(values)
+        valid = _valid(array)
+        written = nan if valid is None else nan & valid
+        if kind in ("string", "dictstring"):
+            written &= ~bad
+        self._problem(written, lambda i: f"expected a number, got {self._nan_text(array, i)}")
+        return self._finish(values, ~nan if nan.any() else None, inf | written, "number")
+
+    def _nan_text(self, array: pa.ChunkedArray, i: int) -> str:
+        value = array[i].as_py()
+        return shown(value.strip()) if isinstance(value, str) else "'NaN'"
 
     def _bool(self, array: pa.ChunkedArray) -> Column:
         kind = _kind(array.type)
