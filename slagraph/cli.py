@@ -6,6 +6,9 @@ printed as its message (with location and caret); no traceback reaches the user.
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -61,6 +64,42 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: A
         _err.print(f"[yellow]warning:[/yellow] {escape(str(message))}", markup=True)
     else:
         _plain_showwarning(message, category, *args, **kwargs)
+
+
+WRITE_CHUNK = 1 << 20  # characters per write: far below any single write()'s limit
+
+
+def _emit(text: str) -> None:
+    """Write `text` to stdout in bounded chunks, every write checked: one write of over
+    2 GiB is cut short by the kernel, and a full disk or a closed pipe must end in an
+    error and exit 1, never in truncated output and exit 0."""
+    out = sys.stdout.buffer
+    try:
+        sys.stdout.flush()
+        for at in range(0, len(text), WRITE_CHUNK):
+            chunk = text[at : at + WRITE_CHUNK].encode("utf-8")
+            view = memoryview(chunk)
+            while view:
+                written = out.write(view)
+                if written is None or written <= 0:
+                    raise OSError(errno.EIO, "short write")
+                view = view[written:]
+        out.flush()
+    except OSError as error:
+        _silence_stdout()
+        reason = error.strerror or str(error)
+        _err.print(f"error: cannot write output: {reason}; what was written is incomplete")
+        sys.exit(1)
+
+
+def _silence_stdout() -> None:
+    """After a failed write, point stdout at /dev/null so that the interpreter's own flush
+    at exit does not fail again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -266,7 +305,7 @@ def eval_(
         _print_table(result)
     else:
         text = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]()
-        click.echo(text, nl=False)
+        _emit(text)
 
 
 @main.command()
@@ -381,7 +420,7 @@ def whatif(
         _print_whatif(result, show_all)
     else:
         method = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]
-        click.echo(method(all=show_all), nl=False)
+        _emit(method(all=show_all))
 
 
 @main.command()
@@ -428,7 +467,7 @@ def report(
     _report_skipped(result.bad_rows)
     page = render(result, model, title=title, source=str(source), max_records=max_records)
     if str(output) == "-":
-        click.echo(page, nl=False)
+        _emit(page)
         return
     output.write_text(page, encoding="utf-8")
     accounts = len({row["account"] for row in result.iter_rows() if "account" in row})
@@ -583,4 +622,4 @@ def simulate(
         _print_simulation(result, everything)
     else:
         method_ = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]
-        click.echo(method_(), nl=False)
+        _emit(method_())
