@@ -43,6 +43,15 @@ def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         except SlaError as error:
             _err.print(str(error), markup=False)
             sys.exit(1)
+        except MemoryError as error:
+            detail = f" ({error})" if str(error) else ""
+            _err.print(
+                f"error: out of memory{detail}; evaluate the data in parts: accounts are "
+                "independent, so split the largest stream's file by account and "
+                "concatenate the outputs",
+                markup=False,
+            )
+            sys.exit(1)
 
     return run
 

@@ -77,3 +77,20 @@ def test_a_failing_write_exits_1(monkeypatch, capsys) -> None:
     with pytest.raises(SystemExit) as stop:
         cli._emit("x" * 1000)
     assert stop.value.code == 1
+
+
+def test_running_out_of_memory_says_how_much_and_what_to_split(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    import slagraph
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.45 GiB for an array with shape (1000000000,)")
+
+    monkeypatch.setattr(slagraph.Model, "evaluate", exhausted)
+    result = CliRunner().invoke(cli.main, EVAL, catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: out of memory (Unable to allocate 7.45 GiB for an array with shape "
+        "(1000000000,)); evaluate the data in parts"
+    )
