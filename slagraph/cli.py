@@ -52,6 +52,9 @@ def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
                 markup=False,
             )
             sys.exit(1)
+        except KeyboardInterrupt:
+            _err.print("interrupted", markup=False)
+            sys.exit(130)
 
     return run
 
@@ -405,7 +408,7 @@ def _print_whatif(result: Any, show_all: bool) -> None:
 @_as_of_option
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0),
     default=0,
     show_default=True,
     help="Seed for the random share of `volume` changes.",
@@ -553,7 +556,9 @@ def _print_simulation(result: Any, everything: bool) -> None:
 @click.argument("file", type=_FILE)
 @_data_option
 @click.option("--runs", type=int, required=True, help="Number of runs (1 to 1,000,000).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed."
+)
 @click.option(
     "--method",
     type=click.Choice(["bootstrap", "poisson"]),

@@ -28,7 +28,7 @@ CASES = sorted(p.name for p in FAULTS.iterdir() if (p / "args").exists())
 def run(name: str) -> tuple[int, str, str]:
     case = FAULTS / name
     args = shlex.split((case / "args").read_text(encoding="utf-8").replace("{case}", str(case)))
-    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    result = CliRunner().invoke(main, args, prog_name="slagraph", catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

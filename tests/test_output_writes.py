@@ -94,3 +94,16 @@ def test_running_out_of_memory_says_how_much_and_what_to_split(monkeypatch) -> N
         "error: out of memory (Unable to allocate 7.45 GiB for an array with shape "
         "(1000000000,)); evaluate the data in parts"
     )
+
+
+def test_ctrl_c_is_exit_130_with_no_traceback(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    import slagraph
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(slagraph.Model, "evaluate", interrupted)
+    result = CliRunner().invoke(cli.main, EVAL, catch_exceptions=False)
+    assert (result.exit_code, result.stderr, result.stdout) == (130, "interrupted\n", "")

@@ -81,6 +81,7 @@ def parse(text: str, file: str = "<string>") -> ast.Module:
     error — goes through lark's own parser (`parse_reference`), so that every message and
     its position come from one place.
     """
+    text = text.removeprefix("\ufeff")
     module = parse_fast(text, file)
     return module if module is not None else parse_reference(text, file)
 
@@ -148,7 +149,15 @@ def _driver() -> LalrDriver:
 def parse_file(path: str | Path) -> ast.Module:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SOURCE_CHARS * 4 + 1)
+        if len(raw) > MAX_SOURCE_CHARS * 4:
+            raise SlaSyntaxError(
+                f"input too large: over {MAX_SOURCE_CHARS * 4:,} bytes, "
+                f"the limit is {MAX_SOURCE_CHARS:,} characters",
+                Span(str(path), 1, 1, 1, 1),
+            )
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SlaSyntaxError(
             f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})",
