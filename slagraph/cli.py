@@ -481,7 +481,10 @@ def report(
     if str(output) == "-":
         _emit(page)
         return
-    output.write_text(page, encoding="utf-8")
+    try:
+        output.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise SlaUsageError(f"cannot write {output}: {error.strerror or error}") from None
     accounts = len({row["account"] for row in result.iter_rows() if "account" in row})
     click.echo(f"wrote {output} ({accounts} accounts, {len(page.encode()) / 1024:,.0f} KiB)")
 
