@@ -102,7 +102,8 @@ MISTAKES = [
     pytest.param(
         'sla x "Platform {\n}\n',
         """\
-<string>:1:7: syntax error: unterminated string: a string must close with '"' on the same line
+<string>:1:7: syntax error: unterminated string: a string must close with '"' on the same line \
+(strings are one line; the escapes are \\" and \\\\)
 1 | sla x "Platform {
   |       ^""",
         id="unterminated-string",

@@ -227,7 +227,10 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) ->
         width = 1
         allowed = set(exc.allowed or ())
         if char == '"':
-            message = "unterminated string: a string must close with '\"' on the same line"
+            message = (
+                "unterminated string: a string must close with '\"' on the same line "
+                "(strings are one line; the escapes are \\\" and \\\\)"
+            )
         else:
             message = f"unexpected character {char!r}"
             if allowed and len(allowed) <= 8:
