@@ -229,7 +229,7 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) ->
         if char == '"':
             message = (
                 "unterminated string: a string must close with '\"' on the same line "
-                "(strings are one line; the escapes are \\\" and \\\\)"
+                '(strings are one line; the escapes are \\" and \\\\)'
             )
         else:
             message = f"unexpected character {char!r}"
