@@ -94,7 +94,7 @@ MISTAKES = [
         "sal x {\n}\n",
         """\
 <string>:1:1: syntax error: unexpected name 'sal'; expected 'accounts', 'calendar', \
-'master', 'sla', 'stream' or the end of the file (did you mean 'sla'?)
+'clock', 'master', 'sla', 'stream' or the end of the file (did you mean 'sla'?)
 1 | sal x {
   | ^^^""",
         id="misspelled-declaration-keyword",

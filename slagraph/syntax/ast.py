@@ -61,6 +61,14 @@ class Duration:
 
 
 @attrs.frozen
+class BusinessDays:
+    """`2bd`: a limit of whole open days of a calendar (SPEC §6.2), not a fixed length."""
+
+    days: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Date:
     value: dt.date
     span: Span | None = _span()
@@ -72,7 +80,7 @@ class Clock:
     span: Span | None = _span()
 
 
-Literal = String | Number | Percent | Duration | Date | Clock
+Literal = String | Number | Percent | Duration | BusinessDays | Date | Clock
 
 
 @attrs.frozen
@@ -157,6 +165,7 @@ Expr = (
     | Number
     | Percent
     | Duration
+    | BusinessDays
     | Date
     | Clock
     | Compare
@@ -231,6 +240,22 @@ class AccountsDecl:
     columns: tuple[ColumnDecl, ...]
     source: String | None = None
     timezone: String | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ClockDecl:
+    """`clock NAME on STREAM per KEY, … by TIME { start when … }` (SPEC §6.2)."""
+
+    name: Name
+    stream: Name
+    keys: tuple[Name, ...]
+    by: Name
+    start: Expr | None = None
+    pause: Expr | None = None
+    stop: Expr | None = None
+    reset: Expr | None = None
+    during: Name | None = None
     span: Span | None = _span()
 
 
@@ -367,7 +392,7 @@ class AgreementDecl:
     span: Span | None = _span()
 
 
-Decl = CalendarDecl | StreamDecl | AccountsDecl | AgreementDecl
+Decl = CalendarDecl | StreamDecl | AccountsDecl | ClockDecl | AgreementDecl
 
 
 @attrs.frozen

@@ -194,6 +194,9 @@ class _Printer:
                 parts: list[Any] = [decl.timezone, *decl.hours, *decl.holidays, *decl.countries]
             elif isinstance(decl, ast.AgreementDecl):
                 parts = list(decl.body)
+            elif isinstance(decl, ast.ClockDecl):
+                parts = [c for _, c in _clock_rules(decl)]
+                parts += [decl.during] if decl.during is not None else []
             else:
                 continue
             for part in parts:
@@ -235,6 +238,11 @@ class _Printer:
             if count:
                 parts.append(f"{count}{unit}")
         return "".join(parts) or "0s"
+
+    def _BusinessDays(self, node: ast.BusinessDays) -> str:  # noqa: N802
+        if node.days < 0:
+            raise ValueError(f"cannot write a negative number of business days ({node.days})")
+        return f"{node.days}bd"
 
     def _Date(self, node: ast.Date) -> str:  # noqa: N802
         return node.value.isoformat()
@@ -329,6 +337,19 @@ class _Printer:
     def _AccountsDecl(self, node: ast.AccountsDecl) -> None:  # noqa: N802
         self._table("accounts", node)
 
+    def _ClockDecl(self, node: ast.ClockDecl) -> None:  # noqa: N802
+        keys = ", ".join(self.gen(k) for k in node.keys)
+        head = f"clock {self.gen(node.name)} on {self.gen(node.stream)} per {keys}"
+        self.emit(0, f"{head} by {self.gen(node.by)} {{", [id(node)])
+        for kind, cond in _clock_rules(node):
+            text = f"{kind} when {self.expr(cond, _OR)}"
+            if isinstance(cond, ast.Minus | ast.Window | ast.Call | ast.Selection):
+                raise ValueError(f"a clock's '{kind}' condition is a row filter, not {text!r}")
+            self.emit(1, text, [id(cond)])
+        if node.during is not None:
+            self.emit(1, f"during {self.gen(node.during)}", [id(node.during)])
+        self.emit(0, "}", [_close(node)], inner=True)
+
     def _AgreementDecl(self, node: ast.AgreementDecl) -> None:  # noqa: N802
         if node.kind not in ("sla", "master"):
             raise ValueError(f"an agreement is an 'sla' or a 'master', not {node.kind!r}")
@@ -400,6 +421,11 @@ class _Printer:
 
     def _Earnback(self, node: ast.Earnback) -> str:  # noqa: N802
         return f"earnback when met in {self.gen(node.periods)} following periods"
+
+
+def _clock_rules(node: ast.ClockDecl) -> list[tuple[str, ast.Expr]]:
+    rules = [("start", node.start), ("pause", node.pause), ("stop", node.stop)]
+    return [(k, c) for k, c in (*rules, ("reset", node.reset)) if c is not None]
 
 
 def _anchor(node: Any, key: Any) -> Iterable[tuple[int, Any]]:

@@ -34,6 +34,7 @@ _TERMINAL_WORDS = {
     "NUMBER": "a number",
     "PERCENT": "a percentage like 99.9%",
     "DURATION": "a duration like 15m",
+    "BUSINESS_DAYS": "business days like 2bd",
     "DATE": "a date like 2026-01-01",
     "CLOCK": "a time like 09:00",
     "COMPARE": "a comparison (<, <=, >, >=, ==, !=)",
@@ -308,6 +309,13 @@ def _duration(text: str, span: Span | None) -> ast.Duration:
     return ast.Duration(sum(int(n) * _UNITS[u] for n, u in parts), span=span)
 
 
+def _business_days(text: str, span: Span | None) -> ast.BusinessDays:
+    digits = text[:-2]
+    if len(digits) > MAX_DURATION_DIGITS:
+        raise SlaSyntaxError(f"too many business days: at most {MAX_DURATION_DIGITS} digits", span)
+    return ast.BusinessDays(int(digits), span=span)
+
+
 def _date(text: str, span: Span | None) -> ast.Date:
     try:
         return ast.Date(dt.date.fromisoformat(text), span=span)
@@ -337,6 +345,7 @@ _TERMINALS = {
     "NUMBER": _number,
     "PERCENT": _percent,
     "DURATION": _duration,
+    "BUSINESS_DAYS": _business_days,
     "DATE": _date,
     "CLOCK": _clock,
     "COMPARE": _compare,
@@ -392,6 +401,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     @v_args(meta=False)
     def DURATION(self, tok: Token) -> ast.Duration:  # noqa: N802
         return _duration(str(tok), _span_of_token(self.file, tok))
+
+    @v_args(meta=False)
+    def BUSINESS_DAYS(self, tok: Token) -> ast.BusinessDays:  # noqa: N802
+        return _business_days(str(tok), _span_of_token(self.file, tok))
 
     @v_args(meta=False)
     def DATE(self, tok: Token) -> ast.Date:  # noqa: N802
@@ -492,6 +505,36 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def column(self, meta, children):  # type: ignore[no-untyped-def]
         return ast.ColumnDecl(children[0], children[1], len(children) > 2, span=self._span(meta))
+
+    # ---- clocks
+    def clock_decl(self, meta, children):  # type: ignore[no-untyped-def]
+        name, stream, *rest = children
+        keys = []
+        while rest and isinstance(rest[0], ast.Name):
+            keys.append(rest.pop(0))
+        by = keys.pop()  # the grammar puts `by NAME` right after the keys
+        parts: dict[str, object] = {}
+        for kind, value in rest:
+            if kind in parts:
+                what = "during" if kind == "during" else f"{kind} when"
+                raise self._error(f"'{what}' is given twice in clock '{name.id}'", value.span)
+            parts[kind] = value
+        return ast.ClockDecl(name, stream, tuple(keys), by, **parts, span=self._span(meta))
+
+    def clock_start(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("start", children[0])
+
+    def clock_pause(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("pause", children[0])
+
+    def clock_stop(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("stop", children[0])
+
+    def clock_reset(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("reset", children[0])
+
+    def clock_during(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("during", children[0])
 
     # ---- agreements
     def _agreement(self, kind, meta, children):  # type: ignore[no-untyped-def]
@@ -638,7 +681,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def _literal(self, meta, children):  # type: ignore[no-untyped-def]
         return children[0]
 
-    string = number = percent = duration = date = clock = _literal
+    string = number = percent = duration = business_days = date = clock = _literal
 
 
 class _Direct(_ToAst):
