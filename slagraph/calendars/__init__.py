@@ -6,10 +6,12 @@ is then a `searchsorted` (see docs/time.md).
 
 * `Calendar`, `OpenHours`, `open_intervals` — what is open, as UTC intervals;
 * `BusinessClock` — business durations as B(end) - B(start);
+* `business_day_limits`, `business_day_seconds` — `2bd` limits and targets;
 * `PeriodGrid`, `PERIOD_KINDS`, `parent_index`, `parse_label` — reporting periods.
 """
 
 from slagraph.calendars.business import BusinessClock
+from slagraph.calendars.business_days import business_day_limits, business_day_seconds
 from slagraph.calendars.calendar import Calendar, OpenHours, open_intervals
 from slagraph.calendars.periods import PERIOD_KINDS, PeriodGrid, parent_index, parse_label
 
@@ -19,6 +21,8 @@ __all__ = [
     "Calendar",
     "OpenHours",
     "PeriodGrid",
+    "business_day_limits",
+    "business_day_seconds",
     "open_intervals",
     "parent_index",
     "parse_label",

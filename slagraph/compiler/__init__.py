@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from slagraph.compiler import ir
 from slagraph.compiler.agreements import compile_agreement
+from slagraph.compiler.clocks import compile_clock
 from slagraph.compiler.declarations import compile_accounts, compile_calendar, compile_stream
 from slagraph.compiler.graph import build_graph, build_plan
 from slagraph.errors import SlaCompileError, Span
@@ -54,15 +55,23 @@ def _compile(module: ast.Module) -> ir.Model:
             [d for d in decls if isinstance(d, ast.StreamDecl)], "stream"
         ).items()
     }
+    clock_decls = _unique(
+        [d for d in decls if isinstance(d, ast.StreamDecl | ast.ClockDecl)], "stream or clock"
+    )
+    clocks: dict[str, ir.Clock] = {}
+    for name, d in clock_decls.items():
+        if isinstance(d, ast.ClockDecl):
+            clocks[name], schema = compile_clock(d, streams, calendars)
+            streams[name] = schema
     account_decls = [d for d in decls if isinstance(d, ast.AccountsDecl)]
     if len(account_decls) > 1:
         raise SlaCompileError("the accounts table is declared twice", account_decls[1].span)
     accounts = compile_accounts(account_decls[0]) if account_decls else None
     agreement_decls = _unique([d for d in decls if isinstance(d, ast.AgreementDecl)], "agreement")
     agreements = {
-        name: compile_agreement(d, agreement_decls, streams, calendars, accounts)
+        name: compile_agreement(d, agreement_decls, streams, calendars, accounts, clocks)
         for name, d in agreement_decls.items()
     }
-    graph = build_graph(agreements)
+    graph = build_graph(agreements, clocks)
     plan = build_plan(agreements)
-    return ir.Model(calendars, streams, accounts, agreements, graph, plan, module.file)
+    return ir.Model(calendars, streams, accounts, agreements, graph, plan, module.file, clocks)

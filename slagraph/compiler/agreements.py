@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from slagraph.calendars import PERIOD_KINDS
+from slagraph.calendars import PERIOD_KINDS, business_day_seconds
 from slagraph.compiler import ir
 from slagraph.compiler.declarations import check_timezone
 from slagraph.compiler.expressions import (
@@ -18,6 +18,7 @@ from slagraph.compiler.expressions import (
     compile_condition,
     compile_metric,
     compile_predicate,
+    duration_calendar,
     literal_value,
     span_of,
 )
@@ -150,7 +151,10 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
             span_of(expr),
         )
     metric, unit = compile_metric(expr.left, scope)
-    target = literal_value(expr.right, unit, f"the target of '{item.name.id}'")
+    if isinstance(expr.right, ast.BusinessDays) and unit == "duration":
+        target = _business_days(expr.right, metric, scope)
+    else:
+        target = literal_value(expr.right, unit, f"the target of '{item.name.id}'")
     warn = None
     has_budget = unit == "ratio" and expr.op in (">=", ">") and not isinstance(metric, ir.MetOf)
     if item.warn_at is not None and not has_budget:
@@ -170,12 +174,27 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
     )
 
 
+def _business_days(days: ast.BusinessDays, metric: ir.Metric, scope: Scope) -> float:
+    """An aggregate's `<= 2bd` target in seconds: 2 × the calendar's usual open day."""
+    name = duration_calendar(metric, scope)
+    if name is None:
+        raise SlaCompileError(
+            f"{days.days}bd counts open days of a calendar: measure the duration "
+            "'during CALENDAR' (or give the clock 'during CALENDAR'), or write the target "
+            "as a duration such as 18h",
+            days.span,
+        )
+    calendar = scope.calendars[name]  # type: ignore[index]
+    return float(days.days * business_day_seconds(calendar))
+
+
 def compile_agreement(
     decl: ast.AgreementDecl,
     decls: Mapping[str, ast.AgreementDecl],
     streams: Mapping[str, StreamSchema],
     calendars: Mapping[str, object],
     accounts: StreamSchema | None,
+    clocks: Mapping[str, ir.Clock] | None = None,
 ) -> ir.Agreement:
     items, header = merged_items(decl, decls)
     kind, name = decl.kind, decl.name.id
@@ -206,7 +225,7 @@ def compile_agreement(
             )
         if child.name.id == name:
             raise SlaCompileError(f"master '{name}' includes itself", child.name.span)
-    scope = Scope(streams, calendars, [o.name.id for o in objectives_ast], decls)
+    scope = Scope(streams, calendars, [o.name.id for o in objectives_ast], decls, clocks or {})
     objectives = tuple(_objective(o, scope) for o in objectives_ast)
     by_objective = {o.name: o for o in objectives}
     children = tuple((c.name.id, _weight(c.weight)) for c in children_ast)

@@ -22,6 +22,7 @@ UNIT_WORDS = {
     "bool": "a bool",
     "time": "a time",
     "duration": "a duration",
+    "business_days": "business days",
     "ratio": "a percentage",
     "date": "a date",
     "clock": "a time of day",
@@ -45,6 +46,8 @@ def _literal(node: ast.Expr) -> ir.Const | None:
             return ir.Const(float(node.ratio), "ratio")
         case ast.Duration(seconds=s):
             return ir.Const(s, "duration")
+        case ast.BusinessDays(days=d):
+            return ir.Const(d, "business_days")
         case ast.Date(value=v):
             return ir.Const(v, "date")
         case ast.Clock(seconds=s):
@@ -79,6 +82,7 @@ class Scope:
     calendars: Collection[str]
     objectives: Collection[str] = ()
     agreements: Collection[str] = ()
+    clocks: Mapping[str, ir.Clock] = attrs.field(factory=dict)
 
 
 # ------------------------------------------------------------------ row predicates
@@ -263,8 +267,8 @@ def _value(node: ast.Expr, preds: _Predicates, func: str) -> tuple[ir.Column | i
         return preds.elapsed(node), "duration"
     if isinstance(node, ast.Name):
         col = preds.column(node)
-        if col.type == "number":
-            return col, "number"
+        if col.type in ("number", "duration"):
+            return col, col.type
         raise SlaCompileError(
             f"{func}(…) needs a number column or a duration; '{col.name}' is "
             f"{UNIT_WORDS[col.type]}",
@@ -273,6 +277,51 @@ def _value(node: ast.Expr, preds: _Predicates, func: str) -> tuple[ir.Column | i
     raise SlaCompileError(
         f"{func}(…) needs a number column or a duration (later - earlier)", span_of(node)
     )
+
+
+def _measured(cond: ast.Expr, preds: _Predicates, scope: Scope) -> ir.Measured | None:
+    """`elapsed <= 4h` over a clock: its duration column, with the clock's calendar."""
+    if not (isinstance(cond, ast.Compare) and isinstance(cond.left, ast.Name)):
+        return None
+    col = preds.columns.get(cond.left.id)
+    if col is None or col.type != "duration":
+        return None
+    clock = scope.clocks.get(preds.schema.name)
+    return ir.Measured(col.name, clock.calendar if clock else None)
+
+
+def _share_within(
+    select: ir.Select, elapsed: ir.Elapsed | ir.Measured, cond: ast.Compare
+) -> ir.ShareWithin:
+    limit = cond.right
+    if cond.op not in ("<=", "<") or not isinstance(limit, ast.Duration | ast.BusinessDays):
+        raise SlaCompileError(
+            "a duration share compares the duration with a limit: "
+            "share(SEL, later - earlier <= 4h)",
+            cond.span,
+        )
+    if isinstance(limit, ast.Duration):
+        return ir.ShareWithin(select, elapsed, cond.op, limit.seconds)
+    if elapsed.calendar is None:
+        raise SlaCompileError(
+            f"{limit.days}bd counts open days of a calendar: measure the duration "
+            "'during CALENDAR' (or give the clock 'during CALENDAR'), or write the limit "
+            "as a duration such as 48h",
+            limit.span,
+        )
+    return ir.ShareWithin(select, elapsed, cond.op, 0, limit.days)
+
+
+def duration_calendar(metric: ir.Metric, scope: Scope) -> str | None:
+    """The calendar a duration metric's values are measured in (business days count in
+    it): its `during`, or its clock's."""
+    value = getattr(metric, "value", None)
+    if isinstance(value, ir.Elapsed):
+        return value.calendar
+    if isinstance(value, ir.Column) and value.type == "duration":
+        clock = scope.clocks.get(metric.select.stream)  # type: ignore[union-attr]
+        return clock.calendar if clock else None
+    return None
 
 
 def _uptime_select(node: ast.Expr, scope: Scope) -> ir.Select:
@@ -325,6 +374,8 @@ def placing_column(schema: StreamSchema, value: object = None) -> str | None:
     time of its duration, else the stream's first declared time column."""
     if isinstance(value, ir.Elapsed):
         return value.earlier
+    if isinstance(value, ir.Measured):
+        return "started"
     return next((c.name for c in schema.columns if c.type == "time"), None)
 
 
@@ -388,16 +439,13 @@ def _metric(node: ast.Expr, scope: Scope) -> tuple[ir.Metric, str]:
         _arity(node, 2, 2, "a selection and a condition: share(SEL, later - earlier <= 4h)")
         select, preds = _selection(node.args[0], scope)
         cond = node.args[1]
-        if isinstance(cond, ast.Compare) and isinstance(cond.left, ast.Minus | ast.Window):
-            if cond.op not in ("<=", "<") or not isinstance(cond.right, ast.Duration):
-                raise SlaCompileError(
-                    "a duration share compares the duration with a limit: "
-                    "share(SEL, later - earlier <= 4h)",
-                    cond.span,
-                )
-            return ir.ShareWithin(select, preds.elapsed(cond.left), cond.op, cond.right.seconds), (
-                "ratio"
-            )
+        measured = _measured(cond, preds, scope)
+        if measured is not None or (
+            isinstance(cond, ast.Compare) and isinstance(cond.left, ast.Minus | ast.Window)
+        ):
+            assert isinstance(cond, ast.Compare)
+            elapsed = measured or preds.elapsed(cond.left)
+            return _share_within(select, elapsed, cond), "ratio"
         return ir.ShareWhere(select, preds.predicate(cond)), "ratio"
     if func == "count":
         _arity(node, 1, 1, "one selection")

@@ -1,4 +1,4 @@
-"""The dependency graph (streams → objectives → SLAs → masters) and the evaluation plan.
+"""The dependency graph (streams → clocks → objectives → SLAs → masters) and the plan.
 
 Edges come from the IR, never from text: a stream feeds an objective that selects it, an
 objective feeds its SLA, a child feeds every master that includes it, and whatever
@@ -45,7 +45,9 @@ def _calendars(metric: ir.Metric) -> Iterator[str]:
                 yield el.calendar
 
 
-def build_graph(agreements: Mapping[str, ir.Agreement]) -> nx.DiGraph:
+def build_graph(
+    agreements: Mapping[str, ir.Agreement], clocks: Mapping[str, ir.Clock] | None = None
+) -> nx.DiGraph:
     # Nodes and edges are gathered first, in the order they are first named, and added in
     # two bulk calls: the same graph (node order, adjacency order, attributes) as adding
     # them one by one, at a fraction of networkx's per-call cost.
@@ -77,8 +79,19 @@ def build_graph(agreements: Mapping[str, ir.Agreement]) -> nx.DiGraph:
             node(oid, kind="objective", name=objective.name, agreement=agreement.name)
             edge(oid, me, "objective")
             for select in _selects(objective.metric):
-                node(node_id("stream", select.stream), kind="stream", name=select.stream)
-                edge(node_id("stream", select.stream), oid, "reads")
+                clock = (clocks or {}).get(select.stream)
+                if clock is None:
+                    node(node_id("stream", select.stream), kind="stream", name=select.stream)
+                    edge(node_id("stream", select.stream), oid, "reads")
+                    continue
+                cid = node_id("clock", clock.name)
+                node(cid, kind="clock", name=clock.name)
+                node(node_id("stream", clock.stream), kind="stream", name=clock.stream)
+                edge(node_id("stream", clock.stream), cid, "clock")
+                if clock.calendar:
+                    node(node_id("calendar", clock.calendar), kind="calendar", name=clock.calendar)
+                    edge(node_id("calendar", clock.calendar), cid, "calendar")
+                edge(cid, oid, "reads")
             for cal in _calendars(objective.metric):
                 node(node_id("calendar", cal), kind="calendar", name=cal)
                 edge(node_id("calendar", cal), oid, "calendar")

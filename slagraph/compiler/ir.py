@@ -44,6 +44,15 @@ class Elapsed:
 
 
 @attrs.frozen
+class Measured:
+    """A duration a clock measured for each cycle (`elapsed` or `paused`, SPEC §6.2); its
+    `calendar` is the clock's `during`, which business-day limits count in."""
+
+    column: str
+    calendar: str | None = None
+
+
+@attrs.frozen
 class Cmp:
     op: str
     left: Column | Const | Elapsed
@@ -104,9 +113,10 @@ class ShareWithin:
     """Fraction of decided records whose elapsed time is within `limit` seconds (§3.1)."""
 
     select: Select
-    elapsed: Elapsed
+    elapsed: Elapsed | Measured
     op: str  # "<=" | "<"
-    limit: int
+    limit: int  # seconds; with `business_days`, 0 (each record's limit is its own)
+    business_days: int = 0  # `<= 2bd`: the limit ends 2 open days after each start
 
 
 @attrs.frozen
@@ -249,6 +259,27 @@ class Agreement:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
+# ------------------------------------------------------------------ clocks
+
+
+@attrs.frozen
+class Clock:
+    """`clock NAME on STREAM per KEYS by TIME {…}`: per-item cycles from status rows."""
+
+    name: str
+    stream: str
+    keys: tuple[str, ...]
+    by: str
+    start: Predicate
+    pause: Predicate | None = None
+    stop: Predicate | None = None
+    reset: Predicate | None = None
+    calendar: str | None = None
+
+
+CLOCK_COLUMNS = ("cycle", "started", "stopped", "elapsed", "paused")
+"""The columns a clock adds to its stream's; the rest are valued at each cycle's last event."""
+
 # ------------------------------------------------------------------ plan
 
 
@@ -287,3 +318,5 @@ class Model:
     graph: nx.DiGraph
     plan: Plan
     file: str = "<string>"
+    clocks: Mapping[str, Clock] = attrs.field(factory=dict)
+    """Clocks by name; each also has a schema in `streams` (what metrics select)."""

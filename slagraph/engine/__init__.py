@@ -37,7 +37,7 @@ __all__ = ["Result", "evaluate", "load_for"]
 def _elapsed_in(node: Any) -> Iterator[tuple[str, ir.Elapsed]]:
     """Every (stream, Elapsed) a metric reads, so the loader can check later >= earlier."""
     match node:
-        case ir.ShareWithin(select=s, elapsed=e):
+        case ir.ShareWithin(select=s, elapsed=ir.Elapsed() as e):
             yield s.stream, e
         case (
             ir.Aggregate(select=s, value=ir.Elapsed() as e)

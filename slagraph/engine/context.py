@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 import attrs
 import numpy as np
 
-from slagraph.calendars import BusinessClock, PeriodGrid, open_intervals
+from slagraph.calendars import BusinessClock, PeriodGrid, business_day_limits, open_intervals
 from slagraph.compiler import ir
 from slagraph.data import Column, Dataset, EventTable
 from slagraph.data.loader import workers
 from slagraph.engine import kernels
+from slagraph.engine.clocks import clock_table
 from slagraph.engine.predicates import evaluate_predicate
 
 T = TypeVar("T")
@@ -147,6 +148,11 @@ class Context:
             lambda: BusinessClock.build(self.model.calendars[calendar], self.span_lo, self.span_hi),
         )
 
+    def business_day_limits(self, calendar: str, start: np.ndarray, days: int) -> np.ndarray:
+        """Each start's `<= Nbd` limit in open ns (`calendars.business_days`)."""
+        cal = self.model.calendars[calendar]
+        return business_day_limits(cal, self.clock(calendar), start, days)
+
     def open_hours(self, calendar: str) -> tuple[np.ndarray, np.ndarray]:
         return self._once(
             self._cache,
@@ -196,7 +202,21 @@ class Context:
 
     # ---- selections
     def table(self, stream: str) -> EventTable:
-        return self.data.tables[stream]
+        """A stream's table; a clock's cycles are derived from its stream once, as of as-of."""
+        clock = self.model.clocks.get(stream)
+        if clock is None:
+            return self.data.tables[stream]
+        return self._once(
+            self._cache,
+            ("cycles", stream),
+            lambda: clock_table(
+                clock,
+                self.model.streams[stream],
+                self.data.tables[clock.stream],
+                self.as_of,
+                self.clock,
+            ),
+        )
 
     def mask(self, select: ir.Select) -> np.ndarray:
         """Which records of the stream the selection keeps (cached per selection)."""

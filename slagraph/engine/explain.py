@@ -227,8 +227,12 @@ class Explainer:
                 if col.type == "time":
                     present = col.valid is None or bool(col.valid[r])
                     record[col_name] = _iso(int(col.values[r])) if present else None
+                elif col.type == "duration":
+                    record[col_name] = _seconds(int(col.values[r]))
             if isinstance(metric, ir.ShareWithin):
-                later = table.columns[metric.elapsed.later]
+                measure = metric.elapsed
+                end = "stopped" if isinstance(measure, ir.Measured) else measure.later
+                later = table.columns[end]
                 if later.valid is not None and not later.valid[r]:
                     record["open"] = True
             out.append(record)

@@ -47,21 +47,33 @@ def share_outcomes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per placed record: (ok, decided). Open records past the limit fail; others pend."""
     table = ctx.table(metric.select.stream)
-    clock = ctx.clock if metric.elapsed.calendar else None
-    duration, known = elapsed_ns(metric.elapsed, table, clock, _rows(placed))
-    limit = metric.limit * NS
+    measure = metric.elapsed
+    if isinstance(measure, ir.Measured):  # a clock's cycles: open ones hold time so far
+        column = table.columns[measure.column]
+        duration, known = placed.take(column.values), placed.take(column.is_valid())
+        earlier = placed.take(table.columns["started"].values)
+    else:
+        clock = ctx.clock if measure.calendar else None
+        duration, known = elapsed_ns(measure, table, clock, _rows(placed))
+        earlier = placed.take(table.columns[measure.earlier].values)
+    limit: np.ndarray | int = metric.limit * NS
+    if metric.business_days:
+        assert measure.calendar is not None
+        limit = ctx.business_day_limits(measure.calendar, earlier, metric.business_days)
     within = duration <= limit if metric.op == "<=" else duration < limit
-    earlier = placed.take(table.columns[metric.elapsed.earlier].values)
-    if metric.elapsed.calendar:
+    if isinstance(measure, ir.Measured):
+        waited = duration
+    elif measure.calendar:
         as_of = np.full(len(earlier), ctx.as_of, np.int64)
-        waited = ctx.clock(metric.elapsed.calendar).duration(earlier, as_of)
-        late = waited > limit if metric.op == "<=" else waited >= limit
+        waited = ctx.clock(measure.calendar).duration(earlier, as_of)
+    elif isinstance(limit, np.ndarray):
+        waited = ctx.as_of - earlier
     else:  # as_of - earlier > limit, without the subtraction
         cutoff = ctx.as_of - limit
         late = earlier < cutoff if metric.op == "<=" else earlier <= cutoff
-    ok = known & within
-    decided = known | late
-    return ok, decided
+        return known & within, known | late
+    late = waited > limit if metric.op == "<=" else waited >= limit
+    return known & within, known | late
 
 
 def _rows(placed: Placed) -> np.ndarray | None:
@@ -97,12 +109,17 @@ def count(ctx: Context, metric: ir.Count, grid: PeriodGrid) -> Measure:
     return Measure(ctx.to_matrix(placed, n, periods))
 
 
+def is_duration(value: ir.Column | ir.Elapsed) -> bool:
+    """Whether a metric's values are durations (ns inside, seconds out)."""
+    return isinstance(value, ir.Elapsed) or value.type == "duration"
+
+
 def _values(
     ctx: Context, select: ir.Select, value: ir.Column | ir.Elapsed, placed: Placed
 ) -> tuple[np.ndarray, np.ndarray]:
     """Known values of the placed records (seconds for durations) and which are known."""
     values, known = _raw_values(ctx, select, value, placed)
-    if isinstance(value, ir.Elapsed):
+    if is_duration(value):
         return values / NS, known
     return values, known
 
@@ -117,6 +134,8 @@ def _raw_values(
         return elapsed_ns(value, table, clock, _rows(placed))
     column = table.columns[value.name]
     known = np.ones(len(column.values), bool) if column.valid is None else column.valid
+    if column.type == "duration":  # ns, exact, like an elapsed time
+        return placed.take(column.values), placed.take(known)
     return placed.take(column.values).astype(np.float64), placed.take(known)
 
 
@@ -136,7 +155,7 @@ def aggregate(ctx: Context, metric: ir.Aggregate, grid: PeriodGrid) -> Measure:
             result = _ratio(total, count.astype(np.float64))
         else:  # a sum over no known values is null, like the other aggregates
             result = np.where(count > 0, total, np.nan)
-    if isinstance(metric.value, ir.Elapsed):
+    if is_duration(metric.value):
         result = result / NS  # seconds, as every duration value
     return Measure(ctx.to_matrix(placed, result, periods))
 
@@ -147,7 +166,7 @@ def percentile(ctx: Context, metric: ir.Percentile, grid: PeriodGrid) -> Measure
     values, known = _raw_values(ctx, metric.select, metric.value, placed)
     size = _size(ctx, placed, periods)
     result = kernels.group_percentile(placed.group[known], values[known], size, metric.q)
-    if isinstance(metric.value, ir.Elapsed):  # the picked ns, in seconds as `_values` gives
+    if is_duration(metric.value):  # the picked ns, in seconds as `_values` gives
         result = result / NS
     return Measure(ctx.to_matrix(placed, result, periods))
 

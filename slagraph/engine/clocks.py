@@ -1,0 +1,146 @@
+"""Clocks (SPEC §6.2): a stream of status rows → one record per (item, cycle), vectorised.
+
+The rows known at as-of are sorted once by (key, time), ties in file order. Each row's
+conditions are masks; each row then maps the item's state before it (in a cycle or
+not) to the state after it:
+
+    not in a cycle:  start → a cycle starts here; else still out
+    in a cycle:      reset → this cycle ends and a new one starts here;
+                     stop → it ends here; else it goes on (paused while `pause` holds)
+
+As a function of the state before, a row is constant (always in, always out), the
+identity, or a flip (start and stop both hold, no reset). So the state after row i is
+the value of the last constant row (or of the item's first row, entered from "out")
+XOR the parity of the flips since: a running maximum and a cumulative sum, no loop over
+rows or items. A row in a cycle opens the interval to the item's next row (or to as-of),
+running or paused as `pause` says at that row; intervals are measured in the clock's
+calendar (business time) and summed per cycle, whose rows are contiguous in the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from slagraph.calendars import BusinessClock
+from slagraph.compiler import ir
+from slagraph.data import Column, EventTable
+from slagraph.data.schema import StreamSchema
+from slagraph.engine.predicates import evaluate_predicate
+
+
+def _take(column: Column, rows: np.ndarray) -> Column:
+    valid = None if column.valid is None else column.valid[rows]
+    return Column(column.type, column.values[rows], valid, column.dictionary)
+
+
+def _mask(
+    pred: ir.Predicate | None, table: EventTable, clocks: Callable[[str], BusinessClock]
+) -> np.ndarray | None:
+    if pred is None:
+        return None
+    return evaluate_predicate(pred, table, clocks)
+
+
+def clock_table(
+    clock: ir.Clock,
+    schema: StreamSchema,
+    source: EventTable,
+    as_of: int,
+    clocks: Callable[[str], BusinessClock],
+) -> EventTable:
+    """The clock's cycles as a table with `schema`'s columns, as of `as_of`."""
+    t_all = source.columns[clock.by].values
+    known = np.flatnonzero(t_all <= as_of)
+    masks = {
+        rule: _mask(getattr(clock, rule), source, clocks)
+        for rule in ("start", "pause", "stop", "reset")
+    }
+    # Sort the known rows by (key, time); lexsort is stable, so ties keep file order.
+    keys = [source.columns[k].values[known] for k in clock.keys]
+    t = t_all[known]
+    order = np.lexsort((t, *reversed(keys)))
+    rows = known[order]  # source positions, in clock order
+    t = t[order]
+    n = len(rows)
+    false = np.zeros(n, bool)
+
+    def rule(name: str) -> np.ndarray:
+        m = masks[name]
+        return false if m is None else m[rows]
+
+    start, pause, stop, reset = rule("start"), rule("pause"), rule("stop"), rule("reset")
+    first = np.zeros(n, bool)  # an item's first row
+    first[:1] = True
+    for k in keys:
+        k = k[order]
+        first[1:] |= k[1:] != k[:-1]
+
+    # The state after each row (True: in a cycle), from the row functions.
+    if_out = start  # the state after the row when out of a cycle before it
+    if_in = reset | ~stop  # ... when in a cycle before it
+    flip = if_out & ~if_in
+    anchor = (if_out == if_in) | first  # the state after it is known without the past
+    last_anchor = np.maximum.accumulate(np.where(anchor, np.arange(n), 0))
+    flips = np.cumsum(flip)
+    parity = (flips - flips[last_anchor]) & 1
+    in_after = if_out[last_anchor] ^ parity.astype(bool)
+    in_before = np.empty(n, bool)
+    in_before[:1] = False
+    in_before[1:] = in_after[:-1]
+    in_before &= ~first
+
+    opens = np.where(in_before, reset, start)  # a cycle starts at this row
+    ends_here = in_before & stop & ~reset  # the row that stops its cycle (a member)
+    member = in_after | ends_here
+    cycle_of = np.cumsum(opens) - 1  # global cycle index, valid on member rows
+
+    # Each in-cycle row's interval: to the item's next row, or to as-of.
+    nxt = np.empty(n, np.int64)
+    nxt[:-1] = t[1:]
+    nxt[-1:] = as_of
+    last_of_item = np.append(first[1:], True)
+    nxt[last_of_item] = as_of
+    if clock.calendar is None:
+        length = nxt - t
+    else:
+        length = clocks(clock.calendar).duration(t, nxt)
+    running = np.where(in_after & ~pause, length, 0)
+    paused = np.where(in_after & pause, length, 0)
+
+    m = np.flatnonzero(member)
+    cyc = cycle_of[m]
+    heads = np.flatnonzero(np.append(True, cyc[1:] != cyc[:-1])) if len(m) else m
+    tails = np.append(heads[1:] - 1, len(m) - 1) if len(m) else m
+    head_rows, tail_rows = m[heads], m[tails]
+    elapsed = np.add.reduceat(running[m], heads) if len(m) else np.empty(0, np.int64)
+    held = np.add.reduceat(paused[m], heads) if len(m) else np.empty(0, np.int64)
+
+    after = tail_rows + 1
+    by_reset = np.zeros(len(tails), bool)
+    inside = after < n
+    by_reset[inside] = ~first[after[inside]] & in_before[after[inside]] & reset[after[inside]]
+    by_stop = ends_here[tail_rows]
+    closed = by_stop | by_reset
+    stopped = np.where(by_stop, t[tail_rows], 0)
+    stopped[by_reset] = t[after[by_reset]]
+
+    # The cycle number within its item: its global index minus the item's first one.
+    item = np.cumsum(first) - 1
+    base = np.cumsum(opens) - opens  # cycles opened before each row
+    item_base = base[np.flatnonzero(first)]
+    number = cycle_of[head_rows] - item_base[item[head_rows]] + 1
+
+    last_source = rows[tail_rows]  # every other column: at the cycle's last event
+    columns: dict[str, Column] = {
+        "cycle": Column("number", number.astype(np.float64), None),
+        "started": Column("time", t[head_rows], None),
+        "stopped": Column("time", stopped, None if closed.all() else closed),
+        "elapsed": Column("duration", elapsed, None if closed.all() else closed),
+        "paused": Column("duration", held, None if closed.all() else closed),
+    }
+    for spec in schema.columns:
+        if spec.name not in columns:
+            columns[spec.name] = _take(source.columns[spec.name], last_source)
+    return EventTable(clock.name, source.origin, columns, source.rows[rows[head_rows]])
