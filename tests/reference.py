@@ -333,7 +333,10 @@ class _Evaluation:
         self.read = self._streams_read()
         self.records: dict[str, list[dict]] = {}
         times: list[int] = []
+        clocks = getattr(model, "clocks", {})
         for name in self.read:
+            if name in clocks:
+                continue  # derived below, from its stream as known at as-of
             schema = model.streams[name]
             kinds = {c.name: c.type for c in schema.columns}
             rows = []
@@ -351,6 +354,8 @@ class _Evaluation:
         self.as_of = _seconds(as_of) if as_of is not None else max(times)
         # A nullable time after as-of is not known yet as of then: it reads as null.
         for name in self.read:
+            if name in clocks:
+                continue
             nullable = [
                 c.name for c in model.streams[name].columns if c.type == "time" and c.nullable
             ]
@@ -359,6 +364,9 @@ class _Evaluation:
                     if row[column] is not None and row[column] > self.as_of:
                         row[column] = None
         self.earliest = min(times) if times else self.as_of
+        for name in self.read:
+            if name in clocks:
+                self.records[name] = clock_records(self, clocks[name])
         # Accounts: the accounts table in file order, else the sorted account values seen.
         if accounts is not None:
             self.accounts = [dict(a) for a in accounts]
@@ -382,6 +390,9 @@ class _Evaluation:
                     (metric.select,) if hasattr(metric, "select") else ()
                 )
                 for select in selects:
+                    clock = getattr(self.model, "clocks", {}).get(select.stream)
+                    if clock is not None and clock.stream not in names:
+                        names.append(clock.stream)  # a clock reads its stream
                     if select.stream not in names:
                         names.append(select.stream)
         return names
@@ -459,6 +470,8 @@ class _Evaluation:
         by the stream's first declared time column; records placed after as-of are ignored."""
         if value is not None and type(value).__name__ == "Elapsed":
             column = value.earlier
+        elif value is not None and type(value).__name__ == "Measured":
+            column = "started"  # a clock's cycle: where it started
         else:
             schema = self.model.streams[select.stream]
             column = next(c.name for c in schema.columns if c.type == "time")
@@ -479,15 +492,29 @@ class _Evaluation:
         name = type(m).__name__
         if name == "ShareWithin":
             ok = decided = 0
+            measured = type(m.elapsed).__name__ == "Measured"
             for row in self.placed(m.select, m.elapsed, account, period):
-                if row.get(m.elapsed.later) is not None:  # closed
-                    duration = self.elapsed(m.elapsed, row)
+                limit = m.limit
+                if m.business_days:  # open time from the start to N business days on
+                    start = row["started"] if measured else row[m.elapsed.earlier]
+                    limit = business_day_limit(
+                        self.calendars[m.elapsed.calendar], start, m.business_days
+                    )
+                if measured:  # a clock cycle: closed once stopped
+                    closed = row["stopped"] is not None
+                    duration = so_far = row["_so_far"][m.elapsed.column]
+                else:
+                    closed = row.get(m.elapsed.later) is not None
+                    if closed:
+                        duration = self.elapsed(m.elapsed, row)
+                    else:
+                        so_far = self.elapsed(m.elapsed, row, until=self.as_of)
+                if closed:
                     decided += 1
-                    if (duration <= m.limit) if m.op == "<=" else (duration < m.limit):
+                    if (duration <= limit) if m.op == "<=" else (duration < limit):
                         ok += 1
                 else:  # open: failed once the elapsed time exceeds (`<`: reaches) the limit
-                    so_far = self.elapsed(m.elapsed, row, until=self.as_of)
-                    failed = so_far > m.limit if m.op == "<=" else so_far >= m.limit
+                    failed = so_far > limit if m.op == "<=" else so_far >= limit
                     if failed:
                         decided += 1
             if decided == 0:
@@ -881,3 +908,132 @@ def reference_rows(
     rows.sort(key=lambda item: item[0])
     terminations.sort(key=lambda item: item[0])
     return [r for _, r in rows] + [t for _, t in terminations]
+
+
+# ---- clocks (docs/semantics.md "Clocks")
+#
+# Each item's events are walked one by one in (time, file order), carrying the state a
+# person would track on paper: in a cycle or not, paused or running since which instant,
+# and the time counted so far. Nothing here shares the engine's state-scan formulation.
+
+
+def clock_records(ev: _Evaluation, clock: Any) -> list[dict]:
+    """One record per (item, cycle) from the clock's stream, as known at as-of."""
+
+    def holds(pred: Any, row: dict) -> bool:
+        return pred is not None and ev.holds(pred, row)
+
+    calendar = ev.calendars[clock.calendar] if clock.calendar else None
+
+    def measure(a: int, b: int) -> int:
+        return b - a if calendar is None else _window_seconds(a, b, [calendar], [])
+
+    items: dict[tuple, list[tuple[int, int, dict]]] = {}
+    for i, row in enumerate(ev.records[clock.stream]):
+        if row[clock.by] <= ev.as_of:  # later events have not happened as of as-of
+            key = tuple(row[k] for k in clock.keys)
+            items.setdefault(key, []).append((row[clock.by], i, row))
+    out: list[dict] = []
+    for events in items.values():
+        events.sort(key=lambda e: (e[0], e[1]))
+        cycle: dict | None = None
+        number = 0
+
+        def begin(t: int, row: dict, number: int) -> dict:
+            return {
+                "number": number,
+                "started": t,
+                "since": t,
+                "paused_now": holds(clock.pause, row),
+                "elapsed": 0,
+                "paused": 0,
+                "last": row,
+            }
+
+        def advance(c: dict, t: int) -> None:
+            spent = measure(c["since"], t)
+            c["paused" if c["paused_now"] else "elapsed"] += spent
+            c["since"] = t
+
+        def finish(c: dict, stopped: int | None) -> None:
+            record = dict(c["last"])
+            record.update(
+                cycle=float(c["number"]),
+                started=c["started"],
+                stopped=stopped,
+                elapsed=c["elapsed"] if stopped is not None else None,
+                paused=c["paused"] if stopped is not None else None,
+                _so_far={"elapsed": c["elapsed"], "paused": c["paused"]},
+            )
+            out.append(record)
+
+        for t, _, row in events:
+            if cycle is None:  # a reset starts over a stopped item too (a reopened ticket)
+                if holds(clock.start, row) or holds(clock.reset, row):
+                    number += 1
+                    cycle = begin(t, row, number)
+                continue
+            advance(cycle, t)
+            if holds(clock.reset, row):
+                finish(cycle, t)
+                number += 1
+                cycle = begin(t, row, number)
+            elif holds(clock.stop, row):
+                cycle["last"] = row
+                finish(cycle, t)
+                cycle = None
+            else:
+                cycle["last"] = row
+                cycle["paused_now"] = holds(clock.pause, row)
+        if cycle is not None:
+            advance(cycle, ev.as_of)
+            finish(cycle, None)
+    return out
+
+
+def _first_open_instant(cal: RefCalendar, t: int, horizon: int = 400 * DAY) -> int | None:
+    block = t // REF_STEP
+    if cal.open_block(block):
+        return t
+    while (block + 1) * REF_STEP - t < horizon:
+        block += 1
+        if cal.open_block(block):
+            return block * REF_STEP
+    return None
+
+
+def _open_day(cal: RefCalendar, day: _dt.date) -> bool:
+    brute = cal.brute
+    has_hours = any(w == day.weekday() and e > s for w, s, e in brute.hours)
+    return has_hours and day not in brute.closed_days([day.year])
+
+
+def business_day_deadline(cal: RefCalendar, start: int, days: int) -> int | None:
+    """The instant `days` open days after the first opening at or after `start`, at that
+    opening's local time of day (a repeated time: its first instant; a skipped one: the
+    instant the clocks jump)."""
+    begin = _first_open_instant(cal, start)
+    if begin is None:
+        return None
+    tz = cal.brute.tz
+    local = _dt.datetime.fromtimestamp(begin, tz)
+    day, found = local.date(), 0
+    while found < days:
+        day += _dt.timedelta(days=1)
+        found += _open_day(cal, day)
+    wall = _dt.datetime.combine(day, local.time().replace(tzinfo=None))
+    candidate = int(wall.replace(tzinfo=tz, fold=0).timestamp())
+    if _dt.datetime.fromtimestamp(candidate, tz).replace(tzinfo=None) == wall:
+        return candidate
+    u = candidate - 3 * 3600  # skipped: the first minute whose wall time passes it
+    while _dt.datetime.fromtimestamp(u, tz).replace(tzinfo=None) <= wall:
+        u += 60
+    return u
+
+
+def business_day_limit(cal: RefCalendar, start: int, days: int) -> float:
+    """`<= Nbd` as open seconds from the start to its deadline (none: no limit)."""
+    deadline = business_day_deadline(cal, start, days)
+    if deadline is None:
+        return math.inf
+    return _window_seconds(start, deadline, [cal], [])

@@ -1,7 +1,7 @@
 """The agreement graph as text: Graphviz dot, Mermaid, or JSON (node-link).
 
-Drawn top-down the way people read an agreement: masters → SLAs → objectives → streams
-(the reverse of the dependency edges, which point from what is read to what reads it).
+Drawn top-down the way people read an agreement: masters → SLAs → objectives → clocks →
+streams (the reverse of the dependency edges, which point from what is read to what reads it).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import re
 
 import networkx as nx
 
-_ORDER = {"master": 0, "sla": 1, "objective": 2, "calendar": 3, "stream": 4}
+_ORDER = {"master": 0, "sla": 1, "objective": 2, "clock": 3, "calendar": 4, "stream": 5}
 _SHAPES = {
     "master": "box3d",
     "sla": "box",
     "objective": "ellipse",
     "stream": "cylinder",
+    "clock": "hexagon",
     "calendar": "note",
 }
 
@@ -55,6 +56,7 @@ def to_mermaid(graph: nx.DiGraph) -> str:
         "sla": ("[", "]"),
         "objective": ("([", "])"),
         "stream": ("[(", ")]"),
+        "clock": ("[/", "/]"),
         "calendar": ("{{", "}}"),
     }
     lines = ["flowchart TD"]

@@ -4,7 +4,7 @@ The rows known at as-of are sorted once by (key, time), ties in file order. Each
 conditions are masks; each row then maps the item's state before it (in a cycle or
 not) to the state after it:
 
-    not in a cycle:  start → a cycle starts here; else still out
+    not in a cycle:  start or reset → a cycle starts here; else still out
     in a cycle:      reset → this cycle ends and a new one starts here;
                      stop → it ends here; else it goes on (paused while `pause` holds)
 
@@ -78,7 +78,7 @@ def clock_table(
         first[1:] |= k[1:] != k[:-1]
 
     # The state after each row (True: in a cycle), from the row functions.
-    if_out = start  # the state after the row when out of a cycle before it
+    if_out = start | reset  # the state after the row when out of a cycle before it
     if_in = reset | ~stop  # ... when in a cycle before it
     flip = if_out & ~if_in
     anchor = (if_out == if_in) | first  # the state after it is known without the past
@@ -91,7 +91,7 @@ def clock_table(
     in_before[1:] = in_after[:-1]
     in_before &= ~first
 
-    opens = np.where(in_before, reset, start)  # a cycle starts at this row
+    opens = np.where(in_before, reset, if_out)  # a cycle starts at this row
     ends_here = in_before & stop & ~reset  # the row that stops its cycle (a member)
     member = in_after | ends_here
     cycle_of = np.cumsum(opens) - 1  # global cycle index, valid on member rows
@@ -100,7 +100,8 @@ def clock_table(
     nxt = np.empty(n, np.int64)
     nxt[:-1] = t[1:]
     nxt[-1:] = as_of
-    last_of_item = np.append(first[1:], True)
+    last_of_item = np.ones(n, bool)
+    last_of_item[:-1] = first[1:]
     nxt[last_of_item] = as_of
     if clock.calendar is None:
         length = nxt - t

@@ -19,7 +19,7 @@ from slagraph.data import Dataset
 from slagraph.engine import evaluate, load_for, to_ns
 from slagraph.engine.context import Context
 from slagraph.whatif.changes import Change, apply, parse_change, parse_changes
-from slagraph.whatif.scenarios import split, stack
+from slagraph.whatif.scenarios import per_scenario, split, stack
 
 __all__ = ["Change", "WhatIf", "parse_change", "whatif"]
 
@@ -93,7 +93,8 @@ def whatif(
     as_of_ns = to_ns(as_of) if as_of is not None else probe.data_hi
     lows = [c.data_lo for c in (probe, probe_changed) if c.has_times]
     since = min(lows) if lows else as_of_ns
-    result = evaluate(model, stack([base, changed]), as_of=as_of_ns, since=since)
+    stacked = stack([base, changed])
+    result = evaluate(per_scenario(model), stacked, as_of=as_of_ns, since=since)
     sides: list[dict[tuple, dict[str, Any]]] = [{}, {}]
     for row in result.iter_rows():
         if row["kind"] in ("bad_rows",):

@@ -192,6 +192,14 @@ def parse_change(text: str, label: str = "--change") -> Change:
 def _schema(model: ir.Model, change: Change) -> StreamSchema:
     if change.stream == "accounts" and model.accounts is not None:
         return model.accounts
+    clock = model.clocks.get(change.stream)
+    if clock is not None:
+        raise SlaCompileError(
+            f"'{change.stream}' is a clock: its cycles are derived from stream "
+            f"'{clock.stream}'; change that stream's rows instead",
+            change.span,
+            change.text,
+        )
     schema = model.streams.get(change.stream)
     if schema is None:
         known = [*model.streams, *(["accounts"] if model.accounts else [])]

@@ -4,7 +4,10 @@ The evaluator's arrays are (account, period); scenario s of n becomes the block 
 accounts s·A … s·A + A − 1, so n scenarios run through the kernels as one evaluation of
 n·A accounts — no second evaluator and no Python loop over scenarios in the engine.
 Shared streams (no `account` column) are given one copy per account and scenario, since
-each scenario may change them differently.
+each scenario may change them differently. A clock's items must not merge across
+scenarios (ticket T1 of the base and of the what-if are two items), so every stacked
+table carries its scenario number in `SCENARIO`, which `per_scenario` makes the first
+key of every clock.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
+from slagraph.compiler import ir
 from slagraph.data import Column, Dataset, EventTable
 
 SEPARATOR = "\x1f"  # scenario index and account name in a stacked account name
@@ -47,6 +51,16 @@ def _valid(columns: list[Column]) -> np.ndarray | None:
     if all(c.valid is None for c in columns):
         return None
     return np.concatenate([c.is_valid() for c in columns])
+
+
+SCENARIO = "\x00scenario"
+"""A column no declaration can name: the scenario of each stacked row."""
+
+
+def per_scenario(model: ir.Model) -> ir.Model:
+    """The model with each clock's items told apart by scenario as well."""
+    clocks = {n: attrs.evolve(c, keys=(SCENARIO, *c.keys)) for n, c in model.clocks.items()}
+    return attrs.evolve(model, clocks=clocks)
 
 
 def _concat(tables: list[EventTable], offsets: list[int] | None) -> EventTable:
@@ -102,6 +116,8 @@ def stack(datasets: Sequence[Dataset]) -> Dataset:
         table = _concat(parts, offsets)
         columns = dict(table.columns)
         columns["account"] = attrs.evolve(columns["account"], dictionary=real)
+        scenario = np.repeat(np.arange(count, dtype=np.float64), [len(p) for p in parts])
+        columns[SCENARIO] = Column("number", scenario, None)
         tables[stream] = attrs.evolve(table, columns=columns)
     key = Column("text", np.arange(count * a, dtype=np.int32), None, real)
     if base.accounts is not None:
