@@ -257,3 +257,25 @@ def test_every_command_runs_on_a_clock(tmp_path: Path) -> None:
     assert 'clock_resolution[/"clock resolution"/]' in graph
     explain = CliRunner().invoke(main, commands[4]).output
     assert "elapsed=5h" in explain  # T2's first cycle, the failing one
+
+
+def test_a_ticket_s_life_on_a_24x7_calendar() -> None:
+    data = {
+        "changes": {
+            "account": ["a"] * 4,
+            "ticket": ["Z"] * 4,
+            "at": [
+                z("2026-01-05 10:00"),
+                z("2026-01-05 10:30"),
+                z("2026-01-05 11:00"),
+                z("2026-01-05 11:30"),
+            ],
+            "status": ["New", "Open", "Pending", "Closed"],
+        }
+    }
+    rows = run("clock_24x7", data, z("2026-01-05 12:00"))
+    running = pick(rows, "desk.running", "2026-01")["value"]
+    waiting = pick(rows, "desk.waiting", "2026-01")["value"]
+    assert (running, waiting, running + waiting) == (3600, 1800, 5400)
+    assert pick(rows, "desk.within", "2026-01")["value"] == 1.0
+    assert pick(rows, "desk.strict", "2026-01")["value"] == 0.0
