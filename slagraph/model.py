@@ -7,6 +7,7 @@ state, so one instance may be shared across threads.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,8 @@ class Model:
         end: str | None = None,
         on_bad_rows: str = "error",
         since: Any = None,
+        threads: int | None = None,
+        executor: Executor | None = None,
     ) -> Result:
         """Evaluate every root agreement for every account and period.
 
@@ -60,13 +63,25 @@ class Model:
                 counts them in the result.
             since: the earliest instant periods cover (default: the earliest timestamp in
                 the data); fix it to split one evaluation over several calls by account.
+            threads: at most this many threads at once (1: all in the calling thread);
+                default: the CPUs this process may use, at most 8 (docs/embedding.md).
+            executor: a `concurrent.futures.Executor` you own, used instead of threads of
+                the call's own (share one across calls and requests).
         """
         if on_bad_rows not in ("error", "skip"):
             raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
         from slagraph.engine import evaluate
 
         return evaluate(
-            self.ir, data, as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows, since=since
+            self.ir,
+            data,
+            as_of=as_of,
+            start=start,
+            end=end,
+            on_bad_rows=on_bad_rows,
+            since=since,
+            threads=threads,
+            executor=executor,
         )
 
     def whatif(
@@ -77,12 +92,24 @@ class Model:
         as_of: Any = None,
         seed: int = 0,
         on_bad_rows: str = "error",
+        threads: int | None = None,
+        executor: Executor | None = None,
     ) -> WhatIf:
         """Evaluate on `data` and on `data` changed by `changes` (the change language of
-        docs/whatif.md), side by side. `seed` fixes the random share of `volume` changes."""
+        docs/whatif.md), side by side. `seed` fixes the random share of `volume` changes;
+        `threads` and `executor` as for `evaluate`."""
         from slagraph.whatif import whatif
 
-        return whatif(self.ir, data, changes, as_of=as_of, seed=seed, on_bad_rows=on_bad_rows)
+        return whatif(
+            self.ir,
+            data,
+            changes,
+            as_of=as_of,
+            seed=seed,
+            on_bad_rows=on_bad_rows,
+            threads=threads,
+            executor=executor,
+        )
 
     def simulate(
         self,
@@ -98,6 +125,8 @@ class Model:
         end: str | None = None,
         on_bad_rows: str = "error",
         progress: Any = None,
+        threads: int | None = None,
+        executor: Executor | None = None,
     ) -> Simulation:
         """Monte Carlo over resampled data: P(breach) with a 95% interval, expected credit
         and credit exposure quantiles per node, account and period, and the drivers.
@@ -109,6 +138,7 @@ class Model:
                 replacement; "poisson" repeats each record a Poisson(1) number of times.
             changes: what-if changes (docs/whatif.md) applied to the data first.
             progress: called as progress(runs_done, runs) after each chunk.
+            threads, executor: as for `evaluate`.
         See docs/whatif.md for the method and its assumptions.
         """
         from slagraph.simulate import simulate
@@ -128,6 +158,8 @@ class Model:
             end=end,
             on_bad_rows=on_bad_rows,
             progress=progress,
+            threads=threads,
+            executor=executor,
         )
 
     def __repr__(self) -> str:

@@ -803,10 +803,11 @@ def test_account_column_coded_in_pieces_equals_one_piece(monkeypatch, stray) -> 
     """A big account column is coded in pieces on the pool's threads (`_CodedInPieces`):
     the codes equal those of one pass, and an account the table lacks, in any piece, is
     reported as it is without pieces (stream, row, the value)."""
+    from slagraph import runtime
     from slagraph.data import loader
 
     monkeypatch.setattr(loader, "PIECE_ROWS", 4)
-    monkeypatch.setattr(loader, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(runtime, "PARALLEL_MIN_RECORDS", 0)
     monkeypatch.setenv("SLAGRAPH_THREADS", "2")
     names = [f"acct{i:03d}" for i in range(7)]
     rng = np.random.default_rng(1)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slagraph import runtime
 from slagraph.data.readers import RawTable, open_source
 from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
 from slagraph.data.tables import Column, Dataset, EventTable
@@ -26,62 +25,16 @@ from slagraph.data.validate import (
     unknown_account_problem,
 )
 from slagraph.errors import SlaUsageError
+from slagraph.runtime import Inline, workers
 
 BAD_ROW_POLICIES = ("error", "skip")
 T = TypeVar("T")
 Converted = tuple[Column, list[Problem]]  # a column and the problems found in it
 
 
-def worker_count() -> int:
-    """Threads for loading and evaluating: the CPUs this process may run on (at most 8),
-    or `SLAGRAPH_THREADS` when set (1 makes every step sequential)."""
-    configured = os.environ.get("SLAGRAPH_THREADS", "").strip()
-    if configured:
-        try:
-            return max(1, int(configured))
-        except ValueError:
-            raise SlaUsageError(
-                f"SLAGRAPH_THREADS must be a whole number, got {configured!r}"
-            ) from None
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
-
-
-class _Inline(Executor):
-    """An executor that runs each task at once, in the calling thread (one worker)."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # re-raised by result(), as a thread pool does
-            future.set_exception(error)
-        return future
-
-
-PARALLEL_MIN_RECORDS = 250_000  # below this, handing work to threads costs more than it saves
-
-
-@contextlib.contextmanager
-def workers(records: int | None = None) -> Iterator[Executor]:
-    """A pool of `worker_count()` threads, or inline execution when that is 1 or the work
-    is small (fewer than `PARALLEL_MIN_RECORDS` records: tasks of a millisecond lose more
-    to thread hand-offs than they gain). Tasks submitted to it must never wait for other
-    tasks of the same pool."""
-    count = worker_count()
-    if count == 1 or (records is not None and records < PARALLEL_MIN_RECORDS):
-        yield _Inline()
-        return
-    with ThreadPoolExecutor(count, thread_name_prefix="slagraph") as pool:
-        yield pool
-
-
 def _pool_for(pool: Executor, records: int) -> Executor:
     """`pool` for a big table's columns, inline execution for a small one's."""
-    return pool if records >= PARALLEL_MIN_RECORDS else _Inline()
+    return pool if records >= runtime.PARALLEL_MIN_RECORDS else Inline()
 
 
 def load(
@@ -261,7 +214,7 @@ def _convert(
     started: list[_Pending] = []
     for spec in schema.columns:
         array = raw.table.column(spec.name)
-        if _CodedInPieces.fits(spec, array, known) and not isinstance(pool, _Inline):
+        if _CodedInPieces.fits(spec, array, known) and not isinstance(pool, Inline):
             assert known is not None
             started.append(_CodedInPieces(pool, schema, spec, array, raw.from_text, known))
             continue

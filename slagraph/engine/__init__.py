@@ -20,9 +20,9 @@ from typing import Any
 import attrs
 import numpy as np
 
+from slagraph import runtime
 from slagraph.compiler import ir
 from slagraph.data import Dataset, load
-from slagraph.data.loader import workers
 from slagraph.data.times import MAX_NS, MIN_NS, RANGE_TEXT
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
@@ -30,6 +30,7 @@ from slagraph.engine.explain import Explainer
 from slagraph.engine.result import Result, build_table
 from slagraph.engine.rollup import label_dates
 from slagraph.errors import SlaUsageError, SlaWarning
+from slagraph.runtime import workers
 
 __all__ = ["Result", "evaluate", "load_for"]
 
@@ -105,15 +106,18 @@ def evaluate(
     end: str | None = None,
     on_bad_rows: str = "error",
     since: Any = None,
+    threads: int | None = None,
+    executor: Executor | None = None,
 ) -> Result:
     """Evaluate a compiled model. `since` (an instant) fixes where the first period may
     start, so that evaluations of disjoint account sets share one period grid and their
-    rows concatenate to those of a single evaluation."""
-
-    dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
-    known, as_of_ns, lo, extremes = known_at(model, dataset, as_of, since)
-    ctx = Context(model, known, as_of_ns, lo, extremes=extremes)
-    return _rows(model, ctx, known, start, end)
+    rows concatenate to those of a single evaluation; `threads`/`executor` bound the
+    threads it uses (`slagraph.runtime`)."""
+    with runtime.using(threads, executor):
+        dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
+        known, as_of_ns, lo, extremes = known_at(model, dataset, as_of, since)
+        ctx = Context(model, known, as_of_ns, lo, extremes=extremes)
+        return _rows(model, ctx, known, start, end)
 
 
 def known_at(

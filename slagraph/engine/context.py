@@ -19,10 +19,10 @@ import numpy as np
 from slagraph.calendars import BusinessClock, PeriodGrid, business_day_limits, open_intervals
 from slagraph.compiler import ir
 from slagraph.data import Column, Dataset, EventTable
-from slagraph.data.loader import workers
 from slagraph.engine import kernels
 from slagraph.engine.clocks import clock_table
 from slagraph.engine.predicates import evaluate_predicate
+from slagraph.runtime import workers
 
 T = TypeVar("T")
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import attrs
 import numpy as np
 
+from slagraph import runtime
 from slagraph.compiler import ir
 from slagraph.data import Dataset
 from slagraph.engine import _periods_in, _preorder, fees, known_at, load_for
@@ -126,8 +128,44 @@ def simulate(
     on_bad_rows: str = "error",
     progress: Callable[[int, int], None] | None = None,
     chunk: int | None = None,
+    threads: int | None = None,
+    executor: Executor | None = None,
 ) -> Simulation:
-    """Run `runs` resampled versions of the data through the model (see module doc)."""
+    """Run `runs` resampled versions of the data through the model (see module doc);
+    `threads`/`executor` bound the threads it uses (`slagraph.runtime`)."""
+    with runtime.using(threads, executor):
+        return _simulate(
+            model,
+            data,
+            runs,
+            seed,
+            method,
+            changes,
+            block,
+            as_of,
+            start,
+            end,
+            on_bad_rows,
+            progress,
+            chunk,
+        )
+
+
+def _simulate(
+    model: ir.Model,
+    data: Any,
+    runs: int,
+    seed: int,
+    method: str,
+    changes: Sequence[str | Change],
+    block: str | None,
+    as_of: Any,
+    start: str | None,
+    end: str | None,
+    on_bad_rows: str,
+    progress: Callable[[int, int], None] | None,
+    chunk: int | None,
+) -> Simulation:
     if method not in METHODS:
         raise SlaUsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not 1 <= runs <= MAX_RUNS:

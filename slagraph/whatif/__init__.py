@@ -10,10 +10,12 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
 
+from slagraph import runtime
 from slagraph.compiler import ir
 from slagraph.data import Dataset
 from slagraph.engine import evaluate, load_for, to_ns
@@ -85,6 +87,20 @@ def whatif(
     as_of: Any = None,
     seed: int = 0,
     on_bad_rows: str = "error",
+    threads: int | None = None,
+    executor: Executor | None = None,
+) -> WhatIf:
+    with runtime.using(threads, executor):
+        return _whatif(model, data, changes, as_of, seed, on_bad_rows)
+
+
+def _whatif(
+    model: ir.Model,
+    data: Any,
+    changes: Sequence[str | Change],
+    as_of: Any,
+    seed: int,
+    on_bad_rows: str,
 ) -> WhatIf:
     base = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
     parsed = parse_changes(model, changes)
