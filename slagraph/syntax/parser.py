@@ -451,11 +451,27 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ("timezone", children[0])
 
     def cal_hours(self, meta, children):  # type: ignore[no-untyped-def]
-        return ("hours", children)
+        # `mon-fri 09:00-13:00, 14:00-18:00`: ranges after a comma without days belong to
+        # the days before it, as if written `mon-fri 09:00-13:00 14:00-18:00`.
+        merged: list[ast.DayHours] = []
+        for days, ranges, span in children:
+            if days is None:
+                if not merged:  # the grammar puts days first; kept for safety
+                    raise self._error(
+                        "say which days these hours are for, e.g. 'hours mon-fri 09:00-13:00'", span
+                    )
+                before = merged[-1]
+                merged[-1] = ast.DayHours(
+                    before.first, before.last, before.ranges + ranges, span=before.span
+                )
+            else:
+                merged.append(ast.DayHours(days[0], days[1], ranges, span=span))
+        return ("hours", merged)
 
     def day_hours(self, meta, children):  # type: ignore[no-untyped-def]
-        (first, last), *ranges = children
-        return ast.DayHours(first, last, tuple(ranges), span=self._span(meta))
+        days = children[0] if isinstance(children[0], tuple) else None
+        ranges = tuple(children[1:] if days is not None else children)
+        return (days, ranges, self._span(meta))
 
     def days(self, meta, children):  # type: ignore[no-untyped-def]
         return (children[0], children[1] if len(children) > 1 else None)
