@@ -41,12 +41,21 @@ from slagraph.data.csv_reader import (  # noqa: F401 (re-exported: the CSV helpe
     read_csv,
     record_lines,
 )
-from slagraph.data.raw import RawTable, _check_columns, _error, _positions
+from slagraph.data.raw import (
+    BOM,
+    RawTable,
+    _check_columns,
+    _error,
+    _positions,
+    file_bytes,
+    renamed,
+)
 from slagraph.data.schema import StreamSchema
 from slagraph.data.validate import RowError, expected_text, shown
 from slagraph.errors import SlaDataError, SlaUsageError, did_you_mean
 
-FORMATS = ("csv", "parquet", "jsonl")
+FORMATS = ("csv", "parquet", "jsonl", "csv.gz", "jsonl.gz")
+"""File name endings a folder is searched for, in the order messages list them."""
 MEMORY = "<memory>"
 __all__ = ["RawTable", "open_source", "read_csv"]
 
@@ -66,7 +75,7 @@ def _json_mismatch(line: bytes, schema: StreamSchema, fallback: str) -> tuple[st
         return None, f"expected a JSON object, got {shown(line.decode(errors='replace'))}"
     want = {"text": (str,), "number": (int, float), "bool": (bool,), "time": (str,)}
     for spec in schema.columns:
-        value = record.get(spec.name)
+        value = record.get(spec.source)
         if value is None:
             continue
         ok = isinstance(value, want[spec.type]) and not (
@@ -82,21 +91,20 @@ def read_jsonl(path: Path, schema: StreamSchema, origin: str) -> RawTable:
     ever names is a missing column. Declared types are given to pyarrow up front, so each
     line reads or fails on its own, and unreadable lines are found by bisection: a
     logarithmic number of reads per bad line instead of a Python loop over every line."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise _error(schema, f"cannot read {origin}: {e.strerror}") from e
+    raw = file_bytes(path, schema, origin)
+    if raw.startswith(BOM):  # spaces keep every byte offset and line where it was
+        raw = b"   " + raw[len(BOM) :]
     if not raw.strip():
         raise _error(schema, f"{origin} is empty: expected one JSON object per line")
     for spec in schema.columns:
-        if not spec.nullable and json.dumps(spec.name).encode() not in raw:
+        if not spec.nullable and json.dumps(spec.source).encode() not in raw:
             raise _error(
                 schema,
-                f'missing column: no line of {origin} has the key "{spec.name}"',
+                f'missing column: no line of {origin} has the key "{spec.source}"',
                 spec.name,
             )
     options = pjson.ParseOptions(
-        explicit_schema=pa.schema([(c.name, _JSON_TYPES[c.type]) for c in schema.columns]),
+        explicit_schema=pa.schema([(c.source, _JSON_TYPES[c.type]) for c in schema.columns]),
         unexpected_field_behavior="ignore",
     )
     data = np.frombuffer(raw, np.uint8)
@@ -120,6 +128,7 @@ def read_jsonl(path: Path, schema: StreamSchema, origin: str) -> RawTable:
         errors.append(RowError(i + 1, column, text))
     tables = [t for t in pieces if t.num_rows]
     table = pa.concat_tables(tables) if tables else options.explicit_schema.empty_table()
+    table = renamed(table, schema)
     rows = _positions(len(lines))
     if bad:
         rows = np.delete(rows, [i for i, _ in bad])
@@ -160,11 +169,12 @@ def read_parquet(path: Path, schema: StreamSchema, origin: str) -> RawTable:
         file = pq.ParquetFile(path)
         present = file.schema_arrow.names
         _check_columns(schema, present, origin)
-        text = [c.name for c in schema.columns if c.type == "text"]
-        table = pq.read_table(path, columns=list(schema.names), read_dictionary=text)
+        text = [c.source for c in schema.columns if c.type == "text"]
+        sources = [c.source for c in schema.columns]
+        table = pq.read_table(path, columns=sources, read_dictionary=text)
     except (pa.ArrowInvalid, OSError) as e:
         raise _error(schema, f"cannot read {origin} as Parquet: {e}") from e
-    return RawTable(table, origin, _positions(table.num_rows))
+    return RawTable(renamed(table, schema), origin, _positions(table.num_rows))
 
 
 # ------------------------------------------------------------------ Python values
@@ -207,7 +217,7 @@ def _python_table(
     errors = []
     lengths = set()
     for spec in schema.columns:
-        array, bad = arrow_column(columns[spec.name], spec.type)
+        array, bad = arrow_column(columns[spec.source], spec.type)
         arrays[spec.name] = array
         lengths.add(len(array))
         for i, value in bad:
@@ -237,7 +247,7 @@ def read_memory(value: object, schema: StreamSchema) -> RawTable:
         value = pa.Table.from_batches([value])
     if isinstance(value, pa.Table):
         _check_columns(schema, value.column_names, MEMORY)
-        table = value.select(list(schema.names))
+        table = renamed(value, schema)
         return RawTable(table, MEMORY, _positions(table.num_rows))
     if isinstance(value, Mapping):
         present = [str(k) for k in value]
@@ -247,7 +257,7 @@ def read_memory(value: object, schema: StreamSchema) -> RawTable:
         present = [str(k) for k in value.columns]
         _check_columns(schema, present, MEMORY)
         frame: Any = value
-        columns = {c.name: frame[c.name] for c in schema.columns}
+        columns = {c.source: frame[c.source] for c in schema.columns}
         return _python_table(schema, columns, MEMORY, None)
     raise SlaUsageError(
         f"stream '{schema.name}': expected a pandas DataFrame, a pyarrow Table or a dict "
@@ -295,7 +305,7 @@ class SqliteSource:
         table = _quote(schema.source)
         present = [r[1] for r in self.con.execute(f"PRAGMA table_info({table})")]
         _check_columns(schema, present, origin)
-        select = ", ".join(_quote(n) for n in schema.names)
+        select = ", ".join(_quote(c.source) for c in schema.columns)
         try:
             data = self.con.execute(
                 f"SELECT rowid, {select} FROM {table} ORDER BY rowid"
@@ -310,7 +320,9 @@ class SqliteSource:
             columns = columns[1:]
         else:
             rows = _positions(len(data))
-        by_name = {spec.name: list(col) for spec, col in zip(schema.columns, columns, strict=True)}
+        by_name = {
+            spec.source: list(col) for spec, col in zip(schema.columns, columns, strict=True)
+        }
         return _python_table(schema, by_name, origin, rows)
 
 
@@ -339,8 +351,17 @@ def _check_regular_inside(schema: StreamSchema, file: Path, folder: Path) -> Non
         raise _error(schema, f"{file} is not a regular file (a FIFO, device or folder)")
 
 
+def file_names(source: str) -> list[str]:
+    """The files a stream's `source` may be: exactly itself when it names a format
+    (`from "incident_event_log.csv.gz"`), else NAME with each ending of `FORMATS`."""
+    if any(source.endswith("." + ext) for ext in FORMATS):
+        return [source]
+    return [f"{source}.{ext}" for ext in FORMATS]
+
+
 class FolderSource:
-    """A folder with one file per stream: `NAME.csv`, `NAME.parquet` or `NAME.jsonl`."""
+    """A folder with one file per stream: `NAME.csv`, `NAME.parquet` or `NAME.jsonl`,
+    the CSV and JSONL ones possibly gzipped (`NAME.csv.gz`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -350,7 +371,7 @@ class FolderSource:
         pass
 
     def read(self, schema: StreamSchema) -> RawTable:
-        wanted = [f"{schema.source}.{ext}" for ext in FORMATS]
+        wanted = file_names(schema.source)
         found = [name for name in wanted if name in self.files]
         if len(found) > 1:
             raise _error(
@@ -367,7 +388,7 @@ class FolderSource:
         file = self.path / name
         origin = str(file)
         _check_regular_inside(schema, file, self.path)
-        if name.endswith(".csv"):
+        if name.endswith((".csv", ".csv.gz")):
             return read_csv(file, schema, origin)
         if name.endswith(".parquet"):
             return read_parquet(file, schema, origin)
