@@ -137,9 +137,7 @@ def _options(
             parsed = compile_format(time_format)
         except ValueError as e:
             raise SlaCompileError(
-                f'time format "{time_format}": {e}; expected something like '
-                '"%d/%m/%Y %H:%M" (%Y year, %m month, %d day, %H hour, %M minute)',
-                opts.time_format.span,
+                f'time format "{time_format}": {e}', opts.time_format.span
             ) from None
         if not parsed.has_zone and decl.timezone is None:
             raise SlaCompileError(
