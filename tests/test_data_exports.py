@@ -343,6 +343,13 @@ def test_semicolon_and_decimal_comma_detected(tmp_path):
     assert {"id": ["a", "x;y", "c"], "n": [12.5, -3.0, None], "m": [1234.5, 0.5, 7.0]} == got
 
 
+def test_decimal_comma_forms(tmp_path):
+    schema = stream(NUMBERS + ' csv decimal ","')
+    (tmp_path / "t.csv").write_text("id;n;m\na;1.234.567,89;1,5e3\nb; -2 ;+0,25\n")
+    got = values(load(tmp_path, [schema]), "t")
+    assert {"n": [1234567.89, -2.0], "m": [1500.0, 0.25]} == {k: got[k] for k in "nm"}
+
+
 def test_semicolon_with_decimal_point_detected(tmp_path):
     (tmp_path / "t.csv").write_text("id;n;m\na;12.5;3\n")
     assert [12.5] == values(load(tmp_path, [stream(NUMBERS)]), "t")["n"]
