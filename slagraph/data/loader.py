@@ -12,21 +12,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slagraph import runtime
-from slagraph.data.readers import RawTable, open_source
-from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
-from slagraph.data.tables import Column, Dataset, EventTable
-from slagraph.data.validate import (
-    Problem,
-    convert_column,
+from slagraph.data.checks import (
     duplicate_key_problem,
-    encode_among,
     null_account_problems,
     order_problems,
     resolve,
-    shown,
     take,
     unknown_account_problem,
 )
+from slagraph.data.readers import RawTable, open_source
+from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
+from slagraph.data.tables import Column, Dataset, EventTable
+from slagraph.data.validate import Problem, convert_column, encode_among, shown
 from slagraph.errors import SlaUsageError
 from slagraph.runtime import Inline, workers
 
