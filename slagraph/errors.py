@@ -34,11 +34,13 @@ class Span(NamedTuple):
 
 @attrs.frozen
 class DataLocation:
-    """Where in the input data something went wrong. `row` is 1-based, as in the file."""
+    """Where in the input data something went wrong. `row` is 1-based, as in the file.
+    `header`: the column's name in the file, when the declaration renames it."""
 
     stream: str
     row: int | None = None
     column: str | None = None
+    header: str | None = None
 
     def __str__(self) -> str:
         parts = [f"stream '{self.stream}'"]
@@ -46,6 +48,8 @@ class DataLocation:
             parts.append(f"row {self.row}")
         if self.column is not None:
             parts.append(f"column '{self.column}'")
+            if self.header is not None:
+                parts[-1] += f' ("{self.header}" in the file)'
         return ", ".join(parts)
 
 

@@ -2,12 +2,16 @@
 
 Each case in tests/data_errors/cases.json names a folder of committed files (CSV, JSONL)
 and/or describes Parquet files and SQLite tables the test writes, because binary fixtures
-are unreadable in review. `{dir}` in an expected message is the folder the case is read
+are unreadable in review (files listed under "gzip" are committed plain and gzipped by
+the test). Streams are declared either in the short form "a: text, b: time?" or, under
+"sla", as `.sla` declarations compiled by slagraph (for the SPEC §6.1 options).
+`{dir}` in an expected message is the folder the case is read
 from. Run `python tests/test_data_errors.py` to print what each case produces now.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import sqlite3
@@ -19,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import slagraph
 from slagraph.data import ColumnSpec, StreamSchema, load
 from slagraph.errors import SlaDataError
 
@@ -62,6 +67,10 @@ def materialise(case: dict, root: Path) -> tuple[Path, Path]:
     for name, cols in case.get("parquet", {}).items():
         table = pa.table({c: _parquet_column(kind, vals) for c, (kind, vals) in cols.items()})
         pq.write_table(table, folder / name)
+    for name in case.get("gzip", []):
+        plain = folder / name
+        (folder / f"{name}.gz").write_bytes(gzip.compress(plain.read_bytes()))
+        plain.unlink()
     if "sqlite" in case:
         db = folder / "events.sqlite"
         con = sqlite3.connect(db)
@@ -76,6 +85,9 @@ def materialise(case: dict, root: Path) -> tuple[Path, Path]:
 
 
 def schemas(case: dict) -> tuple[list[StreamSchema], StreamSchema | None]:
+    if "sla" in case:
+        model = slagraph.compile(case["sla"]).ir
+        return list(model.streams.values()), model.accounts
     sources = case.get("sources", {})
     streams = [
         StreamSchema(name, columns(cols), sources.get(name, name))

@@ -563,7 +563,7 @@ def test_csv_blocks_never_cut_a_record(notes, terminator, quoting, blank_after, 
     only when it is exact. The reference is Python's csv module."""
     import tempfile
 
-    from slagraph.data import readers
+    from slagraph.data import csv_reader
 
     if quoting == csv.QUOTE_MINIMAL and terminator == "\n":
         # this writer leaves a lone CR unquoted, which every CSV reader takes as a line end
@@ -578,7 +578,7 @@ def test_csv_blocks_never_cut_a_record(notes, terminator, quoting, blank_after, 
     text = out.getvalue()
     expected = [row for row in csv.reader(io.StringIO(text, newline="")) if row][1:]
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(readers, "block_size", lambda size: block)
+        patch.setattr(csv_reader, "block_size", lambda size: block)
         (Path(folder) / "notes.csv").write_bytes(text.encode())
         got = columns_of(load(folder, [NULLABLE_NOTES]), "notes")
     assert [r[0] or None for r in expected] == got["note"]
@@ -600,12 +600,12 @@ def test_csv_blocks_never_cut_a_record(notes, terminator, quoting, blank_after, 
     ],
 )
 def test_physical_lines_counts_as_the_csv_parser_ends_lines(tmp_path, monkeypatch, text, lines):
-    from slagraph.data import readers
+    from slagraph.data import csv_reader, readers
 
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode())
     assert lines == readers.physical_lines(path)
-    monkeypatch.setattr(readers, "_SCAN", 1)  # every CRLF straddles a step
+    monkeypatch.setattr(csv_reader, "_SCAN", 1)  # every CRLF straddles a step
     assert lines == readers.physical_lines(path)
 
 
@@ -614,12 +614,12 @@ def test_final_block_straddling_a_quoted_newline(tmp_path, block):
     """pyarrow parses the line straddling into its final block as final: a value cut at its
     newline comes out as one record and its tail as another, with the line count still
     matching. Found by review; the boundary-line check catches it."""
-    from slagraph.data import readers
+    from slagraph.data import csv_reader
 
     schema = StreamSchema("notes", (ColumnSpec("n", "number"), ColumnSpec("note", "text")), "notes")
     (tmp_path / "notes.csv").write_bytes(b'n,note\n1,b\n7,"x\n42,y"\n')
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(readers, "block_size", lambda size: block)
+        patch.setattr(csv_reader, "block_size", lambda size: block)
         got = columns_of(load(tmp_path, [schema]), "notes")
     assert {"n": [1.0, 7.0], "note": ["b", "x\n42,y"]} == got
 
@@ -638,7 +638,7 @@ TRICKY_CSV = [
 def test_every_block_size_reads_every_record_whole(tmp_path, text):
     """Every block size from 8 bytes to the whole file, on files whose quoted values hold
     newlines in every position: the records are Python's csv module's."""
-    from slagraph.data import readers
+    from slagraph.data import csv_reader
 
     header, *rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
     schema = StreamSchema("t", tuple(ColumnSpec(c, "text", nullable=True) for c in header), "t")
@@ -646,7 +646,7 @@ def test_every_block_size_reads_every_record_whole(tmp_path, text):
     expected = {c: [r[i] or None for r in rows] for i, c in enumerate(header)}
     for block in range(8, len(text) + 2):
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(readers, "block_size", lambda size, block=block: block)
+            patch.setattr(csv_reader, "block_size", lambda size, block=block: block)
             data = load(tmp_path, [schema])
         got = {k: c.to_list() for k, c in data.tables["t"].columns.items()}
         assert expected == got, block

@@ -157,3 +157,88 @@ def test_volvo_with_a_wrong_declaration_fails_clearly(tmp_path):
         "data error: stream 'changes', row 1, column 'SR Number': expected a number, got "
         f"'1-364285768'; at {tmp_path / 'changes.csv'}:2" == str(info.value)
     )
+
+
+# ------------------------------------------------------------------ SPEC §6.1, as they come
+
+EXPORTS = """
+stream updates {
+    number: text,
+    state: text      from "incident_state",
+    group: text?     from "assignment_group",
+    priority: text,
+    at: time         from "sys_updated_at",
+    opened: time     from "opened_at"
+} from "incident_event_log.csv.gz"
+  time format "%d/%m/%Y %H:%M"
+  timezone "America/Sao_Paulo"
+  nulls "?", ""
+  account from group
+
+stream cambios {
+    sr: text from "SR Number", at: time from "Change Date+Time", status: text from "Status",
+    sub: text from "Sub Status", impact: text from "SR Latest Impact",
+    org: text from "Involved Org line 3"
+} from "VINST-new.csv.gz"
+  account from org
+"""  # the SPEC §6.1 block, wrapped (tests/test_data_exports.py reads the SPEC's own)
+
+
+def _exports():
+    import slagraph
+
+    return slagraph.compile(EXPORTS).ir.streams
+
+
+def test_servicenow_read_as_it_comes():
+    """The whole export, gzipped, read in place: every row but the 14,213 updates with no
+    assignment group (`?`, and `group` is the account) loads; times read day-first in
+    Sao Paulo agree with pandas'."""
+    schema = _exports()["updates"]
+    data = load(SERVICENOW.parent, [schema], on_bad_rows="skip")
+    table = data.tables["updates"]
+    frame = pd.read_csv(SERVICENOW, dtype=str, keep_default_na=False)
+    assert 119_998 == len(frame)
+    no_group = frame["assignment_group"] == "?"
+    assert {"updates": int(no_group.sum())} == dict(data.bad_rows)
+    assert 119_998 - 14_213 == len(table)
+    kept = frame[~no_group]
+    assert (np.flatnonzero(~no_group.to_numpy()) + 1).tolist() == table.rows.tolist()
+    assert kept["number"].tolist() == table["number"].to_list()
+    assert kept["incident_state"].tolist() == table["state"].to_list()
+    assert kept["assignment_group"].tolist() == table["account"].to_list()
+    assert sorted(set(kept["assignment_group"])) == list(data.account_names)
+    for ours, theirs in (("at", "sys_updated_at"), ("opened", "opened_at")):
+        local = pd.to_datetime(kept[theirs], format="%d/%m/%Y %H:%M")
+        expected = local.dt.tz_localize(
+            "America/Sao_Paulo", ambiguous=np.ones(len(local), bool), nonexistent="NaT"
+        )
+        known = expected.notna().to_numpy()
+        assert known.mean() > 0.999
+        want = expected[known].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("M8[ns]")
+        assert want.astype(np.int64).tolist() == table[ours].values[known].tolist()
+
+
+def test_servicenow_without_skip_names_the_first_update_without_a_group():
+    with pytest.raises(SlaDataError) as info:
+        load(SERVICENOW.parent, [_exports()["updates"]])
+    frame = pd.read_csv(SERVICENOW, dtype=str, keep_default_na=False, usecols=["assignment_group"])
+    first = int(np.flatnonzero(frame["assignment_group"].to_numpy() == "?")[0]) + 1
+    assert (
+        f"data error: stream 'updates', row {first}, column 'group' (\"assignment_group\" in "
+        "the file): no account: 'group' (account from group) is empty; every record must "
+        f"belong to an account; at {SERVICENOW}:{first + 1}" == str(info.value)
+    )
+
+
+def test_volvo_read_as_it_comes():
+    """The byte-order mark, CRLF lines and ISO times with offsets, gzipped: every row."""
+    data = load(VOLVO.parent, [_exports()["cambios"]])
+    table = data.tables["cambios"]
+    frame = pd.read_csv(VOLVO, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert 65_533 == len(frame) == len(table)
+    assert frame["SR Number"].tolist() == table["sr"].to_list()
+    assert frame["Involved Org line 3"].tolist() == table["account"].to_list()
+    assert frame["Sub Status"].tolist() == table["sub"].to_list()
+    at = pd.to_datetime(frame["Change Date+Time"], utc=True).dt.tz_localize(None)
+    assert at.to_numpy("M8[ns]").astype(np.int64).tolist() == table["at"].values.tolist()

@@ -101,5 +101,7 @@ def compile_clock(
         ColumnSpec("elapsed", "duration", nullable=True),
         ColumnSpec("paused", "duration", nullable=True),
     )
-    schema = StreamSchema(name, (*added, *source.columns), name, source.timezone)
+    schema = StreamSchema(
+        name, (*added, *source.columns), name, source.timezone, account=source.account
+    )
     return clock, schema

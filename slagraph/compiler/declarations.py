@@ -9,7 +9,8 @@ import zoneinfo
 import holidays as holidays_lib
 
 from slagraph.calendars import Calendar, OpenHours
-from slagraph.data.schema import ColumnSpec, StreamSchema
+from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
+from slagraph.data.time_formats import compile_format
 from slagraph.errors import SlaCompileError, Span, did_you_mean
 from slagraph.syntax import ast
 
@@ -95,6 +96,7 @@ def compile_calendar(decl: ast.CalendarDecl) -> Calendar:
 
 def _columns(columns: tuple[ast.ColumnDecl, ...], owner: str) -> tuple[ColumnSpec, ...]:
     seen: dict[str, Span | None] = {}
+    read: dict[str, str] = {}  # source header -> the column reading it
     specs = []
     for col in columns:
         if col.name.id in seen:
@@ -106,12 +108,99 @@ def _columns(columns: tuple[ast.ColumnDecl, ...], owner: str) -> tuple[ColumnSpe
                 "expected text, number, bool or time",
                 col.type.span,
             )
-        specs.append(ColumnSpec(col.name.id, col.type.id, col.nullable))
+        header = col.header.value if col.header is not None else None
+        if header == "" and col.header is not None:
+            raise SlaCompileError(
+                "a column read 'from' a header needs the header's name", col.header.span
+            )
+        source = header if header is not None else col.name.id
+        if source in read:
+            raise SlaCompileError(
+                f"{owner}: columns '{read[source]}' and '{col.name.id}' both read the "
+                f'source column "{source}"',
+                (col.header or col.name).span,
+            )
+        read[source] = col.name.id
+        specs.append(ColumnSpec(col.name.id, col.type.id, col.nullable, header))
     return tuple(specs)
 
 
+def _options(
+    decl: ast.StreamDecl | ast.AccountsDecl, columns: tuple[ColumnSpec, ...], owner: str
+) -> dict[str, object]:
+    """The checked §6.1 options of a stream or the accounts table, as StreamSchema fields."""
+    opts = decl.options
+    time_format = None
+    if opts.time_format is not None:
+        time_format = opts.time_format.value
+        try:
+            parsed = compile_format(time_format)
+        except ValueError as e:
+            raise SlaCompileError(
+                f'time format "{time_format}": {e}', opts.time_format.span
+            ) from None
+        if not parsed.has_zone and decl.timezone is None:
+            raise SlaCompileError(
+                f'time format "{time_format}" reads no offset (%z), so every time is a '
+                f"local wall-clock time: declare the zone they are local to, e.g. "
+                f'timezone "America/Santiago"',
+                opts.time_format.span,
+            )
+    separator = decimal = None
+    if opts.separator is not None:
+        separator = opts.separator.value
+        if len(separator) != 1 or separator in '"\r\n':
+            raise SlaCompileError(
+                f'csv separator must be one character such as "," or ";", got \'{separator}\'',
+                opts.separator.span,
+            )
+    if opts.decimal is not None:
+        decimal = opts.decimal.value
+        if decimal not in (".", ","):
+            raise SlaCompileError(
+                f'decimal must be "." or ",", got \'{decimal}\'', opts.decimal.span
+            )
+        if decimal == separator:
+            raise SlaCompileError(
+                f'the decimal mark cannot also be the csv separator ("{decimal}")',
+                opts.decimal.span,
+            )
+    account = None
+    if opts.account is not None:
+        account = opts.account.id
+        by_name = {c.name: c for c in columns}
+        spec = by_name.get(account)
+        if spec is None:
+            raise SlaCompileError(
+                f"account from '{account}': {owner} declares no column '{account}'"
+                f"{did_you_mean(account, by_name)}",
+                opts.account.span,
+            )
+        if spec.type != "text":  # nullable is allowed: a null account is a bad row (§6.1)
+            raise SlaCompileError(
+                f"the account column '{account}' of {owner} must be text, not {spec.type}: "
+                f"declare '{account}: text'",
+                opts.account.span,
+            )
+        if account != ACCOUNT_COLUMN and ACCOUNT_COLUMN in by_name:
+            raise SlaCompileError(
+                f"{owner} declares a column 'account' and 'account from {account}'; "
+                "keep one (rename the column 'account' if it is something else)",
+                opts.account.span,
+            )
+    return dict(
+        time_format=time_format,
+        nulls=tuple(t.value for t in opts.nulls) if opts.nulls is not None else None,
+        account=None if account == ACCOUNT_COLUMN else account,
+        separator=separator,
+        decimal=decimal,
+    )
+
+
 def compile_stream(decl: ast.StreamDecl) -> StreamSchema:
-    columns = _columns(decl.columns, f"stream '{decl.name.id}'")
+    owner = f"stream '{decl.name.id}'"
+    columns = _columns(decl.columns, owner)
+    options = _options(decl, columns, owner)
     by_name = {c.name: c for c in columns}
     if "account" in by_name and by_name["account"].type != "text":
         raise SlaCompileError("the 'account' column must be text", decl.span)
@@ -127,19 +216,20 @@ def compile_stream(decl: ast.StreamDecl) -> StreamSchema:
         columns=columns,
         source=decl.source.value if decl.source else decl.name.id,
         timezone=check_timezone(decl.timezone) if decl.timezone else None,
+        **options,  # type: ignore[arg-type]
     )
 
 
 def compile_accounts(decl: ast.AccountsDecl) -> StreamSchema:
     columns = _columns(decl.columns, "accounts")
+    options = _options(decl, columns, "accounts")
     by_name = {c.name: c for c in columns}
-    if "account" not in by_name or by_name["account"].type != "text":
+    key = options["account"] or ACCOUNT_COLUMN
+    if key not in by_name or by_name[key].type != "text":
         raise SlaCompileError("the accounts table needs a key column 'account: text'", decl.span)
-    if by_name["account"].nullable:
-        col = next(c for c in decl.columns if c.name.id == "account")
-        raise SlaCompileError(
-            "the accounts key 'account' cannot be nullable", col.span or decl.span
-        )
+    if by_name[key].nullable:
+        col = next(c for c in decl.columns if c.name.id == key)
+        raise SlaCompileError(f"the accounts key '{key}' cannot be nullable", col.span or decl.span)
     if "fee" in by_name and by_name["fee"].type != "number":
         raise SlaCompileError("the 'fee' column prices credits and must be a number", decl.span)
     return StreamSchema(
@@ -147,4 +237,5 @@ def compile_accounts(decl: ast.AccountsDecl) -> StreamSchema:
         columns=columns,
         source=decl.source.value if decl.source else "accounts",
         timezone=check_timezone(decl.timezone) if decl.timezone else None,
+        **options,  # type: ignore[arg-type]
     )

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Protocol, TypeVar
 
+import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from slagraph import runtime
-from slagraph.data.readers import RawTable, open_source
-from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
-from slagraph.data.tables import Column, Dataset, EventTable
-from slagraph.data.validate import (
-    Problem,
-    convert_column,
+from slagraph.data.checks import (
     duplicate_key_problem,
-    encode_among,
+    null_account_problems,
     order_problems,
     resolve,
     take,
     unknown_account_problem,
 )
+from slagraph.data.readers import RawTable, open_source
+from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
+from slagraph.data.tables import Column, Dataset, EventTable
+from slagraph.data.validate import Problem, convert_column, encode_among, shown
 from slagraph.errors import SlaUsageError
 from slagraph.runtime import Inline, workers
 
@@ -80,6 +80,7 @@ def load(
             known = None
             if accounts is not None:
                 raw = reader.read(accounts)
+                accounts = _as_read(accounts, raw)
                 account_table, count = _stream(
                     raw,
                     accounts,
@@ -98,6 +99,7 @@ def load(
             try:
                 for schema in streams:
                     raw = reader.read(schema)
+                    schema = _as_read(schema, raw)
                     converting = _convert(
                         _pool_for(pool, raw.table.num_rows),
                         raw,
@@ -171,9 +173,11 @@ class _CodedInPieces:
         ]
 
     @staticmethod
-    def fits(spec: ColumnSpec, array: pa.ChunkedArray, known: np.ndarray | None) -> bool:
+    def fits(
+        schema: StreamSchema, spec: ColumnSpec, array: pa.ChunkedArray, known: np.ndarray | None
+    ) -> bool:
         return (
-            spec.name == ACCOUNT_COLUMN
+            spec.name == schema.account_column
             and known is not None
             and len(array) >= 2 * PIECE_ROWS
             and array.null_count == 0
@@ -214,14 +218,14 @@ def _convert(
     started: list[_Pending] = []
     for spec in schema.columns:
         array = raw.table.column(spec.name)
-        if _CodedInPieces.fits(spec, array, known) and not isinstance(pool, Inline):
+        if _CodedInPieces.fits(schema, spec, array, known) and not isinstance(pool, Inline):
             assert known is not None
             started.append(_CodedInPieces(pool, schema, spec, array, raw.from_text, known))
             continue
         if spec.type == "time" and spec.name in needed:
             started.append(pool.submit(_convert_read, schema, spec, array, raw.from_text))
             continue
-        ours = known if spec.name == ACCOUNT_COLUMN else None
+        ours = known if spec.name == schema.account_column else None
         started.append(pool.submit(convert_column, schema, spec, array, raw.from_text, ours))
     return started
 
@@ -246,17 +250,24 @@ def _stream(
     names = schema.names
     if "start" in names and "end" in names and ("end", "start") not in pairs:
         pairs.append(("end", "start"))
-    problems += order_problems(columns, [p for p in pairs if p[0] in names and p[1] in names])
-    account = columns.get(ACCOUNT_COLUMN)
-    if account is not None and account.type == "text":
+    checked = [p for p in pairs if p[0] in names and p[1] in names]
+    problems += order_problems(columns, checked, _as_written(raw, schema))
+    name = schema.account_column
+    account = columns.get(name) if name is not None else None
+    if name is not None and account is not None and account.type == "text":
+        if name != ACCOUNT_COLUMN:  # `account from group`: `group` is the account too
+            problems += null_account_problems(account, name)
+            columns[ACCOUNT_COLUMN] = account
         extra: Problem | None = None
         if key:
-            extra = duplicate_key_problem(account, raw.rows)
+            extra = duplicate_key_problem(account, raw.rows, name)
         elif known is not None:
-            extra = unknown_account_problem(account, known, _lookup(account, known))
+            extra = unknown_account_problem(account, known, _lookup(account, known), name)
         if extra is not None:
             problems.append(extra)
-    keep = resolve(schema.name, raw.rows, problems, raw.read_errors, skip, raw.where)
+    keep = resolve(
+        schema.name, raw.rows, problems, raw.read_errors, skip, raw.where, schema.header_of
+    )
     rows = raw.rows
     count = 0
     if raw.read_errors:
@@ -270,6 +281,25 @@ def _stream(
         columns = {name: take(column, keep) for name, column in columns.items()}
         rows = rows[keep]
     return EventTable(schema.name, raw.origin, columns, rows), count
+
+
+def _as_read(schema: StreamSchema, raw: RawTable) -> StreamSchema:
+    """The schema with the decimal mark its CSV file was found to use (`csv_dialect`)."""
+    if raw.from_text and schema.decimal != raw.dialect.decimal:
+        return attrs.evolve(schema, decimal=raw.dialect.decimal)
+    return schema
+
+
+def _as_written(raw: RawTable, schema: StreamSchema) -> Callable[[str, int], str | None] | None:
+    """For messages: a value of a `time format` stream as its file writes it."""
+    if schema.time_format is None:
+        return None
+
+    def text(name: str, i: int) -> str | None:
+        value = raw.table.column(name)[i].as_py()
+        return shown(value) if isinstance(value, str) else None
+
+    return text
 
 
 def _lookup(column: Column, known: np.ndarray) -> np.ndarray:

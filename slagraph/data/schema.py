@@ -19,11 +19,18 @@ ACCOUNT_COLUMN = "account"
 
 @attrs.frozen
 class ColumnSpec:
-    """One declared column. `nullable` is the `?` of the declaration."""
+    """One declared column. `nullable` is the `?` of the declaration; `header` the source
+    column it is read from (`from "Header"`), None when that is `name` itself."""
 
     name: str
     type: str
     nullable: bool = False
+    header: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The column's name in the file or table."""
+        return self.header if self.header is not None else self.name
 
 
 @attrs.frozen
@@ -36,12 +43,25 @@ class StreamSchema:
         source: the table or file base name (`from "crm_leads"`); defaults to the name.
         timezone: IANA zone naive times of this stream are read in; without one a naive
             time is a data error, because guessing a zone silently shifts every duration.
+        time_format: strftime codes text-stored times are read with (`time format`);
+            None: ISO 8601.
+        nulls: the values that mean null (`nulls "?", ""`); None: the default (the empty
+            field in CSV, the format's own null elsewhere).
+        account: the declared column that is the account (`account from group`); None:
+            the column `account`, if declared.
+        separator: the CSV field separator; None: detected from the header line.
+        decimal: the CSV decimal mark, "." or ","; None: detected (see docs/data.md).
     """
 
     name: str
     columns: tuple[ColumnSpec, ...]
     source: str = ""
     timezone: str | None = None
+    time_format: str | None = None
+    nulls: tuple[str, ...] | None = None
+    account: str | None = None
+    separator: str | None = None
+    decimal: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.source:
@@ -54,3 +74,17 @@ class StreamSchema:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def account_column(self) -> str | None:
+        """The declared column holding the account, None for a single-account stream."""
+        if self.account is not None:
+            return self.account
+        return ACCOUNT_COLUMN if ACCOUNT_COLUMN in self.names else None
+
+    def header_of(self, name: str | None) -> str | None:
+        """The source header of declared column `name` when it differs from the name."""
+        spec = self.column(name) if name is not None else None
+        if spec is None or spec.header is None or spec.header == spec.name:
+            return None
+        return spec.header

@@ -82,7 +82,6 @@ def _ints(field: pa.Array, default: int) -> np.ndarray:
 
 def parse_iso(strings: pa.Array) -> ParsedTimes:
     """Parse ISO-8601 strings row by row (vectorised), classifying every row."""
-    n = len(strings)
     valid = strings.is_valid().to_numpy(zero_copy_only=False)
     parts = pc.extract_regex(pc.fill_null(strings, ""), ISO_PATTERN)
     matched = parts.is_valid().to_numpy(zero_copy_only=False)
@@ -103,13 +102,31 @@ def parse_iso(strings: pa.Array) -> ParsedTimes:
     zh = _ints(pc.utf8_slice_codeunits(zdigits, 0, 2), 0)
     zm = _ints(pc.utf8_slice_codeunits(zdigits, 2, 4), 0)
     sign = np.where(pc.starts_with(z, "-").to_numpy(zero_copy_only=False), -1, 1)
+    return assemble(valid, matched, (y, mo, d, h, mi, s, f), has_zone, sign, zh, zm)
 
+
+def assemble(
+    valid: np.ndarray,
+    matched: np.ndarray,
+    fields: tuple[np.ndarray, ...],
+    has_zone: np.ndarray,
+    sign: np.ndarray,
+    zh: np.ndarray,
+    zm: np.ndarray,
+    clock_ok: np.ndarray | bool = True,
+) -> ParsedTimes:
+    """Instants from parsed fields (int64 arrays: year, month, day, hour, minute, second,
+    nanoseconds; zone sign, hours, minutes), every row classified: shared by `parse_iso`
+    and `time_formats.parse` so both judge dates, offsets and the ns range alike.
+    `clock_ok`: rows whose fields the caller already found inconsistent are False."""
+    y, mo, d, h, mi, s, f = fields
+    n = len(valid)
     month_ok = (mo >= 1) & (mo <= 12)
     months = np.where(month_ok, (y - 1970) * 12 + (mo - 1), 0).astype("datetime64[M]")
     first = months.astype("datetime64[D]")
     month_len = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
     date_ok = month_ok & (d >= 1) & (d <= month_len)
-    clock_ok = (h <= 23) & (mi <= 59) & (s <= 59) & (zh <= 23) & (zm <= 59)
+    clock_ok = clock_ok & (h <= 23) & (mi <= 59) & (s <= 59) & (zh <= 23) & (zm <= 59)
     days = first.astype(np.int64) + d - 1
     wall_s = ((days * 24 + h) * 60 + mi) * 60 + s
     offset_s = sign * (zh * 3600 + zm * 60)

@@ -1,9 +1,9 @@
 """From raw Arrow columns to typed `Column`s, with every per-row problem located.
 
 Each check returns a `Problem`: a boolean mask over the table's rows plus a function
-that words the message for one row. Nothing here raises on a bad row: `resolve` decides,
-under the bad-row policy, whether the first bad row stops loading (its message) or every
-bad row is left out and counted. Keeping "find" apart from "decide" is what lets the
+that words the message for one row. Nothing here raises on a bad row: `checks.resolve`
+decides, under the bad-row policy, whether the first bad row stops loading (its message)
+or every bad row is left out and counted. Keeping "find" apart from "decide" is what lets the
 error path stay vectorised: the first bad row is `np.flatnonzero(mask)[0]`, never a loop.
 """
 
@@ -17,10 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slagraph.data import times
+from slagraph.data import time_formats, times
 from slagraph.data.schema import ColumnSpec, StreamSchema
 from slagraph.data.tables import Column, Deferred
-from slagraph.errors import DataLocation, SlaDataError, did_you_mean
 
 EXAMPLE_TIME = "2026-01-05T10:15:00Z"
 _MAX_SHOWN = 60
@@ -241,6 +240,8 @@ class ColumnConverter:
     def convert(self, array: pa.ChunkedArray) -> Column:
         if isinstance(array, pa.Array):
             array = pa.chunked_array([array], type=array.type)
+        if self.schema.nulls is not None and not self.from_text:  # CSV: pyarrow did it
+            array = _null_tokens(array, self.schema.nulls)
         column = getattr(self, "_" + self.spec.type)(array)
         if not self.spec.nullable:
             self._check_nulls(array, column)
@@ -325,9 +326,15 @@ class ColumnConverter:
             return Column("number", np.full(n, np.nan), _none(n))
         elif kind in ("string", "dictstring") and self.from_text:
             strings = pc.utf8_trim_whitespace(_as_string(array))  # ' 1 ' is 1, as in pandas
-            ok = pc.match_substring_regex(strings, _NUMBER_RE)
+            expected = "a number"
+            if self.schema.decimal == ",":  # 1.234,5: dots group thousands
+                expected = "a number with a decimal comma, like 1.234,5 or 12,5"
+                ok = pc.match_substring_regex(strings, _DECIMAL_COMMA_RE)
+                strings = pc.replace_substring(pc.replace_substring(strings, ".", ""), ",", ".")
+            else:
+                ok = pc.match_substring_regex(strings, _NUMBER_RE)
             bad = _np(pc.invert(ok), False)
-            self._problem(bad, lambda i: f"expected a number, got {self._got(array, i)}")
+            self._problem(bad, lambda i: f"expected {expected}, got {self._got(array, i)}")
             values = _np(pc.cast(pc.if_else(ok, strings, None), pa.float64()), np.nan)
             values = np.where(bad, np.nan, values)
         else:
@@ -409,16 +416,21 @@ class ColumnConverter:
             self._wrong_type(array, expected)
             return Column("time", np.zeros(n, np.int64), _none(n))
         strings = _as_string(array)
-        try:  # Arrow's parser: one pass, no per-row bookkeeping
-            if zone is None:
-                return _deferred_time(pc.cast(strings, pa.timestamp("ns", "UTC")))
-            wall, valid = _fixed(pc.cast(strings, pa.timestamp("ns")), np.int64, 0)
-            far = self._zoned_range(wall, valid, lambda w, i: self._got(array, i))
-            return self._finish(times.localize(wall, zone), valid, far, "time")
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+        fmt = self.schema.time_format
+        if fmt is None:
+            try:  # Arrow's parser: one pass, no per-row bookkeeping
+                if zone is None:
+                    return _deferred_time(pc.cast(strings, pa.timestamp("ns", "UTC")))
+                wall, valid = _fixed(pc.cast(strings, pa.timestamp("ns")), np.int64, 0)
+                far = self._zoned_range(wall, valid, lambda w, i: self._got(array, i))
+                return self._finish(times.localize(wall, zone), valid, far, "time")
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
         valid = _valid(strings)
-        parsed = times.parse_iso(strings.combine_chunks())
+        if fmt is None:
+            parsed = times.parse_iso(strings.combine_chunks())
+        else:  # `time format`: read strictly, field by field (see time_formats)
+            parsed = time_formats.parse(strings.combine_chunks(), _format(fmt))
         status = parsed.status
         values = parsed.ns.copy()
         naive = status == times.NAIVE
@@ -494,11 +506,31 @@ class ColumnConverter:
 
 
 _NUMBER_RE = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+_DECIMAL_COMMA_RE = r"^[+-]?(\d{1,3}(\.\d{3})+(,\d*)?|\d+(,\d*)?|,\d+)([eE][+-]?\d+)?$"
+_format = functools.cache(time_formats.compile_format)
+
+
+def _null_tokens(array: pa.ChunkedArray, tokens: Sequence[str]) -> pa.ChunkedArray:
+    """Text values that are one of the stream's `nulls` tokens, made null (formats other
+    than CSV, whose reader is told the tokens; typed values are never tokens)."""
+    if _kind(array.type) not in ("string", "dictstring") or not tokens:
+        return array
+    strings = _as_string(array)
+    hit = pc.is_in(strings, value_set=pa.array(list(tokens), pa.string()))
+    if not pc.any(hit).as_py():
+        return array
+    return pc.if_else(hit, pa.scalar(None, pa.string()), strings)
+
+
 _RANGE_HINT = f"out of range: {times.RANGE_TEXT}"
 _NAIVE_HINT = 'declare timezone "Area/City" on the stream to read naive times'
 
 
 def expected_text(spec: ColumnSpec, schema: StreamSchema) -> str:
+    if spec.type == "time" and schema.time_format is not None:
+        zone = f", read in {schema.timezone}" if schema.timezone else ""
+        example = _format(schema.time_format).example
+        return f'a time like {example} (time format "{schema.time_format}"{zone})'
     if spec.type == "time":
         if schema.timezone:
             return f"a time like {EXAMPLE_TIME} or 2026-01-05 10:15:00 (read in {schema.timezone})"
@@ -590,124 +622,3 @@ def convert_columns(
         columns[spec.name], found = convert_column(schema, spec, table.column(spec.name), from_text)
         problems.extend(found)
     return columns, problems
-
-
-def order_problems(columns: dict[str, Column], pairs: Sequence[tuple[str, str]]) -> list[Problem]:
-    """`later >= earlier` wherever both are known (SPEC §3.1: a negative duration is bad)."""
-    problems = []
-    for later, earlier in pairs:
-        a, b = columns[later], columns[earlier]
-        mask = a.values < b.values  # the loader copies these columns out of Arrow anyway
-        if a.valid is not None:
-            mask &= a.valid
-        if b.valid is not None:
-            mask &= b.valid
-        if mask.any():
-            show = format_ns if a.type == "time" else repr
-
-            def describe(
-                i: int,
-                a: Column = a,
-                b: Column = b,
-                later: str = later,
-                earlier: str = earlier,
-                show: Callable = show,
-            ) -> str:
-                return (
-                    f"'{later}' ({show(a.values[i])}) is before '{earlier}' "
-                    f"({show(b.values[i])}); expected {later} >= {earlier}"
-                )
-
-            problems.append(Problem(mask, later, describe))
-    return problems
-
-
-def unknown_account_problem(
-    column: Column, known: np.ndarray, lookup: np.ndarray
-) -> Problem | None:
-    """Rows whose account is not in the accounts table. `lookup` maps the column's
-    dictionary to positions in `known` (-1 when absent)."""
-    assert column.dictionary is not None
-    missing = np.flatnonzero(lookup < 0)
-    if len(missing) == 0:
-        return None
-    mask = np.isin(column.values, missing)
-    if column.valid is not None:
-        mask &= column.valid
-    if not mask.any():
-        return None
-    dictionary = column.dictionary
-
-    def describe(i: int) -> str:
-        name = str(dictionary[column.values[i]])
-        hint = did_you_mean(name, known.tolist())
-        return f"unknown account {shown(name)}: not in the accounts table{hint}"
-
-    return Problem(mask, "account", describe)
-
-
-def duplicate_key_problem(column: Column, rows: np.ndarray) -> Problem | None:
-    """Repeated keys of the accounts table; the first occurrence is the good one."""
-    codes = column.values
-    _, first = np.unique(codes, return_index=True)
-    mask = np.ones(len(codes), bool)
-    mask[first] = False
-    if column.valid is not None:
-        mask &= column.valid
-    if not mask.any():
-        return None
-    first_of = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, np.int64)
-    first_of[codes[first]] = first
-    assert column.dictionary is not None
-    dictionary = column.dictionary
-
-    def describe(i: int) -> str:
-        return (
-            f"duplicate account {shown(str(dictionary[codes[i]]))} "
-            f"(first at row {rows[first_of[codes[i]]]})"
-        )
-
-    return Problem(mask, "account", describe)
-
-
-def resolve(
-    stream: str,
-    rows: np.ndarray,
-    problems: Sequence[Problem],
-    read_errors: Sequence[RowError],
-    skip: bool,
-    where: Callable[[int], str],
-) -> np.ndarray | None:
-    """Apply the bad-row policy. Returns the keep-mask (None: keep all), or raises.
-
-    Under "error", the bad row with the smallest source row number wins; on a tie the
-    earlier check (declaration order, then order checks, then accounts) does. `where`
-    gives the file-position suffix for a row number (e.g. "; at data/x.csv:13").
-    """
-    if not skip:
-        best: tuple[int, int, str | None, Callable[[], str]] | None = None
-        for order, problem in enumerate(problems):
-            i = int(np.flatnonzero(problem.mask)[0])
-            key = (int(rows[i]), order)
-            if best is None or key < best[:2]:
-                best = (*key, problem.column, lambda p=problem, i=i: p.describe(i))
-        for error in read_errors:
-            key = (error.row, -1)
-            if best is None or key < best[:2]:
-                best = (*key, error.column, lambda e=error: e.message)
-        if best is not None:
-            row, _, column, message = best
-            raise SlaDataError(message() + where(row), DataLocation(stream, row, column))
-        return None
-    if not problems:
-        return None
-    bad = np.logical_or.reduce([p.mask for p in problems])
-    return ~bad if bad.any() else None
-
-
-def take(column: Column, keep: np.ndarray) -> Column:
-    """The rows of `column` where `keep` holds."""
-    valid = None if column.valid is None else column.valid[keep]
-    if valid is not None and valid.all():
-        valid = None
-    return Column(column.type, column.values[keep], valid, column.dictionary)

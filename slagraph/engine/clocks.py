@@ -144,4 +144,6 @@ def clock_table(
     for spec in schema.columns:
         if spec.name not in columns:
             columns[spec.name] = _take(source.columns[spec.name], last_source)
+    if "account" in source.columns and "account" not in columns:  # `account from group`
+        columns["account"] = _take(source.columns["account"], last_source)
     return EventTable(clock.name, source.origin, columns, source.rows[rows[head_rows]])

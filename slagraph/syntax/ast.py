@@ -220,10 +220,25 @@ class CalendarDecl:
 
 @attrs.frozen
 class ColumnDecl:
+    """`name: type?` and, with `from "Header"`, the source column it reads (SPEC §6.1)."""
+
     name: Name
     type: Name
     nullable: bool
+    header: String | None = None
     span: Span | None = _span()
+
+
+@attrs.frozen
+class TableOptions:
+    """What follows a stream's or the accounts table's `}` besides `from` and `timezone`
+    (SPEC §6.1): each None when not given."""
+
+    time_format: String | None = None
+    nulls: tuple[String, ...] | None = None
+    account: Name | None = None
+    separator: String | None = None
+    decimal: String | None = None
 
 
 @attrs.frozen
@@ -232,6 +247,7 @@ class StreamDecl:
     columns: tuple[ColumnDecl, ...]
     source: String | None = None
     timezone: String | None = None
+    options: TableOptions = TableOptions()
     span: Span | None = _span()
 
 
@@ -240,6 +256,7 @@ class AccountsDecl:
     columns: tuple[ColumnDecl, ...]
     source: String | None = None
     timezone: String | None = None
+    options: TableOptions = TableOptions()
     span: Span | None = _span()
 
 

@@ -320,7 +320,28 @@ class _Printer:
         self.emit(0, "}", [_close(node)], inner=True)
 
     def _ColumnDecl(self, node: ast.ColumnDecl) -> str:  # noqa: N802
-        return f"{self.gen(node.name)}: {self.gen(node.type)}{'?' if node.nullable else ''}"
+        text = f"{self.gen(node.name)}: {self.gen(node.type)}{'?' if node.nullable else ''}"
+        return text + (f" from {self.gen(node.header)}" if node.header is not None else "")
+
+    def _TableOptions(self, node: ast.TableOptions) -> str:  # noqa: N802
+        """The §6.1 options, in one fixed order (the parser takes any)."""
+        parts = []
+        if node.time_format is not None:
+            parts.append(f"time format {self.gen(node.time_format)}")
+        if node.nulls is not None:
+            if not node.nulls:
+                raise ValueError("'nulls' needs at least one token")
+            parts.append("nulls " + ", ".join(self.gen(t) for t in node.nulls))
+        if node.account is not None:
+            parts.append(f"account from {self.gen(node.account)}")
+        csv = []
+        if node.separator is not None:
+            csv.append(f"separator {self.gen(node.separator)}")
+        if node.decimal is not None:
+            csv.append(f"decimal {self.gen(node.decimal)}")
+        if csv:
+            parts.append("csv " + " ".join(csv))
+        return "".join(" " + p for p in parts)
 
     def _table(self, head: str, node: ast.StreamDecl | ast.AccountsDecl) -> None:
         columns = ", ".join(self.gen(c) for c in node.columns)
@@ -329,6 +350,7 @@ class _Printer:
             text += f" from {self.gen(node.source)}"
         if node.timezone is not None:
             text += f" timezone {self.gen(node.timezone)}"
+        text += self.gen(node.options)
         self.emit(0, text, [id(node)])
 
     def _StreamDecl(self, node: ast.StreamDecl) -> None:  # noqa: N802

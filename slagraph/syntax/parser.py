@@ -134,6 +134,7 @@ def _check_size(text: str, file: str) -> None:
 # `_ToAst` callbacks that never read their meta: the driver passes them no span.
 _SPANLESS = frozenset(
     "start cal_timezone cal_hours days cal_holidays source stream_timezone columns title "
+    "time_format nulls account_from csv_options csv_separator csv_decimal column_header "
     "parent coverage warn weight name string number percent duration date clock".split()
 )
 
@@ -488,27 +489,32 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     # ---- streams and accounts
     def _stream_parts(self, children):  # type: ignore[no-untyped-def]
-        source = zone = None
+        found: dict[str, Any] = {}
         for kind, value in children:
-            if kind == "from":
-                if source is not None:
-                    raise self._error("'from' is given twice", value.span)
-                source = value
-            else:
-                if zone is not None:
-                    raise self._error("'timezone' is given twice", value.span)
-                zone = value
-        return source, zone
+            pairs = value if kind == "csv" else [(kind, value)]
+            for key, item in pairs:
+                if key in found:
+                    span = item[0].span if isinstance(item, tuple) else item.span
+                    raise self._error(f"'{key}' is given twice", span)
+                found[key] = item
+        options = ast.TableOptions(
+            time_format=found.get("time format"),
+            nulls=found.get("nulls"),
+            account=found.get("account from"),
+            separator=found.get("csv separator"),
+            decimal=found.get("decimal"),
+        )
+        return found.get("from"), found.get("timezone"), options
 
     def stream(self, meta, children):  # type: ignore[no-untyped-def]
         name, columns, *opts = children
-        source, zone = self._stream_parts(opts)
-        return ast.StreamDecl(name, columns, source, zone, span=self._span(meta))
+        source, zone, options = self._stream_parts(opts)
+        return ast.StreamDecl(name, columns, source, zone, options, span=self._span(meta))
 
     def accounts(self, meta, children):  # type: ignore[no-untyped-def]
         columns, *opts = children
-        source, zone = self._stream_parts(opts)
-        return ast.AccountsDecl(columns, source, zone, span=self._span(meta))
+        source, zone, options = self._stream_parts(opts)
+        return ast.AccountsDecl(columns, source, zone, options, span=self._span(meta))
 
     def source(self, meta, children):  # type: ignore[no-untyped-def]
         return ("from", children[0])
@@ -516,11 +522,35 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def stream_timezone(self, meta, children):  # type: ignore[no-untyped-def]
         return ("timezone", children[0])
 
+    def time_format(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("time format", children[0])
+
+    def nulls(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("nulls", tuple(children))
+
+    def account_from(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("account from", children[0])
+
+    def csv_options(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("csv", children)
+
+    def csv_separator(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("csv separator", children[0])
+
+    def csv_decimal(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("decimal", children[0])
+
     def columns(self, meta, children):  # type: ignore[no-untyped-def]
         return tuple(children)
 
     def column(self, meta, children):  # type: ignore[no-untyped-def]
-        return ast.ColumnDecl(children[0], children[1], len(children) > 2, span=self._span(meta))
+        name, type_, *rest = children
+        nullable = any(r is True for r in rest)
+        header = next((r for r in rest if isinstance(r, ast.String)), None)
+        return ast.ColumnDecl(name, type_, nullable, header, span=self._span(meta))
+
+    def column_header(self, meta, children):  # type: ignore[no-untyped-def]
+        return children[0]
 
     # ---- clocks
     def clock_decl(self, meta, children):  # type: ignore[no-untyped-def]
