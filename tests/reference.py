@@ -322,6 +322,11 @@ _OPS = {
 }
 
 
+def _has_account(schema: Any) -> bool:
+    """Records of this stream belong to accounts (`account`, or `account from COL`)."""
+    return "account" in schema.names or bool(getattr(schema, "account", None))
+
+
 class _Evaluation:
     """One evaluation: data, as-of and the memoised verdicts."""
 
@@ -348,6 +353,9 @@ class _Evaluation:
                         value = _seconds(value)
                         times.append(value)
                     row[column] = value
+                alias = getattr(schema, "account", None)  # `account from grp`
+                if alias:
+                    row["account"] = row[alias]
                 rows.append(row)
             self.records[name] = rows
         # As-of defaults to the latest timestamp anywhere in the streams the model reads.
@@ -375,7 +383,7 @@ class _Evaluation:
                 r["account"]
                 for name in self.read
                 for r in self.records[name]
-                if "account" in model.streams[name].names
+                if _has_account(model.streams[name]) and r.get("account") is not None
             }
             self.accounts = [{"account": a} for a in sorted(seen)]
         self._verdicts: dict[tuple, dict] = {}
@@ -455,7 +463,7 @@ class _Evaluation:
 
     def selected(self, select: Any, account: str) -> list[dict]:
         """Records of the selection for this account (a stream without `account` is shared)."""
-        shared = "account" not in self.model.streams[select.stream].names
+        shared = not _has_account(self.model.streams[select.stream])
         out = []
         for row in self.records[select.stream]:
             if not shared and row.get("account") != account:
@@ -948,6 +956,7 @@ def clock_records(ev: _Evaluation, clock: Any) -> list[dict]:
                 "elapsed": 0,
                 "paused": 0,
                 "last": row,
+                "account": row.get("account"),
             }
 
         def advance(c: dict, t: int) -> None:
@@ -957,6 +966,7 @@ def clock_records(ev: _Evaluation, clock: Any) -> list[dict]:
 
         def finish(c: dict, stopped: int | None) -> None:
             record = dict(c["last"])
+            record["account"] = c["account"]  # the last one named (None: no account)
             record.update(
                 cycle=float(c["number"]),
                 started=c["started"],
@@ -980,10 +990,14 @@ def clock_records(ev: _Evaluation, clock: Any) -> list[dict]:
                 cycle = begin(t, row, number)
             elif holds(clock.stop, row):
                 cycle["last"] = row
+                if row.get("account") is not None:
+                    cycle["account"] = row["account"]
                 finish(cycle, t)
                 cycle = None
             else:
                 cycle["last"] = row
+                if row.get("account") is not None:
+                    cycle["account"] = row["account"]
                 cycle["paused_now"] = holds(clock.pause, row)
         if cycle is not None:
             advance(cycle, ev.as_of)

@@ -279,3 +279,49 @@ def test_a_ticket_s_life_on_a_24x7_calendar() -> None:
     assert (running, waiting, running + waiting) == (3600, 1800, 5400)
     assert pick(rows, "desk.within", "2026-01")["value"] == 1.0
     assert pick(rows, "desk.strict", "2026-01")["value"] == 0.0
+
+
+# ------------------------------------------------------------------ accounts of cycles
+
+GROUPS = """
+stream updates { number: text, state: text, group: text?, at: time } account from group
+clock fix on updates per number by at {
+    start when state == "New"
+    stop  when state == "Closed"
+}
+sla desk { objective n = count(fix) >= 0 }
+"""
+
+
+def test_a_cycle_belongs_to_the_last_group_named_and_unnamed_ones_are_reported() -> None:
+    """Rows of a stream read only through a clock may name no group: I1 is unassigned
+    when new, handled by g1 then g2, and its closing update names none: it counts for g2.
+    I2 never names a group: a warning says so and it counts for no account."""
+    data = {
+        "updates": {
+            "number": ["I1", "I1", "I1", "I1", "I2", "I2"],
+            "state": ["New", "Active", "Active", "Closed", "New", "Closed"],
+            "group": [None, "g1", "g2", None, None, None],
+            "at": [z("2026-01-05 10:00"), z("2026-01-05 11:00"), z("2026-01-05 12:00")]
+            + [z("2026-01-05 13:00"), z("2026-01-05 10:00"), z("2026-01-05 11:00")],
+        }
+    }
+    model = slagraph.compile(GROUPS)
+    with pytest.warns(slagraph.SlaWarning, match=r"clock 'fix': 1 cycle of stream 'updates' name"):
+        rows = model.evaluate(data).rows()
+    counts = {(r["account"], r["node"]): r["value"] for r in rows if r["node"] == "desk.n"}
+    assert counts == {("g1", "desk.n"): 0, ("g2", "desk.n"): 1}
+
+
+def test_a_row_without_a_group_is_a_bad_row_when_the_stream_is_read_directly() -> None:
+    text = GROUPS.replace("count(fix)", "count(updates)")
+    data = {
+        "updates": {
+            "number": ["I1"],
+            "state": ["New"],
+            "group": [None],
+            "at": [z("2026-01-05 10:00")],
+        }
+    }
+    with pytest.raises(slagraph.SlaDataError, match="no account"):
+        slagraph.compile(text).evaluate(data)

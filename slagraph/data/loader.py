@@ -256,7 +256,8 @@ def _stream(
     account = columns.get(name) if name is not None else None
     if name is not None and account is not None and account.type == "text":
         if name != ACCOUNT_COLUMN:  # `account from group`: `group` is the account too
-            problems += null_account_problems(account, name)
+            if not schema.unassigned:
+                problems += null_account_problems(account, name)
             columns[ACCOUNT_COLUMN] = account
         extra: Problem | None = None
         if key:

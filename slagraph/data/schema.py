@@ -51,6 +51,9 @@ class StreamSchema:
             the column `account`, if declared.
         separator: the CSV field separator; None: detected from the header line.
         decimal: the CSV decimal mark, "." or ","; None: detected (see docs/data.md).
+        unassigned: rows may name no account (`account from group`, `group` null): the
+            stream is read only through clocks, which give each cycle the account of its
+            last event that names one. Otherwise such a row is a bad row.
     """
 
     name: str
@@ -62,6 +65,7 @@ class StreamSchema:
     account: str | None = None
     separator: str | None = None
     decimal: str | None = None
+    unassigned: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not self.source:

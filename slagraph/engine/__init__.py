@@ -23,6 +23,7 @@ import numpy as np
 from slagraph import runtime
 from slagraph.compiler import ir
 from slagraph.data import Dataset, load
+from slagraph.data.schema import StreamSchema
 from slagraph.data.times import MAX_NS, MIN_NS, RANGE_TEXT
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
@@ -52,6 +53,15 @@ def streams_read(model: ir.Model) -> list[str]:
     return sorted(names)
 
 
+def _as_loaded(model: ir.Model, name: str) -> StreamSchema:
+    """A stream read only through clocks may have rows that name no account."""
+    schema = model.streams[name]
+    readers = list(model.graph.successors(f"stream:{name}"))
+    if readers and all(r.startswith("clock:") for r in readers):
+        return attrs.evolve(schema, unassigned=True)
+    return schema
+
+
 def load_for(model: ir.Model, source: Any, on_bad_rows: str = "error") -> Dataset:
     """Read exactly the streams the model uses (and its accounts table)."""
 
@@ -60,7 +70,7 @@ def load_for(model: ir.Model, source: Any, on_bad_rows: str = "error") -> Datase
         for objective in agreement.objectives:
             for stream, e in _elapsed_in(objective.metric):
                 checks.setdefault(stream, set()).add((e.later, e.earlier))
-    schemas = [model.streams[name] for name in streams_read(model)]
+    schemas = [_as_loaded(model, name) for name in streams_read(model)]
     return load(
         source,
         schemas,

@@ -19,6 +19,7 @@ calendar (business time) and summed per cycle, whose rows are contiguous in the 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +29,7 @@ from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
 from slagraph.data.schema import StreamSchema
 from slagraph.engine.predicates import evaluate_predicate
+from slagraph.errors import SlaWarning
 
 
 def _take(column: Column, rows: np.ndarray) -> Column:
@@ -146,4 +148,42 @@ def clock_table(
             columns[spec.name] = _take(source.columns[spec.name], last_source)
     if "account" in source.columns and "account" not in columns:  # `account from group`
         columns["account"] = _take(source.columns["account"], last_source)
-    return EventTable(clock.name, source.origin, columns, source.rows[rows[head_rows]])
+    table = EventTable(clock.name, source.origin, columns, source.rows[rows[head_rows]])
+    account = source.columns.get("account")
+    if account is not None and account.valid is not None:
+        table = _assigned(clock, table, account, rows, head_rows, tail_rows)
+    return table
+
+
+def _assigned(
+    clock: ir.Clock,
+    table: EventTable,
+    account: Column,
+    rows: np.ndarray,
+    head_rows: np.ndarray,
+    tail_rows: np.ndarray,
+) -> EventTable:
+    """Each cycle's account: that of its last event naming one (a ticket belongs to the
+    group that held it last, even when its closing update names none). A cycle none of
+    whose events names an account counts for no account, and a warning says so."""
+    named = account.is_valid()[rows]
+    last_named = np.maximum.accumulate(np.where(named, np.arange(len(rows)), -1))
+    at = last_named[tail_rows] if len(tail_rows) else tail_rows
+    has = at >= head_rows
+    columns = dict(table.columns)
+    codes = np.where(has, account.values[rows[np.maximum(at, 0)]], -1)
+    columns["account"] = Column("text", codes.astype(account.values.dtype), has, account.dictionary)
+    if has.all():
+        return EventTable(table.stream, table.origin, columns, table.rows)
+    missing = np.flatnonzero(~has)
+    warnings.warn(
+        SlaWarning(
+            f"clock '{clock.name}': {len(missing):,} cycle{'s' if len(missing) != 1 else ''} "
+            f"of stream '{clock.stream}' name no account at any of their events and count "
+            f"for no account (the first starts at row {int(table.rows[missing[0]])})"
+        ),
+        stacklevel=2,
+    )
+    keep = has
+    columns = {name: _take(column, keep) for name, column in columns.items()}
+    return EventTable(table.stream, table.origin, columns, table.rows[keep])
