@@ -6,6 +6,7 @@ printed as its message (with location and caret); no traceback reaches the user.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import io
 import os
@@ -221,6 +222,7 @@ def _print_table(result: Any) -> None:
             else "left",
         )
     previous = None
+    in_progress = False
     for row in result.iter_rows(units=True):
         if row["kind"] == "termination":
             out.print(
@@ -234,9 +236,10 @@ def _print_table(result: Any) -> None:
         depth = row["node"].count(".")
         label = "  " * depth + row["node"].rsplit(".", 1)[-1]
         status = row["status"] + (" (earned back)" if row["earned_back"] else "")
+        in_progress = in_progress or not row["final"]
         table.add_row(
             row["account"] if key != previous else "",
-            row["period"] if key != previous else "",
+            _period(row) if key != previous else "",
             label,
             f"[{_STATUS_STYLE[row['status']]}]{status}[/]",
             _fmt_value(row, "value"),
@@ -247,6 +250,30 @@ def _print_table(result: Any) -> None:
         )
         previous = key
     out.print(table)
+    if in_progress:
+        out.print(IN_PROGRESS_LEGEND)
+
+
+IN_PROGRESS_LEGEND = (
+    "* in progress: the period ends after as-of; its statuses and credits are what would "
+    "apply if it ended now, and nothing is owed for it yet"
+)
+
+
+def _period(row: dict[str, Any]) -> str:
+    """A period label, starred while the period is in progress (`final: false`)."""
+    return row["period"] if row.get("final", True) else f"{row['period']}*"
+
+
+def _print_as_of(as_of: int | None) -> None:
+    """The as-of used, on stderr (table formats): a default as-of is chosen from the data."""
+    if as_of is None:
+        return
+    seconds, frac = divmod(int(as_of), 1_000_000_000)
+    text = dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        text += f".{frac:09d}".rstrip("0")
+    _err.print(f"as of {text}Z", markup=False)
 
 
 def _fmt_value(row: dict[str, Any], key: str) -> str:
@@ -314,6 +341,7 @@ def eval_(
     result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
     _report_skipped(result.bad_rows)
     if fmt_ == "table":
+        _print_as_of(result.as_of)
         _print_table(result)
     else:
         text = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]()
@@ -363,6 +391,7 @@ def _print_whatif(result: Any, show_all: bool) -> None:
     for name in ("account", "period", "node", "status", "value", "credit", "amount"):
         table.add_column(name)
     shown = 0
+    in_progress = False
     for row in result.rows(all=show_all):
         if row["kind"] == "termination":
             out.print(
@@ -380,9 +409,10 @@ def _print_whatif(result: Any, show_all: bool) -> None:
             return text_b if text_b == text_w else f"{text_b} → [bold]{text_w}[/]"
 
         value_field = "value" if row["kind"] == "objective" else "score"
+        in_progress = in_progress or row.get("final") is False
         table.add_row(
             row["account"],
-            row["period"],
+            _period(row),
             row["node"],
             pair("status", str),
             pair(value_field, lambda v: f"{v:.6g}"),
@@ -391,6 +421,8 @@ def _print_whatif(result: Any, show_all: bool) -> None:
         )
     if shown:
         out.print(table)
+        if in_progress:
+            out.print(IN_PROGRESS_LEGEND)
     else:
         out.print("no differences" if not show_all else "no rows")
 
@@ -429,6 +461,7 @@ def whatif(
     model = _load(file)
     result = model.whatif(str(source), list(changes), as_of=as_of, seed=seed)
     if fmt_ == "table":
+        _print_as_of(result.as_of)
         _print_whatif(result, show_all)
     else:
         method = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]
@@ -509,6 +542,7 @@ def _print_simulation(result: Any, everything: bool) -> None:
     for name in ("E(credit)", "P50", "P95", "P99"):
         table.add_column(name, justify="right")
     quiet = 0
+    in_progress = False
 
     def money(v: Any) -> str:
         return "" if v is None else f"{v:,.2f}"
@@ -521,9 +555,10 @@ def _print_simulation(result: Any, everything: bool) -> None:
             continue
         observed = row["observed"] or ""
         style = _STATUS_STYLE.get(observed, "")
+        in_progress = in_progress or row.get("final") is False
         table.add_row(
             row["account"],
-            row["period"],
+            _period(row),
             row["node"],
             f"[{style}]{observed}[/]" if style else observed,
             f"{row['p_breach']:.1%}",
@@ -534,6 +569,8 @@ def _print_simulation(result: Any, everything: bool) -> None:
             money(row["credit_p99"]),
         )
     out.print(table)
+    if in_progress:
+        out.print(IN_PROGRESS_LEGEND)
     if quiet:
         out.print(f"({quiet} sla/master cells never breached in any run; --all shows them)")
     drivers = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
@@ -636,6 +673,7 @@ def simulate(
         result = model.simulate(str(source), **kwargs)
     _report_skipped(result.bad_rows)
     if fmt_ == "table":
+        _print_as_of(result.as_of)
         _print_simulation(result, everything)
     else:
         method_ = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]

@@ -14,6 +14,7 @@ calendars, the agreements and the data.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
@@ -467,6 +468,20 @@ def instants(draw: st.DrawFn, start: dt.datetime, days: int) -> dt.datetime:
     return start + dt.timedelta(minutes=draw(st.integers(0, days * 1440 - 1)))
 
 
+@st.composite
+def boundaries(draw: st.DrawFn, start: dt.datetime, days: int) -> dt.datetime:
+    """A local midnight in one of the zones inside (or just after) the data window: the
+    first of a month, or any day (a daily or, on Mondays, a weekly boundary)."""
+    zone = zoneinfo.ZoneInfo(draw(st.sampled_from(ZONES)))
+    if draw(st.booleans()):
+        k = draw(st.integers(1, days // 28 + 1))
+        index = start.year * 12 + start.month - 1 + k
+        day = dt.date(index // 12, index % 12 + 1, 1)
+    else:
+        day = start.date() + dt.timedelta(days=draw(st.integers(1, days)))
+    return dt.datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
 LAGS = st.one_of(
     st.integers(0, 40),  # minutes
     st.integers(0, 600),
@@ -586,12 +601,17 @@ def cases(draw: st.DrawFn, max_rows: int = 25) -> Case:
         "links": draw(outage_rows(names, with_account["links"], start, days, max_rows // 2)),
     }
     as_of = None
-    if draw(st.integers(0, 3)) == 0:
+    choice = draw(st.integers(0, 7))
+    if choice in (0, 1):  # inside a period
         t = start + dt.timedelta(
             days=days * draw(st.sampled_from((0.5, 0.8, 1.0, 1.2))),
             minutes=draw(st.integers(0, 1439)),
         )
         as_of = iso(t)
+    elif choice == 2:  # on a boundary: a local midnight, often a month's first
+        as_of = iso(draw(boundaries(start, days)))
+    elif choice == 3 and records["tickets"]:  # at a record's placing time
+        as_of = draw(st.sampled_from([r["created"] for r in records["tickets"]]))
     columns = {s: tuple(c.split(":")[0] for c in cols) for s, cols in streams.items()}
     columns["accounts"] = ("account", "tier", "fee")
     return Case(text, records, accounts, as_of, columns=columns)

@@ -358,8 +358,13 @@ class _Evaluation:
                     row["account"] = row[alias]
                 rows.append(row)
             self.records[name] = rows
-        # As-of defaults to the latest timestamp anywhere in the streams the model reads.
-        self.as_of = _seconds(as_of) if as_of is not None else max(times)
+        # As-of defaults to the latest placing time of any record (docs/semantics.md).
+        placing = [t for name in self.read for t in self._placing_times(name)]
+        self.as_of = _seconds(as_of) if as_of is not None else max(placing or times)
+        # The periods run to the one holding as-of, but an as-of exactly on a boundary
+        # opens no empty period: only a record placed at as-of itself keeps it.
+        nothing_at = all(t != self.as_of for n in self.read for t in self._placing_times(n))
+        self.through = self.as_of - 1 if nothing_at else self.as_of
         # A nullable time after as-of is not known yet as of then: it reads as null.
         for name in self.read:
             if name in clocks:
@@ -389,6 +394,38 @@ class _Evaluation:
         self._verdicts: dict[tuple, dict] = {}
         self._periods: dict[tuple[str, str], list[RefPeriod]] = {}
 
+    def _placing_columns(self, name: str) -> list[str]:
+        """The time columns that place records of stream `name` in some metric."""
+        columns = []
+        for agreement in self.model.agreements.values():
+            for objective in agreement.objectives:
+                metric = objective.metric
+                selects = getattr(metric, "selects", None) or (
+                    (metric.select,) if hasattr(metric, "select") else ()
+                )
+                if all(select.stream != name for select in selects):
+                    continue
+                value = getattr(metric, "elapsed", None) or getattr(metric, "value", None)
+                if value is not None and type(value).__name__ == "Elapsed":
+                    column = value.earlier
+                else:
+                    schema = self.model.streams[name]
+                    column = next(c.name for c in schema.columns if c.type == "time")
+                if column not in columns:
+                    columns.append(column)
+        return columns
+
+    def _placing_times(self, name: str) -> list[int]:
+        clock = getattr(self.model, "clocks", {}).get(name)
+        if clock is not None:  # a clock's records come from its stream's events
+            return [row[clock.by] for row in self.records[clock.stream]]
+        return [
+            row[c]
+            for row in self.records[name]
+            for c in self._placing_columns(name)
+            if row.get(c) is not None
+        ]
+
     def _streams_read(self) -> list[str]:
         names: list[str] = []
         for agreement in self.model.agreements.values():
@@ -408,7 +445,7 @@ class _Evaluation:
     def periods(self, kind: str, timezone: str) -> list[RefPeriod]:
         key = (kind, timezone)
         if key not in self._periods:
-            self._periods[key] = _periods(kind, timezone, self.earliest, self.as_of)
+            self._periods[key] = _periods(kind, timezone, self.earliest, self.through)
         return self._periods[key]
 
     # ---- durations and predicates
@@ -633,7 +670,9 @@ class _Evaluation:
             met = _OPS[objective.op](value, objective.target)
             warn = objective.warn_at if objective.warn_at is not None else 0.75
             if not met:
-                status = "breached"
+                # In a period still in progress, a metric that only moves one way as
+                # records arrive, toward the target, could still meet it: at_risk.
+                status = "at_risk" if self.open(period) and _reachable(objective) else "breached"
             elif budget is not None and budget >= warn:
                 status = "at_risk"
             else:
@@ -655,6 +694,10 @@ class _Evaluation:
         }
         self._verdicts[key] = result
         return result
+
+    def open(self, period: RefPeriod) -> bool:
+        """In progress: the period has not ended by as-of."""
+        return period.end > self.as_of
 
     # ---- agreements (docs/semantics.md "Agreements (slas and masters)")
 
@@ -723,6 +766,22 @@ class _Evaluation:
         statuses = [m["status"] for m in members.values()]
         if not met:
             status = "breached"
+            if self.open(period):  # could every member that may still be met make it?
+                hopeful = {
+                    n: {**m, "met": m["met"] or m["status"] == "at_risk"}
+                    for n, m in members.items()
+                }
+                best = (
+                    sum(weights[n] * (1 if hopeful[n]["met"] else 0) for n in weights) / total
+                    if total
+                    else 1.0
+                )
+                if agreement.met_when is None:
+                    could = all(m["met"] for m in hopeful.values())
+                else:
+                    could = self.condition(agreement.met_when, hopeful, best)
+                if could:
+                    status = "at_risk"
         elif all(s == "no_data" for s in statuses):
             status = "no_data"
         elif any(s in ("at_risk", "breached") for s in statuses):
@@ -735,7 +794,7 @@ class _Evaluation:
             share = sum(
                 allocation.get(c, 0.0)
                 for c, _ in agreement.children
-                if members[c]["status"] == "breached"
+                if not members[c]["met"]  # would be breached if the period ended now
             )
             credit = min(agreement.at_risk, agreement.at_risk * share)
         else:
@@ -774,6 +833,24 @@ class _Evaluation:
 
     def covers(self, coverage: list[Any], account: dict) -> bool:
         return all(self.holds(p, account) for p in coverage)
+
+
+def _reachable(objective: Any) -> bool:
+    """Whether more records in the period can still bring the value to the target."""
+    m = objective.metric
+    name = type(m).__name__
+    up = objective.op in (">=", ">")
+    if name == "Count":
+        return up  # counts only grow
+    if name == "Aggregate" and m.fn == "max":
+        return up
+    if name == "Aggregate" and m.fn == "min":
+        return not up
+    if name == "Aggregate" and m.fn == "sum":
+        if type(m.value).__name__ == "Column" and m.value.type == "number":
+            return True  # amounts may be negative: either way
+        return up  # durations are never negative
+    return False
 
 
 def _seconds(value: Any) -> int:
@@ -847,6 +924,7 @@ def reference_rows(
                             "credit_pct": verdict["credit_pct"],
                             "credit": None if fee is None else verdict["credit_pct"] * fee,
                             "earned_back": earned,
+                            "final": period.end <= ev.as_of,
                         },
                     )
                 )
@@ -869,6 +947,7 @@ def reference_rows(
                                 "credit_pct": r["credit_pct"],
                                 "credit": None if fee is None else r["credit_pct"] * fee,
                                 "earned_back": False,
+                                "final": period.end <= ev.as_of,
                             },
                         )
                     )
@@ -876,8 +955,9 @@ def reference_rows(
                     if target == name:
                         breached = not verdict["met"]
                     else:
-                        breached = verdict["members"][target]["status"] == "breached"
-                    flags.setdefault(target, []).append(breached)
+                        breached = not verdict["members"][target]["met"]
+                    # a right arises from ended periods only
+                    flags.setdefault(target, []).append(breached and period.end <= ev.as_of)
             # Termination: the first period where the last N were all breached (or K of
             # the last N, counting only evaluated periods).
             for t_index, term in enumerate(agreement.terminations):

@@ -127,6 +127,7 @@ def test_eval_jsonl_rows_follow_the_contract() -> None:
         "credit_pct",
         "credit",
         "earned_back",
+        "final",
     ]
     nodes = [r for r in rows if r["kind"] in ("master", "sla", "objective")]
     assert nodes and all(list(r) == keys for r in nodes)

@@ -470,3 +470,46 @@ sla s {
     except slagraph.SlaError:
         return
     assert not diff(engine, reference)
+
+
+def test_periods_in_progress_and_boundary_as_ofs() -> None:
+    """SPEC §6.4 on a weekly child under a monthly master with a pool, earnback and a
+    termination: as of inside a week, inside a month, on a week's and on a month's
+    boundary, and at a record placed exactly on a boundary."""
+    text = TICKETS + (
+        "accounts { account: text, fee: number }\n"
+        "sla volume { period weekly\n"
+        "    objective n = count(tickets) >= 2\n"
+        "    objective slow = sum(tickets, solved - created) <= 2h\n"
+        "    credit 5% when breached }\n"
+        "sla fast { objective ok = share(tickets, solved - created <= 1h) >= 50% }\n"
+        "master m { period monthly\n"
+        "    include volume, fast\n"
+        "    met when volume or score >= 50%\n"
+        "    at_risk 10%\n"
+        "    allocate volume 60%, fast 50%\n"
+        "    earnback when met in 1 following periods\n"
+        "    terminate when volume breached in 2 consecutive periods }\n"
+    )
+    records = {
+        "tickets": [
+            ticket("2026-01-05T10:00:00Z", "2026-01-05T10:30:00Z"),
+            ticket("2026-01-13T10:00:00Z", "2026-01-13T12:30:00Z"),
+            ticket("2026-01-26T10:00:00Z", None),
+            ticket("2026-02-02T00:00:00Z", "2026-02-02T00:20:00Z"),
+            ticket("2026-02-09T09:00:00Z", "2026-02-09T09:10:00Z", "a2"),
+            ticket("2026-02-10T09:00:00Z", "2026-02-10T11:10:00Z", "a2"),
+            ticket("2026-03-02T09:00:00Z", None, "a2"),
+        ]
+    }
+    accounts = [{"account": "a1", "fee": 100.0}, {"account": "a2", "fee": 200.0}]
+    for as_of in (
+        None,
+        "2026-01-14T00:00:00Z",  # inside a week and a month
+        "2026-01-19T00:00:00Z",  # a Monday: a week's boundary
+        "2026-02-01T00:00:00Z",  # a month's boundary (a Sunday)
+        "2026-02-02T00:00:00Z",  # a week's boundary with a ticket placed at it
+        "2026-03-01T00:00:00Z",
+        "2026-03-03T12:00:00Z",
+    ):
+        check(case(text, records, accounts, as_of=as_of))

@@ -351,8 +351,11 @@ def test_credits_terminations_and_owed(spec: tuple[Any, Any, str]) -> None:
     }
     assert "pool 12.00% × (80% acme) = 9.60%" in gold[("acme", "2026-01")]
     assert "pool 12.00% × (40% lead_handoff) = 4.80%" in gold[("globex", "2026-01")]
-    # Owed = the top-level rows not earned back; the header card sums all accounts.
-    owed = sum(r["credit"] for r in rows if "." not in r["node"] and not r["earned_back"])
+    # Owed = the top-level rows of ended periods not earned back (a period in progress
+    # owes nothing yet); the header card sums all accounts.
+    owed = sum(
+        r["credit"] for r in rows if "." not in r["node"] and not r["earned_back"] and r["final"]
+    )
     assert f"{owed:,.2f}" in html
     expected_terms = [t for t in result.terminations]
     assert len(page.terms) == len(expected_terms)

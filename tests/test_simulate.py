@@ -285,7 +285,8 @@ def test_bootstrap_equals_evaluate_on_each_run_s_data(seed: int) -> None:
     data = reference_data(seed)
     runs = 40
     sim = model.simulate(as_input(data), runs=runs, seed=seed, as_of=AS_OF)
-    dates = np.arange(np.datetime64("2026-01-01"), np.datetime64("2026-04-02"))
+    # the days of January–March: an as-of at midnight on April 1 opens no empty April
+    dates = np.arange(np.datetime64("2026-01-01"), np.datetime64("2026-04-01"))
     day_draws = draws.DayDraws(dates, np.ones(len(dates), bool), "monthly")
     names = [r["account"] for r in data["accounts"]]
     tickets, pieces = by_day(data)
@@ -414,7 +415,8 @@ def test_drivers_and_totals() -> None:
     assert drivers[("customer", "customer.support")]["coincidence"] == 1.0
     assert ("customer.support", "customer.support.up") in drivers
     totals = [r for r in sim.nodes if r["kind"] == "total" and r["node"] == "customer"]
-    assert [t["period"] for t in totals] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    # as of midnight on April 1: no empty April (SPEC §6.4)
+    assert [t["period"] for t in totals] == ["2026-01", "2026-02", "2026-03"]
     for t in totals:
         per_account = [
             r for r in sim.nodes if r["node"] == "customer" and r["period"] == t["period"]
@@ -465,7 +467,7 @@ def test_cli_table_and_jsonl() -> None:
     assert again.splitlines() == lines
     csv_out = runner.invoke(main, [*args, "--format", "csv", "--method", "poisson"])
     assert csv_out.exit_code == 0
-    assert csv_out.output.splitlines()[0].startswith("kind,account,period,node,observed,runs")
+    assert csv_out.output.splitlines()[0].startswith("kind,account,period,node,observed,final,runs")
 
 
 def test_cli_errors() -> None:

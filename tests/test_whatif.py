@@ -214,6 +214,7 @@ def test_changed_times_move_the_extremes_and_as_of_masking() -> None:
     stretched = apply(
         model, data, parse_changes(model, ["incidents.resolved - incidents.opened *= 50"]), rng
     )
-    known, as_of, _, _ = known_at(model, stretched, "2026-04-01T00:00:00Z")
+    at = known_at(model, stretched, "2026-04-01T00:00:00Z")
+    known, as_of = at.data, at.as_of
     resolved = known.tables["incidents"].columns["resolved"]
     assert not ((resolved.values > as_of) & resolved.is_valid()).any()

@@ -22,18 +22,19 @@ import numpy as np
 
 from slagraph import runtime
 from slagraph.compiler import ir
-from slagraph.data import Dataset, load
+from slagraph.compiler.expressions import placing_column
+from slagraph.data import Column, Dataset, load
 from slagraph.data.schema import StreamSchema
 from slagraph.data.times import MAX_NS, MIN_NS, RANGE_TEXT
-from slagraph.engine.context import Context
+from slagraph.engine.context import Context, _column_extremes
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.explain import Explainer
 from slagraph.engine.result import Result, build_table
-from slagraph.engine.rollup import label_dates
+from slagraph.engine.rollup import in_progress, label_dates
 from slagraph.errors import SlaUsageError, SlaWarning
 from slagraph.runtime import workers
 
-__all__ = ["Result", "evaluate", "load_for"]
+__all__ = ["Known", "Result", "evaluate", "known_at", "load_for"]
 
 
 def _elapsed_in(node: Any) -> Iterator[tuple[str, ir.Elapsed]]:
@@ -125,22 +126,38 @@ def evaluate(
     threads it uses (`slagraph.runtime`)."""
     with runtime.using(threads, executor):
         dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
-        known, as_of_ns, lo, extremes = known_at(model, dataset, as_of, since)
-        ctx = Context(model, known, as_of_ns, lo, extremes=extremes)
-        return _rows(model, ctx, known, start, end)
+        known = known_at(model, dataset, as_of, since)
+        ctx = Context(
+            model, known.data, known.as_of, known.lo, extremes=known.extremes, through=known.through
+        )
+        return _rows(model, ctx, known.data, start, end)
 
 
-def known_at(
-    model: ir.Model, dataset: Dataset, as_of: Any = None, since: Any = None
-) -> tuple[Dataset, int, int, Any]:
-    """(the data as known at as-of, as-of, the first instant periods cover, the time
-    extremes a `Context` may reuse, or ... when as-of hid some). As-of defaults to the
-    latest timestamp in the data, the first instant to the earliest, or `since`."""
+@attrs.frozen(eq=False)
+class Known:
+    """What an evaluation starts from: the data as known at as-of, as-of, the first
+    instant periods cover (`lo`), the last one they must cover (`through`: as-of, or the
+    instant before it when as-of is a period boundary that no record is placed at, so
+    that no empty period opens there), and the time extremes a `Context` may reuse (...
+    when as-of hid some)."""
+
+    data: Dataset
+    as_of: int
+    lo: int
+    through: int
+    extremes: Any = ...
+
+
+def known_at(model: ir.Model, dataset: Dataset, as_of: Any = None, since: Any = None) -> Known:
+    """As-of defaults to the latest placing time of any record (`default_as_of`); the
+    first instant to the earliest timestamp, or `since`."""
     probe = Context(model, dataset, 0, 0)
     if as_of is None:
-        if not probe.has_times:
-            raise SlaUsageError("the data holds no timestamps; give an as-of time")
-        as_of_ns = probe.data_hi
+        as_of_ns = default_as_of(model, dataset)
+        if as_of_ns is None:
+            if not probe.has_times:
+                raise SlaUsageError("the data holds no timestamps; give an as-of time")
+            as_of_ns = probe.data_hi
     else:
         as_of_ns = to_ns(as_of)
     lo = probe.data_lo if probe.has_times else as_of_ns
@@ -150,7 +167,65 @@ def known_at(
         _warn_if_far_before_the_rest(dataset, lo)
     known = _as_known_at(model, dataset, as_of_ns, probe.data_hi if probe.has_times else 0)
     same = known is dataset  # nothing hidden: the probe's extremes hold
-    return known, as_of_ns, lo, probe._extremes if same else ...
+    through = as_of_ns if placed_at(model, dataset, as_of_ns) else as_of_ns - 1
+    return Known(known, as_of_ns, lo, through, probe._extremes if same else ...)
+
+
+def placing_columns(model: ir.Model) -> list[tuple[str, str]]:
+    """(table, time column) that place the records of every metric the model reads: the
+    earlier time of a duration, else the stream's first time column; an outage's `start`;
+    for a clock, its stream's `by` column (each status change is an event of the data)."""
+    found: dict[tuple[str, str], None] = {}
+    for agreement in model.agreements.values():
+        for objective in agreement.objectives:
+            metric = objective.metric
+            if isinstance(metric, ir.MetOf):
+                continue
+            selects = getattr(metric, "selects", None) or (metric.select,)  # type: ignore[union-attr]
+            value = getattr(metric, "elapsed", None) or getattr(metric, "value", None)
+            for select in selects:
+                clock = model.clocks.get(select.stream)
+                if clock is not None:
+                    found[(clock.stream, clock.by)] = None
+                elif isinstance(metric, ir.Uptime):
+                    found[(select.stream, "start")] = None
+                else:
+                    column = placing_column(model.streams[select.stream], value)
+                    if column is not None:
+                        found[(select.stream, column)] = None
+    return list(found)
+
+
+def _placing_values(model: ir.Model, dataset: Dataset) -> Iterator[Column]:
+    for table, column in placing_columns(model):
+        if table in dataset.tables and column in dataset.tables[table].columns:
+            yield dataset.tables[table].columns[column]
+
+
+def default_as_of(model: ir.Model, dataset: Dataset) -> int | None:
+    """The latest placing time of any record (None when no record is placed).
+
+    Not the latest timestamp of any column: a resolution, an outage's end or a column of
+    planned dates can lie weeks past the last event, and evaluating as of then would run
+    the periods (and their empty, breached volume objectives) past the data. Hiding what
+    came after the last placed record never turns a verdict wrong: a record whose later
+    time is hidden is pending, or failed only if it had already run past its limit."""
+    latest = [e[1] for e in map(_column_extremes, _placing_values(model, dataset)) if e]
+    return max(latest) if latest else None
+
+
+def placed_at(model: ir.Model, dataset: Dataset, instant: int) -> bool:
+    """Whether any record is placed at exactly `instant` (so its period is not empty)."""
+    for column in _placing_values(model, dataset):
+        bounds = _column_extremes(column)
+        if bounds is None or not bounds[0] <= instant <= bounds[1]:
+            continue
+        hits = column.values == instant
+        if column.valid is not None:
+            hits &= column.valid
+        if instant in bounds or bool(hits.any()):
+            return True
+    return False
 
 
 OUTLIER_GAP_NS = 366 * 86400 * 10**9
@@ -271,7 +346,8 @@ def _walk_rows(
         keep_acc = np.flatnonzero(coverage_mask(inst, accounts, ctx))
         keep_per = _periods_in(grid, lo_date, hi_date)
 
-        cells = _Cells(keep_acc, keep_per, grid, fee[keep_acc])
+        final = ~in_progress(grid, ctx.as_of)
+        cells = _Cells(keep_acc, keep_per, grid, fee[keep_acc], final[keep_per])
         blocks.append(cells.block(inst.path, agreement.kind, av.verdict, np.nan))
         for objective in agreement.objectives:
             target = objective.target
@@ -311,6 +387,7 @@ class _Cells:
     periods: np.ndarray
     grid: Any
     fee: np.ndarray
+    final: np.ndarray  # (kept periods,) ended by as-of
 
     def block(self, path: str, kind: str, v: Any, target: float, unit: str = "") -> dict[str, Any]:
         """The rows of one node as arrays; text as codes (see `result.build_table`)."""
@@ -341,6 +418,7 @@ class _Cells:
             "credit_pct": credit_pct,
             "credit": credit_pct * np.repeat(self.fee, cols),
             "earned_back": pick(v.earned_back, False).astype(bool),
+            "final": np.tile(self.final, rows),
         }
 
 

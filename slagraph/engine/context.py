@@ -82,15 +82,18 @@ class Context:
         lo: int,
         *,
         extremes: tuple[int, int] | None | EllipsisType = ...,
+        through: int | None = None,
     ) -> None:
         """`extremes`: the data's (earliest, latest) timestamp when already known (the
         probe of `engine.evaluate` found them in the same data); by default computed when
-        first needed."""
+        first needed. `through`: the last instant the periods cover (default as-of;
+        `engine.known_at` gives as-of − 1 ns when as-of is a boundary nothing is placed at)."""
         if extremes is not ...:
             self.__dict__["_extremes"] = extremes  # seeds the cached property
         self.model = model
         self.data = data
         self.as_of = as_of
+        self.through = as_of if through is None else through
         self.lo = lo  # earliest instant any period must cover
         self.accounts = len(data.account_names)
         self._masks: dict[tuple[str, ir.Predicate | None], np.ndarray] = {}
@@ -116,14 +119,14 @@ class Context:
 
     # ---- periods
     def grid(self, period: str, timezone: str) -> PeriodGrid:
-        """Periods from the one holding `lo` to the one holding as-of (an as-of exactly on
-        a boundary opens the next period, which is then empty)."""
+        """Periods from the one holding `lo` to the one holding `through` (an as-of exactly
+        on a boundary opens no empty period after it)."""
         return self._once(
             self._cache, ("grid", period, timezone), lambda: self._grid(period, timezone)
         )
 
     def _grid(self, period: str, timezone: str) -> PeriodGrid:
-        grid = PeriodGrid.build(period, timezone, min(self.lo, self.as_of), self.as_of + 1)
+        grid = PeriodGrid.build(period, timezone, min(self.lo, self.through), self.through + 1)
         first = int(grid.index(np.array([self.lo]))[0])
         if first <= 0:  # lo is in the first period, or after as-of's period: nothing before
             return grid if first == 0 else PeriodGrid(period, timezone, grid.bounds[-1:], ())

@@ -93,7 +93,9 @@ class Walk:
                     if key not in self.ctx.measures:
                         self.ctx.measures[key] = self.measure(self.ctx, o.metric, grid)
                     m = self.ctx.measures[key]  # type: ignore[assignment]
-                done[o.name] = rollup.objective_verdict(o, m, grid, tiers.get(o.name, ()))
+                done[o.name] = rollup.objective_verdict(
+                    o, m, grid, tiers.get(o.name, ()), rollup.in_progress(grid, self.ctx.as_of)
+                )
             return done[o.name]
 
         for o in a.objectives:
@@ -162,7 +164,15 @@ class Walk:
         mets = {n: v.met for n, v in members.items()}
         score = rollup.weighted_score(mets, weights, presence) if members else np.ones(shape)
         met = rollup.condition(a.met_when, mets, score)
-        status = rollup.combine_status(met, [v.status for v in members.values()])
+        # In a period in progress, not met but reachable: the condition holds with every
+        # member that could still be met counted as met (SPEC §6.4).
+        open_periods = rollup.in_progress(grid, self.ctx.as_of)
+        still = None
+        if open_periods.any():
+            could = {n: rollup.could_meet(v) for n, v in members.items()}
+            best = rollup.weighted_score(could, weights, presence) if members else score
+            still = rollup.condition(a.met_when, could, best) & open_periods[None, :]
+        status = rollup.combine_status(met, [v.status for v in members.values()], still)
         credit = np.zeros(shape) + credit
         if a.credit_flat is not None:
             credit = credit + np.where(met, 0.0, a.credit_flat)
@@ -173,9 +183,10 @@ class Walk:
             earned = rollup.earned_back(met, credit, a.earnback, grid, self.ctx.as_of)
         verdict = Verdict(grid, met, status, credit, score=score, earned_back=earned)
         rights = []
-        for rule in a.terminations:
+        for rule in a.terminations:  # rights arise from ended periods only
             target = verdict if rule.target == a.name else members[rule.target]
-            rights.append((rule, rollup.first_right(~target.met, rule)))
+            breached = ~target.met & ~open_periods[None, :]
+            rights.append((rule, rollup.first_right(breached, rule)))
         return AgreementVerdict(verdict, objectives or {}, children or {}, tuple(rights))
 
 

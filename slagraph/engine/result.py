@@ -29,6 +29,7 @@ FIELDS = (
     "credit_pct",
     "credit",
     "earned_back",
+    "final",
 )
 
 
@@ -192,5 +193,6 @@ _TYPES = {
     "credit_pct": pa.float64(),
     "credit": pa.float64(),
     "earned_back": pa.bool_(),
+    "final": pa.bool_(),
     "unit": pa.string(),
 }

@@ -38,9 +38,44 @@ class Verdict:
     earned_back: np.ndarray | None = None
 
 
+def in_progress(grid: PeriodGrid, as_of: int) -> np.ndarray:
+    """(P,) which periods have not ended by as-of: their rows carry `final: false`."""
+    return np.asarray(grid.bounds[1:] > as_of)
+
+
+def still_reachable(objective: ir.Objective) -> bool:
+    """Whether records still to come in a period can turn the objective from not met to
+    met: its metric moves one way as records are added, toward the target. A count, a max
+    and a sum of durations only grow (`>=`/`>` can still be reached); a min only shrinks
+    (`<=`/`<`); a sum of a number column may hold negative amounts (refunds), so it can
+    still move either way. Shares, means, percentiles and uptime are judged on what is
+    decided so far (their error budget shows the risk)."""
+    metric = objective.metric
+    rising = objective.op in (">=", ">")
+    match metric:
+        case ir.Count():
+            return rising
+        case ir.Aggregate(fn="max"):
+            return rising
+        case ir.Aggregate(fn="min"):
+            return not rising
+        case ir.Aggregate(fn="sum", value=value):
+            if isinstance(value, ir.Column) and value.type == "number":
+                return True
+            return rising
+    return False
+
+
 def objective_verdict(
-    objective: ir.Objective, m: Measure, grid: PeriodGrid, tiers: tuple[ir.CreditTier, ...]
+    objective: ir.Objective,
+    m: Measure,
+    grid: PeriodGrid,
+    tiers: tuple[ir.CreditTier, ...],
+    open_periods: np.ndarray | None = None,
 ) -> Verdict:
+    """`open_periods` (P,): the periods in progress, where an objective that its period
+    could still meet (`still_reachable`) is `at_risk`, not `breached`; `met` and the credit
+    stay what they would be if the period ended now."""
     value = m.value
     known = ~np.isnan(value)
     with np.errstate(invalid="ignore"):
@@ -63,6 +98,8 @@ def objective_verdict(
         with np.errstate(invalid="ignore"):
             status[met & known & (budget >= warn)] = AT_RISK
     status[~known] = NO_DATA
+    if open_periods is not None and still_reachable(objective):
+        status[~met & known & open_periods[None, :]] = AT_RISK
     credit = np.zeros(value.shape)
     for tier in sorted(tiers, key=lambda t: -t.below):  # the lowest threshold crossed wins
         with np.errstate(invalid="ignore"):
@@ -70,14 +107,24 @@ def objective_verdict(
     return Verdict(grid, met, status, credit, value=value, budget_used=budget)
 
 
-def combine_status(met: np.ndarray, children: list[np.ndarray]) -> np.ndarray:
-    """breached if not met; else no_data if every child is; at_risk if any child is."""
+def combine_status(
+    met: np.ndarray, children: list[np.ndarray], still: np.ndarray | None = None
+) -> np.ndarray:
+    """breached if not met (at_risk where `still`: in progress and could still be met);
+    else no_data if every child is; at_risk if any child is at_risk or breached."""
     stack = np.stack(children) if children else np.full((1, *met.shape), NO_DATA)
     status = np.full(met.shape, MET, np.int8)
     status[(stack == AT_RISK).any(axis=0) | (stack == BREACHED).any(axis=0)] = AT_RISK
     status[(stack == NO_DATA).all(axis=0)] = NO_DATA
     status[~met] = BREACHED
+    if still is not None:
+        status[~met & still] = AT_RISK
     return status
+
+
+def could_meet(v: Verdict) -> np.ndarray:
+    """Met, or not met but still reachable in its period in progress (at_risk)."""
+    return v.met | (v.status == AT_RISK)
 
 
 def condition(
@@ -187,8 +234,10 @@ def roll_up(v: Verdict, parent: PeriodGrid) -> Verdict:
     breached = count(v.status == BREACHED) > 0
     at_risk = count(v.status == AT_RISK) > 0
     no_data = count(v.status == NO_DATA) == inside
-    met = ~breached
-    status = np.where(met, np.where(at_risk, AT_RISK, np.where(no_data, NO_DATA, MET)), BREACHED)
+    met = count(~v.met) == 0  # a child period in progress may be not met yet at_risk
+    status = np.where(
+        breached, BREACHED, np.where(at_risk, AT_RISK, np.where(no_data, NO_DATA, MET))
+    )
     return Verdict(parent, met, status.astype(np.int8), v.credit @ onehot)
 
 

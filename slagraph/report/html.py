@@ -227,6 +227,10 @@ class _Page:
         for account in self.terms:
             self.rows.setdefault(account, [])
         self.accounts = list(self.rows)
+        # periods with a row not ended by as-of (a label can be final in one zone only)
+        self.open_periods = {
+            r["period"] for rows in self.rows.values() for r in rows if r.get("final") is False
+        }
 
     # ---------------------------------------------------------------- helpers
 
@@ -241,12 +245,22 @@ class _Page:
             f"--as-of {_iso_arg(self.result.as_of)}"
         )
 
+    def _prog(self, period: str) -> str:
+        """The class of a period column that is in progress (ends after as-of)."""
+        return " prog" if period in self.open_periods else ""
+
+    def _prog_title(self, period: str) -> str:
+        if period not in self.open_periods:
+            return ""
+        return ' title="in progress: ends after as-of, nothing owed for it yet"'
+
     def _owed(self, rows: Iterable[dict[str, Any]]) -> tuple[float, float, float, bool]:
-        """(owed pct-sum, owed money, earned-back money, money known) over root rows."""
+        """(owed pct-sum, owed money, earned-back money, money known) over root rows of
+        ended periods (a period in progress owes nothing yet)."""
         pct = money = back = 0.0
         known = True
         for row in rows:
-            if "." in row["node"] or not row["credit_pct"]:
+            if "." in row["node"] or not row["credit_pct"] or row.get("final") is False:
                 continue
             if row["credit"] is None:
                 known = False
@@ -297,6 +311,13 @@ class _Page:
         w(self._card(owed, "credits owed", bad=money > 0 or pct > 0))
         if back:
             w(self._card(fmt_money(back), "credits earned back"))
+        pending = sum(
+            r["credit"] or 0.0
+            for r in all_rows
+            if "." not in r["node"] and r.get("final") is False and r["credit_pct"]
+        )
+        if pending:
+            w(self._card(fmt_money(pending), "credit if the periods in progress ended now"))
         w(self._card(str(term_count), "termination rights", bad=term_count > 0))
         w("</div>\n</header>\n<main>\n")
         for stream, count in sorted(self.result.bad_rows.items()):
@@ -346,7 +367,7 @@ class _Page:
             '<option value="breached">breached</option></select>'
             '<button id="expand" type="button">Expand all</button>'
             '<button id="collapse" type="button">Collapse all</button>'
-            f'<span class="legend">{legend}</span>'
+            f'<span class="legend">{legend} <span class="tag prog">in progress</span></span>'
             f'<span id="count" class="count">{len(self.accounts)} accounts</span>'
             "</div>\n"
         )
@@ -357,7 +378,7 @@ class _Page:
         out = ['<h2 id="overview">Overview</h2>\n<div class="scroll"><table class="grid ov">']
         out.append("<thead><tr><th>Account</th>")
         for p in periods:
-            out.append(f'<th class="num">{_e(p)}</th>')
+            out.append(f'<th class="num{self._prog(p)}"{self._prog_title(p)}>{_e(p)}</th>')
         out.append(
             '<th class="num">Credits owed</th><th class="num">Earned back</th>'
             "<th>Termination rights</th></tr></thead>\n<tbody>\n"
@@ -487,7 +508,11 @@ class _Page:
             f'repeat({len(periods)},4.6rem)">'
         ]
         out.append('<span class="hh" role="columnheader"></span>')
-        out.extend(f'<span class="hh" role="columnheader">{_e(p)}</span>' for p in periods)
+        out.extend(
+            f'<span class="hh{self._prog(p)}" role="columnheader"{self._prog_title(p)}>'
+            f"{_e(p)}</span>"
+            for p in periods
+        )
         for path in paths:
             node = self.nodes[path]
             pad = f' style="padding-left:{node.depth * 0.9:.1f}rem"' if node.depth else ""
@@ -501,13 +526,12 @@ class _Page:
                     out.append('<span class="hc x" title="not evaluated">·</span>')
                     continue
                 status = row["status"]
+                cls = f"hc {CLASS[status]}" + (" prog" if row.get("final") is False else "")
                 anchor = anchors.get((path, p))
                 if anchor:
-                    out.append(
-                        f'<a class="hc {CLASS[status]}" href="#{anchor}">{GLYPH[status]}</a>'
-                    )
+                    out.append(f'<a class="{cls}" href="#{anchor}">{GLYPH[status]}</a>')
                 else:
-                    out.append(f'<i class="hc {CLASS[status]}">{GLYPH[status]}</i>')
+                    out.append(f'<i class="{cls}">{GLYPH[status]}</i>')
         out.append("</div></div>\n")
         return "".join(out)
 
@@ -520,7 +544,12 @@ class _Page:
     ) -> str:
         out = ['<h3>Agreement tree</h3>\n<div class="scroll"><table class="grid tree"><thead><tr>']
         out.append("<th>Node</th><th>Target / rule</th>")
-        out.extend(f'<th data-period="{_e(p)}">{_e(p)}</th>' for p in periods)
+        out.extend(
+            f'<th data-period="{_e(p)}"'
+            + (' class="prog"' if p in self.open_periods else "")
+            + f"{self._prog_title(p)}>{_e(p)}</th>"
+            for p in periods
+        )
         out.append("</tr></thead>\n<tbody>\n")
         for path in paths:
             node = self.nodes[path]
@@ -615,7 +644,11 @@ class _Page:
                 )
             else:
                 body += f'<span class="cr">{credit}</span>'
-        return f'<td class="c {CLASS[status]}"{attrs}>{head}{body}</td>'
+        cls = f"c {CLASS[status]}"
+        if row.get("final") is False:
+            cls += " prog"
+            body += '<span class="tag prog">in progress</span>'
+        return f'<td class="{cls}"{attrs}>{head}{body}</td>'
 
     def _credit_notes(
         self,
@@ -724,6 +757,8 @@ class _Page:
                 pct_text = f'<span class="eb">{pct_text}</span>'
                 money = f'<span class="eb">{money}</span>'
             notes = " ".join(self._credit_notes(node, row, cells, periods))
+            if row.get("final") is False:
+                notes = '<span class="tag prog">in progress: not owed yet</span> ' + notes
             out.append(
                 f'<tr data-node="{_e(row["node"])}" data-period="{_e(row["period"])}" '
                 f'data-credit-pct="{_num(row["credit_pct"])}"'

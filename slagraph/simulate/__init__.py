@@ -26,7 +26,7 @@ from slagraph.data import Dataset
 from slagraph.engine import _periods_in, _preorder, fees, known_at, load_for
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
-from slagraph.engine.rollup import STATUS_NAMES, label_dates
+from slagraph.engine.rollup import STATUS_NAMES, in_progress, label_dates
 from slagraph.errors import SlaUsageError
 from slagraph.simulate.draws import BLOCK_KINDS
 from slagraph.simulate.measures import Resampler
@@ -44,6 +44,7 @@ NODE_FIELDS = (
     "period",
     "node",
     "observed",
+    "final",
     "runs",
     "p_breach",
     "p_breach_low",
@@ -69,6 +70,7 @@ class Simulation:
     method: str
     block: str
     bad_rows: dict[str, int] = attrs.Factory(dict)  # rows skipped per stream (on_bad_rows="skip")
+    as_of: int | None = None  # the instant evaluated as of (UTC ns)
 
     def rows(self) -> list[dict[str, Any]]:
         return self.nodes + self.drivers
@@ -179,9 +181,10 @@ def _simulate(
     dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
     if changes:
         dataset = apply(model, dataset, parse_changes(model, changes), np.random.default_rng(seed))
-    dataset, as_of_ns, lo, _ = known_at(model, dataset, as_of)
+    known = known_at(model, dataset, as_of)
+    dataset, as_of_ns, lo, through = known.data, known.as_of, known.lo, known.through
 
-    resampler = Resampler(model, dataset, as_of_ns, lo, method, block, seed)
+    resampler = Resampler(model, dataset, as_of_ns, lo, method, block, seed, through)
     base = resampler.ctx
     accounts = base.accounts
     observed_walk = Walk(model, base)
@@ -208,7 +211,9 @@ def _simulate(
     while done < runs:
         ids = np.arange(done, min(done + chunk, runs))
         if len(ids) not in contexts:  # one per chunk size: the full chunks and the last
-            contexts[len(ids)] = Context(model, stack([shell] * len(ids)), as_of_ns, lo)
+            contexts[len(ids)] = Context(
+                model, stack([shell] * len(ids)), as_of_ns, lo, through=through
+            )
         resampler.set_runs(ids)
         ctx = contexts[len(ids)]
         ctx.measures.clear()  # the previous chunk's
@@ -243,16 +248,19 @@ def _simulate(
         if progress is not None:
             progress(done, runs)
     nodes, drivers = [], []
-    labels = {p: observed_walk.ctx.grid(*p).labels for p in _grids(model)}
+    grids = {p: observed_walk.ctx.grid(*p) for p in _grids(model)}
     for inst in _preorder(model.plan):
-        grid_labels = labels[(inst.period, inst.timezone)]
+        grid = grids[(inst.period, inst.timezone)]
+        grid_labels = (grid.labels, ~in_progress(grid, as_of_ns))
         paths = [inst.path] + [
             f"{inst.path}.{o.name}" for o in model.agreements[inst.agreement].objectives
         ]
         for path in paths:
             nodes += node_rows(tallies[path], runs, names, grid_labels, fee, observed[path])
         drivers += driver_rows(tallies[inst.path], runs)
-    return Simulation(nodes, drivers, runs, seed, method, block, dict(dataset.bad_rows))
+    return Simulation(
+        nodes, drivers, runs, seed, method, block, dict(dataset.bad_rows), as_of=as_of_ns
+    )
 
 
 def _grids(model: ir.Model) -> set[tuple[str, str]]:

@@ -93,11 +93,13 @@ class Resampler:
         method: str,
         block: str,
         seed: int,
+        through: int | None = None,
     ) -> None:
         self.model = model
         self.method = method
         self.seed = seed
-        self.ctx = Context(model, data, as_of, lo)
+        self.through = through
+        self.ctx = Context(model, data, as_of, lo, through=through)
         self.accounts = self.ctx.accounts
         self.runs = np.arange(0)
         self._prepared: dict[tuple[Any, str, str], Any] = {}
@@ -114,7 +116,7 @@ class Resampler:
         grids = {(i.period, i.timezone) for i in model.plan.instances}
         zones = sorted({z for _, z in grids})
         start = min((int(self.ctx.grid(k, z).bounds[0]) for k, z in grids), default=as_of)
-        self.days_ctx = Context(model, data, as_of, start)
+        self.days_ctx = Context(model, data, as_of, start, through=self.through)
         self.day_grids = {z: self.days_ctx.grid("daily", z) for z in zones}
         dates = {z: np.array(g.labels, dtype="datetime64[D]") for z, g in self.day_grids.items()}
         ends = [(d[0], d[-1]) for d in dates.values() if len(d)]

@@ -69,11 +69,14 @@ def node_rows(
     tally: NodeTally,
     runs: int,
     names: np.ndarray,
-    labels: tuple[str, ...],
+    periods: tuple[tuple[str, ...], np.ndarray],
     fee: np.ndarray,
     observed: np.ndarray,
 ) -> list[dict[str, Any]]:
-    """One row per (covered account, reported period), then one total row per period."""
+    """One row per (covered account, reported period), then one total row per period.
+    `periods`: the grid's labels and which periods have ended (`final`); in a period in
+    progress, P(breach) and the credits are those that would apply if it ended at as-of."""
+    labels, final = periods
     lo, hi = wilson(tally.breaches, runs)
     fees = fee[tally.accounts][:, None]
     expected_pct = tally.credit / runs
@@ -96,6 +99,7 @@ def node_rows(
                 "period": labels[p],
                 "node": tally.path,
                 "observed": str(observed[a, p]),
+                "final": bool(final[p]),
                 "runs": runs,
                 "p_breach": float(tally.breaches[i, j] / runs),
                 "p_breach_low": float(lo[i, j]),
@@ -117,6 +121,7 @@ def node_rows(
                 "period": labels[p],
                 "node": tally.path,
                 "observed": None,
+                "final": bool(final[p]),
                 "runs": runs,
                 "p_breach": float(tally.any_breach[j] / runs),
                 "p_breach_low": float(any_lo[j]),

@@ -18,7 +18,7 @@ import numpy as np
 from slagraph import runtime
 from slagraph.compiler import ir
 from slagraph.data import Dataset
-from slagraph.engine import evaluate, load_for, to_ns
+from slagraph.engine import default_as_of, evaluate, load_for, to_ns
 from slagraph.engine.context import Context
 from slagraph.whatif.changes import Change, apply, parse_change, parse_changes
 from slagraph.whatif.scenarios import per_scenario, split, stack
@@ -37,10 +37,12 @@ class WhatIf:
         pairs: list[dict[str, Any]],
         terminations: list[dict[str, Any]],
         changes: Sequence[Change],
+        as_of: int | None = None,
     ) -> None:
         self.pairs = pairs
         self.terminations = terminations
         self.changes = tuple(changes)
+        self.as_of = as_of  # the instant both sides were evaluated as of (UTC ns)
 
     def rows(self, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - CLI's --all
         out = [p for p in self.pairs if all or p["differs"]]
@@ -64,7 +66,12 @@ class WhatIf:
         import csv
 
         rows = [r for r in self.rows(all) if r["kind"] != "termination"]
-        fields = [*_KEY, "differs", *(f"{w}_{f}" for f in COMPARED for w in ("base", "whatif"))]
+        fields = [
+            *_KEY,
+            "final",
+            "differs",
+            *(f"{w}_{f}" for f in COMPARED for w in ("base", "whatif")),
+        ]
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
@@ -106,7 +113,12 @@ def _whatif(
     parsed = parse_changes(model, changes)
     changed = apply(model, base, parsed, np.random.default_rng(seed))
     probe, probe_changed = Context(model, base, 0, 0), Context(model, changed, 0, 0)
-    as_of_ns = to_ns(as_of) if as_of is not None else probe.data_hi
+    if as_of is not None:
+        as_of_ns = to_ns(as_of)
+    else:  # both sides' data, as `evaluate` chooses it (the latest placing time)
+        latest = [default_as_of(model, d) for d in (base, changed)]
+        found = [t for t in latest if t is not None]
+        as_of_ns = max(found) if found else probe.data_hi
     lows = [c.data_lo for c in (probe, probe_changed) if c.has_times]
     since = min(lows) if lows else as_of_ns
     stacked = stack([base, changed])
@@ -141,6 +153,7 @@ def _whatif(
             )
             continue
         pair: dict[str, Any] = dict(zip(_KEY, key, strict=True))
+        pair["final"] = (b or w or {}).get("final")  # one as-of: the same on both sides
         differs = b is None or w is None
         for field in COMPARED:
             bv, wv = (b or {}).get(field), (w or {}).get(field)
@@ -149,4 +162,4 @@ def _whatif(
             differs = differs or not _same(bv, wv)
         pair["differs"] = differs
         pairs.append(pair)
-    return WhatIf(pairs, terms, parsed)
+    return WhatIf(pairs, terms, parsed, as_of_ns)
