@@ -6,8 +6,6 @@ import datetime as dt
 import functools
 import zoneinfo
 
-import holidays as holidays_lib
-
 from slagraph.calendars import Calendar, OpenHours
 from slagraph.data.schema import ColumnSpec, StreamSchema
 from slagraph.errors import SlaCompileError, Span, did_you_mean
@@ -59,6 +57,8 @@ def _open_hours(day: ast.DayHours) -> list[OpenHours]:
 
 
 def _country(item: ast.CountryHolidays) -> tuple[str, str | None]:
+    import holidays as holidays_lib  # only for a calendar that names a country
+
     supported = holidays_lib.list_supported_countries()
     code = item.country.value
     if code not in supported:

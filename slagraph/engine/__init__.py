@@ -48,7 +48,7 @@ def _elapsed_in(node: Any) -> Iterator[tuple[str, ir.Elapsed]]:
 
 
 def streams_read(model: ir.Model) -> list[str]:
-    names = [n.split(":", 1)[1] for n in model.graph.nodes if n.startswith("stream:")]
+    names = [n.split(":", 1)[1] for n in model.dependencies.nodes if n.startswith("stream:")]
     return sorted(names)
 
 
