@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import inspect
 import re
+import warnings
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Any, cast
 import lark
 from lark import Token, Transformer, v_args
 
-from slagraph.errors import SlaSyntaxError, SlaUsageError, Span, did_you_mean
-from slagraph.syntax import ast
+from slagraph.errors import SlaSyntaxError, SlaUsageError, SlaWarning, Span, did_you_mean
+from slagraph.syntax import ast, tables
 from slagraph.syntax.lalr import LalrDriver
 
 MAX_SOURCE_CHARS = 8 * 1024 * 1024
@@ -57,13 +58,8 @@ def grammar_text() -> str:
 
 @functools.cache
 def _lark() -> lark.Lark:
-    return lark.Lark(
-        grammar_text(),
-        parser="lalr",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
+    """lark's parser for the grammar: saved in the package, or built (syntax/tables.py)."""
+    return tables.load("slagraph.lark")
 
 
 def keywords() -> frozenset[str]:
@@ -91,11 +87,15 @@ def parse_fast(text: str, file: str = "<string>") -> ast.Module | None:
     """`parse` by `lalr.LalrDriver` (lark's tables, no tree), or None where it does not
     accept the text: a syntax error, a bad literal, a tree deeper than MAX_DEPTH."""
     _check_size(text, file)
+    driver = _driver()
+    if driver is None:
+        return None
     try:
-        decls = _driver().parse(
-            text, file, _Direct(file).callback, _TERMINALS, MAX_DEPTH, _SPANLESS
-        )
+        decls = driver.parse(text, file, _Direct(file).callback, _TERMINALS, MAX_DEPTH, _SPANLESS)
     except SlaSyntaxError:  # a bad literal: lark decides which error comes first
+        return None
+    except _LARK_CHANGED as exc:  # a lexer table read on first use, in the loop
+        _give_up_fast_path(exc)
         return None
     if decls is None:
         return None
@@ -138,13 +138,45 @@ _SPANLESS = frozenset(
 )
 
 
+# What reading lark's private tables raises when a lark release has changed them.
+_LARK_CHANGED = (AttributeError, KeyError, IndexError, TypeError, NotImplementedError)
+_fast_path = {"usable": True}
+
+
+def _driver() -> LalrDriver | None:
+    """The fast path's automaton, or None once it cannot read this lark's tables."""
+    if not _fast_path["usable"]:
+        return None
+    try:
+        return _build_driver()
+    except _LARK_CHANGED as exc:
+        _give_up_fast_path(exc)
+        return None
+
+
 @functools.cache
-def _driver() -> LalrDriver:
+def _build_driver() -> LalrDriver:
     driver = LalrDriver(_lark())
     missing = driver.kept_terminals - _TERMINALS.keys()
     if missing:
         raise NotImplementedError(f"no conversion for terminals {sorted(missing)}")
     return driver
+
+
+def _give_up_fast_path(exc: BaseException) -> None:
+    """Parse with lark's own parser from now on, and say so once: `lalr.py` reads lark's
+    private tables, which a lark release may change (pyproject.toml bounds lark to the
+    versions tested, but an installer may not honour it)."""
+    if not _fast_path["usable"]:
+        return
+    _fast_path["usable"] = False
+    warnings.warn(
+        f"slagraph's fast parser cannot read the tables of lark {lark.__version__} "
+        f"({type(exc).__name__}: {exc}); parsing with lark's own parser, which gives the "
+        "same result more slowly",
+        SlaWarning,
+        stacklevel=3,
+    )
 
 
 def parse_file(path: str | Path) -> ast.Module:

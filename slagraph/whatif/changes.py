@@ -32,8 +32,8 @@ from slagraph.data.schema import ColumnSpec, StreamSchema
 from slagraph.engine.kernels import NS
 from slagraph.engine.predicates import evaluate_predicate
 from slagraph.errors import SlaCompileError, SlaSyntaxError, Span, did_you_mean
-from slagraph.syntax import ast
-from slagraph.syntax.parser import _syntax_error, _ToAst, grammar_path
+from slagraph.syntax import ast, tables
+from slagraph.syntax.parser import _syntax_error, _ToAst
 
 MAX_CHANGE_CHARS = 10_000
 _PREFIX = "slagraph__"
@@ -56,13 +56,7 @@ class Change:
 
 @functools.cache
 def _lark() -> lark.Lark:
-    return lark.Lark.open(
-        str(grammar_path("whatif.lark")),
-        parser="lalr",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
+    return tables.load("whatif.lark")
 
 
 @v_args(meta=True)
