@@ -56,10 +56,24 @@ def _open_hours(day: ast.DayHours) -> list[OpenHours]:
     return hours
 
 
+@functools.cache
+def _country_codes() -> tuple[str, ...]:
+    """The codes `holidays` knows, from its registry: `list_supported_countries()` would
+    import every country's module to list its subdivisions (docs/performance.md)."""
+    try:
+        from holidays.registry import EntityLoader
+
+        return tuple(EntityLoader.get_country_codes())
+    except (ImportError, AttributeError):  # another layout of the package: the slow way
+        import holidays as holidays_lib
+
+        return tuple(holidays_lib.list_supported_countries())
+
+
 def _country(item: ast.CountryHolidays) -> tuple[str, str | None]:
     import holidays as holidays_lib  # only for a calendar that names a country
 
-    supported = holidays_lib.list_supported_countries()
+    supported = _country_codes()
     code = item.country.value
     if code not in supported:
         raise SlaCompileError(
@@ -68,9 +82,12 @@ def _country(item: ast.CountryHolidays) -> tuple[str, str | None]:
             item.country.span,
         )
     sub = item.subdivision.value if item.subdivision is not None else None
-    if sub is not None and sub not in supported[code]:
+    if sub is None:
+        return (code, None)
+    subdivisions = list(getattr(holidays_lib, code).subdivisions)
+    if sub not in subdivisions:
         raise SlaCompileError(
-            f"'{sub}' is not a subdivision of {code}{did_you_mean(sub, supported[code])}",
+            f"'{sub}' is not a subdivision of {code}{did_you_mean(sub, subdivisions)}",
             item.subdivision.span if item.subdivision else item.span,
         )
     return (code, sub)
