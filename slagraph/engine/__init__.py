@@ -213,7 +213,7 @@ def _as_known_at(model: ir.Model, data: Dataset, as_of: int, latest: int) -> Dat
     return attrs.evolve(data, tables=tables)
 
 
-def _preorder(plan: ir.Plan) -> list[ir.Instance]:
+def preorder(plan: ir.Plan) -> list[ir.Instance]:
     by_path = plan.by_path()
     out: list[ir.Instance] = []
 
@@ -254,12 +254,12 @@ def _walk_rows(
     hi_date = label_dates(end)[1] if end else None
     blocks: list[dict[str, Any]] = []
     terminations: list[dict[str, Any]] = []
-    for inst in _preorder(model.plan):
+    for inst in preorder(model.plan):
         agreement = model.agreements[inst.agreement]
         av = walk.agreement(inst.agreement, inst.period, inst.timezone)
         grid = av.verdict.grid
         keep_acc = np.flatnonzero(coverage_mask(inst, accounts, ctx))
-        keep_per = _periods_in(grid, lo_date, hi_date)
+        keep_per = periods_in(grid, lo_date, hi_date)
 
         cells = _Cells(keep_acc, keep_per, grid, fee[keep_acc])
         blocks.append(cells.block(inst.path, agreement.kind, av.verdict, np.nan))
@@ -334,7 +334,7 @@ class _Cells:
         }
 
 
-def _periods_in(grid: Any, lo: dt.date | None, hi: dt.date | None) -> np.ndarray:
+def periods_in(grid: Any, lo: dt.date | None, hi: dt.date | None) -> np.ndarray:
     idx = np.arange(len(grid.labels))
     if lo is None and hi is None:
         return idx

@@ -103,16 +103,16 @@ def parse_fast(text: str, file: str = "<string>") -> ast.Module | None:
 
 
 def parse_reference(text: str, file: str = "<string>") -> ast.Module:
-    """`parse` by lark's tree and the `_ToAst` Transformer: the reference for `parse`'s fast
+    """`parse` by lark's tree and the `ToAst` Transformer: the reference for `parse`'s fast
     path, and the path of every syntax error."""
     _check_size(text, file)
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
-        raise _syntax_error(exc, text, file) from exc
+        raise syntax_error(exc, text, file) from exc
     _check_depth(tree, text, file)
     try:
-        decls = _ToAst(file).transform(tree)
+        decls = ToAst(file).transform(tree)
     except lark.exceptions.VisitError as exc:
         if isinstance(exc.orig_exc, SlaSyntaxError):
             error = exc.orig_exc
@@ -131,7 +131,7 @@ def _check_size(text: str, file: str) -> None:
         )
 
 
-# `_ToAst` callbacks that never read their meta: the driver passes them no span.
+# `ToAst` callbacks that never read their meta: the driver passes them no span.
 _SPANLESS = frozenset(
     "start cal_timezone cal_hours days cal_holidays source stream_timezone columns title "
     "parent coverage warn weight name string number percent duration date clock".split()
@@ -239,7 +239,7 @@ def _expected_words(names: set[str]) -> str:
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
-def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> SlaSyntaxError:
+def syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> SlaSyntaxError:
     line, column = exc.line, exc.column
     if isinstance(exc, lark.exceptions.UnexpectedToken):
         token = exc.token
@@ -386,7 +386,7 @@ _TERMINALS = {
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):  # type: ignore[type-arg]
+class ToAst(Transformer):  # type: ignore[type-arg]
     """Maps each grammar alias to an AST class. Holds only the file name, no parse state."""
 
     def __init__(self, file: str) -> None:
@@ -716,8 +716,8 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     string = number = percent = duration = business_days = date = clock = _literal
 
 
-class _Direct(_ToAst):
-    """`_ToAst`'s callbacks as the LALR driver calls them: with the node's `Span` (or None
+class _Direct(ToAst):
+    """`ToAst`'s callbacks as the LALR driver calls them: with the node's `Span` (or None
     for an empty node) where lark passes its `Meta`."""
 
     def _span(self, meta):  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ from slagraph.engine.kernels import NS
 from slagraph.engine.predicates import evaluate_predicate
 from slagraph.errors import SlaCompileError, SlaSyntaxError, Span, did_you_mean
 from slagraph.syntax import ast, tables
-from slagraph.syntax.parser import _syntax_error, _ToAst
+from slagraph.syntax.parser import ToAst, syntax_error
 
 MAX_CHANGE_CHARS = 10_000
 _PREFIX = "slagraph__"
@@ -60,7 +60,7 @@ def _lark() -> lark.Lark:
 
 
 @v_args(meta=True)
-class _ToChange(_ToAst):
+class _ToChange(ToAst):
     """The DSL's transformer (for the imported filter rules) plus the change rules."""
 
     def __getattr__(self, name: str) -> Any:
@@ -167,7 +167,7 @@ def parse_change(text: str, label: str = "--change") -> Change:
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
-        error = _syntax_error(exc, text, label)
+        error = syntax_error(exc, text, label)
         error.message = error.message.replace(_PREFIX.upper(), "").replace(_PREFIX, "")
         raise error from exc
     try:
