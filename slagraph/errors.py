@@ -16,8 +16,8 @@ import attrs
 class Span(NamedTuple):
     """A region of source text. Lines and columns are 1-based; positions are 0-based offsets.
 
-    A named tuple rather than an attrs class: the parser makes one per node and kept token
-    (~300,000 for a 1 MB model), and a tuple is built in a fifth of the time."""
+    A named tuple rather than an attrs class: the parser makes one per node and kept token,
+    and a tuple is much quicker to build (docs/performance.md, "Figures behind the code")."""
 
     file: str
     line: int

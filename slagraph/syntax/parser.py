@@ -393,7 +393,7 @@ class ToAst(Transformer):  # type: ignore[type-arg]
         super().__init__(visit_tokens=True)
         self.file = file
         # `v_args` wraps each callback anew on every attribute lookup (once per tree node);
-        # binding them once per parse halves the transform time on large files.
+        # binding them once per parse saves that on every node (docs/performance.md).
         for name in _callback_names(type(self)):
             object.__setattr__(self, name, getattr(self, name))
 
