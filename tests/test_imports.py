@@ -55,7 +55,33 @@ def test_checking_a_model_needs_only_the_parser(model: str, expected: list[str])
     assert expected == _imported_after(f"import slagraph; slagraph.load({model!r})")
 
 
-def test_version_imports_only_click() -> None:
+PARQUET_READ = """
+import pathlib
+from slagraph.compiler import compile_module
+from slagraph.data.readers import read_parquet
+from slagraph.syntax.parser import parse
+
+model = compile_module(parse("stream downs { account: text, start: time, end: time }"))
+raw = read_parquet(pathlib.Path(FOLDER) / "downs.parquet", model.streams["downs"], "downs")
+assert raw.table.num_rows == 1
+"""
+
+
+def test_reading_parquet_does_not_import_pandas(tmp_path: Path) -> None:
+    """`pq.read_table` imports pandas (for the file's pandas metadata); slagraph reads with
+    `ParquetFile.read`, which does not. (pyarrow itself still imports pandas, when it is
+    installed, on the first `pa.array` of Python or numpy values, which evaluating does.)"""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    utc = pa.timestamp("s", "UTC")
+    downs = {"account": ["a"], "start": pa.array([0], utc), "end": pa.array([60], utc)}
+    pq.write_table(pa.table(downs), tmp_path / "downs.parquet")  # imports pandas: not here
+    code = f"FOLDER = {str(tmp_path)!r}\n{PARQUET_READ}"
+    assert "pandas" not in _imported_after(code)
+
+
+def test_version_imports_click_and_rich_only() -> None:
     code = (
         "import sys; from slagraph.cli import main\n"
         "try:\n    main(['--version'])\nexcept SystemExit:\n    pass"
