@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "examples" / "customer_support" / "model.sla"  # 23 lines, public holidays
+PLAIN = ROOT / "examples" / "service_availability" / "model.sla"  # 26 lines, no holidays
 CLI = "import sys; from slagraph.cli import main; sys.exit(main())"
 
 COMMANDS: dict[str, list[str]] = {
@@ -33,6 +34,7 @@ COMMANDS: dict[str, list[str]] = {
     "import slagraph": ["-c", "import slagraph"],
     "slagraph --version": ["-c", CLI, "--version"],
     "slagraph check (23 lines)": ["-c", CLI, "check", str(MODEL)],
+    "slagraph check (26, no holidays)": ["-c", CLI, "check", str(PLAIN)],
 }
 
 
