@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.model_gen import large_model
 from slagraph.compiler import compile_module
-from slagraph.syntax.parser import parse
+from slagraph.syntax.parser import parse, parse_reference
 
 TEXT = large_model(1000, 10)
 
@@ -21,6 +21,13 @@ def module():  # type: ignore[no-untyped-def]
 
 def test_parse_1000_slas(benchmark) -> None:  # type: ignore[no-untyped-def]
     result = benchmark(parse, TEXT, "large.sla")
+    assert len(result.decls) == 3 + 1 + 1000 + 100 + 1
+
+
+def test_parse_reference_1000_slas(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """lark's own parser and tree (the path of every error): what `parse`'s fast path is
+    measured against when deciding whether it still pays for itself."""
+    result = benchmark.pedantic(parse_reference, (TEXT, "large.sla"), rounds=3)
     assert len(result.decls) == 3 + 1 + 1000 + 100 + 1
 
 

@@ -7,7 +7,6 @@ never a traceback.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -17,8 +16,8 @@ import attrs
 class Span(NamedTuple):
     """A region of source text. Lines and columns are 1-based; positions are 0-based offsets.
 
-    A named tuple rather than an attrs class: the parser makes one per node and kept token
-    (~300,000 for a 1 MB model), and a tuple is built in a fifth of the time."""
+    A named tuple rather than an attrs class: the parser makes one per node and kept token,
+    and a tuple is much quicker to build (docs/performance.md, "Figures behind the code")."""
 
     file: str
     line: int
@@ -55,6 +54,8 @@ class DataLocation:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the closest candidate, or '' when nothing is close."""
+    import difflib  # only on the way to an error message
+
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

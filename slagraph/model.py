@@ -2,22 +2,26 @@
 
 Compile once, evaluate many times: a `Model` is immutable and holds no per-evaluation
 state, so one instance may be shared across threads.
+
+`import slagraph` imports this module: every stage is imported where it is first used
+(the parser and compiler by `compile`/`load`, the engine by `evaluate`), so that a program
+pays at start-up only for what it calls (tests/test_imports.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
-from slagraph.compiler import compile_module, ir
 from slagraph.errors import SlaUsageError
-from slagraph.syntax.parser import parse, parse_file
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from concurrent.futures import Executor
+
+    import networkx as nx
+
+    from slagraph.compiler import ir
     from slagraph.engine.result import Result
     from slagraph.simulate import Simulation
     from slagraph.whatif import WhatIf
@@ -168,11 +172,17 @@ class Model:
 
 def compile(text: str, file: str = "<string>") -> Model:  # noqa: A001 - the natural name
     """Parse and compile `.sla` source text. Raises `SlaSyntaxError` or `SlaCompileError`."""
+    from slagraph.compiler import compile_module
+    from slagraph.syntax.parser import parse
+
     module = parse(text, file)
     return Model(compile_module(module), text)
 
 
 def load(path: str | Path) -> Model:
     """Read, parse and compile a `.sla` file."""
+    from slagraph.compiler import compile_module
+    from slagraph.syntax.parser import parse_file
+
     module = parse_file(path)
     return Model(compile_module(module), module.source)

@@ -6,24 +6,23 @@ settings and its own garbage collector (docs/embedding.md). The CLI applies both
 
 glibc's malloc, set up for an evaluation's big, short-lived numpy arrays.
 
-An evaluation at 10^7 records allocates 1–2 GB of temporaries, most between 1 and 40 MB,
-each freed moments after it is made. glibc's defaults serve every block above a threshold
+An evaluation of millions of records allocates gigabytes of temporaries, most of a few
+MB, each freed moments after it is made. glibc's defaults serve every block above a threshold
 (128 KiB at first, raised as blocks are freed) with a fresh `mmap` and unmap it on free,
 and give the heap's free top back to the kernel above twice that threshold. So most
 temporaries are new pages: a page fault and a zeroed page each, for memory that was
 free a moment before. Fixing the threshold at glibc's maximum (32 MiB) and keeping up to
-256 MiB of free heap lets numpy reuse that memory instead (docs/performance.md: about 12%
-of a single-threaded evaluation at 10^7 records).
+256 MiB of free heap lets numpy reuse that memory instead (measured in
+docs/performance.md, "Evaluate at 10^7 events").
 
 Worker threads are the other half. glibc gives each thread an arena of its own, made of
-64 MiB heaps that it maps as big blocks arrive and unmaps as they go: at 10^7 records,
-about 200 heaps mapped per evaluation, and the page faults with them. So glibc is held
+64 MiB heaps that it maps as big blocks arrive and unmaps as they go, hundreds per
+evaluation of millions of records, and the page faults with them. So glibc is held
 to one arena (`M_ARENA_MAX`; the blocks are few and big, so threads hardly contend for
 its lock) and 64 MiB are kept on top of every heap, main or per-thread (`M_TOP_PAD`).
 The arena limit is best effort: arenas made before it stay, and glibc gives new threads
 those (one a finished thread left, or a share of the others); the pad is what keeps
-their heaps mapped (docs/performance.md, round 5: 3× fewer page faults, about 9% of the
-wall time on two threads).
+their heaps mapped (docs/performance.md, round 5, has the page faults and times).
 
 `tune_malloc()` applies this once per process, only where the C library is glibc. The cost is
 memory: up to 256 MiB freed by an evaluation stays with the process, ready for the next
@@ -108,7 +107,7 @@ def gc_paused() -> Iterator[None]:
     (as Mercurial's `util.nogc` does) avoids those passes.
 
     When the pause ends the new objects are still "young", and the next young collection
-    would scan all of them (0.25 s for a 1 MB model) to learn what we know: they live on.
+    would scan all of them (docs/performance.md, "Compile") to learn what we know: they live on.
     `gc.freeze()` + `gc.unfreeze()` moves every tracked object to the oldest generation
     without scanning, so they are examined only by the next full collection, as old objects
     are. Other young objects of the process move with them: their cycles, if any, are then

@@ -2,7 +2,7 @@
 
 `parse_fast` drives lark's own LALR tables with a tight loop and builds the AST in the
 reduce steps (`slagraph/syntax/lalr.py`); `parse_reference` is lark's tree plus the
-`_ToAst` Transformer, the path every error takes. On every input they must agree: both
+`ToAst` Transformer, the path every error takes. On every input they must agree: both
 reject it, or both accept it with equal ASTs *including spans* (AST equality ignores
 spans, so the comparison here walks them explicitly).
 

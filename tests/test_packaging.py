@@ -40,11 +40,13 @@ def test_wheel_installs_and_checks_outside_the_repo(tmp_path: Path) -> None:
             python,
             "-c",
             "import slagraph.syntax.parser as p, importlib.resources as r;"
-            "print(r.files('slagraph').joinpath('grammar/slagraph.lark').is_file())",
+            "print(r.files('slagraph').joinpath('grammar/slagraph.lark').is_file(),"
+            " r.files('slagraph').joinpath('syntax/lark_tables/slagraph.pickle').is_file())",
         ],
         cwd=model.parent,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert where.stdout.strip() == "True"
+    # ... and so do the saved parser tables (syntax/tables.py).
+    assert where.stdout.strip() == "True True"

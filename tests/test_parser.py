@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from slagraph.errors import SlaSyntaxError
-from slagraph.syntax import ast
+from slagraph.syntax import ast, tables
 from slagraph.syntax.format import format_source
 from slagraph.syntax.parser import MAX_DEPTH, MAX_SOURCE_CHARS, _lark, parse
 
@@ -232,7 +232,9 @@ def _grammar_terminals() -> dict[str, st.SearchStrategy[str]]:
 
 
 def grammar_texts() -> st.SearchStrategy[str]:
-    return from_lark(_lark(), explicit=_grammar_terminals())
+    # `from_lark` reads the analysed grammar, which a parser loaded from its saved tables
+    # (the one `parse` uses) does not keep: build one from the grammar file.
+    return from_lark(tables.build("slagraph.lark"), explicit=_grammar_terminals())
 
 
 @_settings(GRAMMAR_EXAMPLES)

@@ -110,9 +110,9 @@ class _Table:
 
     (before the interval starts, clip pins B at before[k]; after it ends, at before[k+1]).
     A query is a subtract and a shift, three gathers from a table small enough to stay in
-    cache, a max, a min and an add: no binary search. Measured on a million random queries
-    over a year of a Mon–Fri calendar, this is ~10x faster than `searchsorted` (which the
-    table falls back to when the gaps are too short for the span: over `_MAX_BUCKETS`).
+    cache, a max, a min and an add: no binary search, and much faster than `searchsorted`
+    (docs/performance.md, "Business time"), which the table falls back to when the gaps
+    are too short for the span (over `_MAX_BUCKETS`).
     """
 
     __slots__ = (

@@ -10,8 +10,6 @@ instant, a skipped one the instant after the gap.
 
 from __future__ import annotations
 
-import collections
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,16 +19,6 @@ from slagraph.calendars.business import BusinessClock
 from slagraph.calendars.calendar import Calendar, open_intervals
 
 _DAY_NS = wc.DAY * wc.NS
-
-
-def business_day_seconds(cal: Calendar) -> int:
-    """The length of the calendar's usual open day: the most common total of open hours
-    among its open weekdays (the longer on a tie); what `2bd` means as a fixed target."""
-    totals = [sum(e - s for s, e in day) for day in cal.weekly_ranges() if day]
-    if not totals:
-        return 0
-    counts = collections.Counter(totals)
-    return max(totals, key=lambda total: (counts[total], total))
 
 
 def _open_days(cal: Calendar, first_day: int, last_day: int) -> np.ndarray:

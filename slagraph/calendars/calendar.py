@@ -16,19 +16,25 @@ How wall-clock ranges become instants (docs/time.md has the worked cases):
    empty by that rule; it is counted once instead, at the later occurrence. A wall time
    skipped by a DST jump converts to the jump's instant, so a range that falls in the gap
    is shortened or empty.
+
+numpy and `holidays` are imported inside the functions that use them: the compiler builds
+`Calendar` values and must not import either for that (tests/test_imports.py).
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
+from typing import TYPE_CHECKING
 
 import attrs
-import holidays as holidays_lib
-import numpy as np
 
 from slagraph.calendars import _wallclock as wc
 from slagraph.errors import SlaError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -77,7 +83,10 @@ def _check_zone(instance: object, attribute: object, value: str) -> None:
 def _country_holidays(
     code: str, subdivision: str | None, years: tuple[int, ...]
 ) -> frozenset[dt.date]:
-    """Public holidays from the `holidays` package (cached: it takes ~0.1 s a country)."""
+    """Public holidays from the `holidays` package (cached: a country's rules are slow
+    to evaluate, docs/performance.md)."""
+    import holidays as holidays_lib  # only for a calendar that names a country
+
     try:
         found = holidays_lib.country_holidays(code, subdiv=subdivision, years=years)
     except NotImplementedError as exc:  # the package's "unknown country/subdivision"
@@ -126,8 +135,20 @@ class Calendar:
         return tuple(tuple(day) for day in week)
 
 
+def business_day_seconds(cal: Calendar) -> int:
+    """The length of the calendar's usual open day: the most common total of open hours
+    among its open weekdays (the longer on a tie); what `2bd` means as a fixed target."""
+    totals = [sum(e - s for s, e in day) for day in cal.weekly_ranges() if day]
+    if not totals:
+        return 0
+    counts = collections.Counter(totals)
+    return max(totals, key=lambda total: (counts[total], total))
+
+
 def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Union of [start, end) intervals as sorted, disjoint ones; touching intervals join."""
+    import numpy as np
+
     keep = ends > starts
     starts, ends = starts[keep], ends[keep]
     if not len(starts):
@@ -144,6 +165,8 @@ def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, n
 
 def wall_intervals(cal: Calendar, first: dt.date, last: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """Merged open intervals on the naive local axis (seconds) for local days first..last."""
+    import numpy as np
+
     days = np.arange(wc.day_number(first), wc.day_number(last) + 1, dtype=np.int64)
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
     closed = cal.holiday_dates(range(first.year, last.year + 1))
@@ -169,6 +192,8 @@ def open_intervals(cal: Calendar, lo: int, hi: int) -> tuple[np.ndarray, np.ndar
         (starts, ends): int64 arrays, sorted, disjoint and merged (no two touch), clipped
         to [lo, hi). Empty arrays when nothing is open.
     """
+    import numpy as np
+
     empty = np.empty(0, np.int64)
     if hi <= lo:
         return empty, empty.copy()

@@ -6,6 +6,9 @@ year), monthly ``2026-01``, quarterly ``2026-Q1``, yearly ``2026``.
 A period starts at the first instant of its first local day: local midnight, or — where a
 DST jump skips midnight, as in America/Santiago each September — the instant of the jump
 (01:00 local). Bounds are UTC ns, so bucketing a million records is one `searchsorted`.
+
+numpy is imported inside the grid's methods: the compiler reads `PERIOD_KINDS` from here
+and must not import numpy for that (tests/test_imports.py).
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from typing import TYPE_CHECKING
 
 import attrs
-import numpy as np
 
 from slagraph.calendars import _wallclock as wc
 from slagraph.errors import SlaUsageError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PERIOD_KINDS = ("daily", "weekly", "monthly", "quarterly", "yearly")  # finest to coarsest
 
@@ -134,6 +140,8 @@ class PeriodGrid:
     @classmethod
     def build(cls, kind: str, timezone: str, lo: int, hi: int) -> PeriodGrid:
         """Every period intersecting [lo, hi) (UTC ns); none when ``hi <= lo``."""
+        import numpy as np
+
         _check_kind(kind)
         tz = wc.zone(timezone)
         first = period_start(kind, wc.local_date(tz, wc.floor_seconds(lo)))
@@ -150,6 +158,8 @@ class PeriodGrid:
 
     def index(self, t: np.ndarray) -> np.ndarray:
         """Period index per instant (int64), -1 outside the grid."""
+        import numpy as np
+
         t = np.asarray(t, dtype=np.int64)
         i = np.searchsorted(self.bounds, t, side="right") - 1
         return np.where(i < len(self.labels), i, -1)
@@ -167,6 +177,8 @@ class PeriodGrid:
             interval in the inputs, its period index, and its clipped bounds (int64 ns);
             ordered by record, then period.
         """
+        import numpy as np
+
         starts = np.asarray(starts, dtype=np.int64)
         ends = np.asarray(ends, dtype=np.int64)
         lo, hi = self.bounds[0], self.bounds[-1]
@@ -200,6 +212,8 @@ class PeriodGrid:
 
     def length(self) -> np.ndarray:
         """Length of each period in ns (a DST day is 23 h or 25 h)."""
+        import numpy as np
+
         return np.diff(self.bounds)
 
 
@@ -210,6 +224,8 @@ def parent_index(child: PeriodGrid, parent: PeriodGrid) -> np.ndarray:
     parent.bounds[j + 1]``. A child that straddles two parents (an ISO week across a
     month end) or lies outside the parent grid gets -1.
     """
+    import numpy as np
+
     c_start, c_end = child.bounds[:-1], child.bounds[1:]
     j = parent.index(c_start)
     safe = np.clip(j, 0, max(len(parent.labels) - 1, 0))

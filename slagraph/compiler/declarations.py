@@ -6,11 +6,8 @@ import datetime as dt
 import functools
 import zoneinfo
 
-import holidays as holidays_lib
-
 from slagraph.calendars import Calendar, OpenHours
 from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
-from slagraph.data.time_formats import compile_format
 from slagraph.errors import SlaCompileError, Span, did_you_mean
 from slagraph.syntax import ast
 
@@ -59,8 +56,24 @@ def _open_hours(day: ast.DayHours) -> list[OpenHours]:
     return hours
 
 
+@functools.cache
+def _country_codes() -> tuple[str, ...]:
+    """The codes `holidays` knows, from its registry: `list_supported_countries()` would
+    import every country's module to list its subdivisions (docs/performance.md)."""
+    try:
+        from holidays.registry import EntityLoader
+
+        return tuple(EntityLoader.get_country_codes())
+    except (ImportError, AttributeError):  # another layout of the package: the slow way
+        import holidays as holidays_lib
+
+        return tuple(holidays_lib.list_supported_countries())
+
+
 def _country(item: ast.CountryHolidays) -> tuple[str, str | None]:
-    supported = holidays_lib.list_supported_countries()
+    import holidays as holidays_lib  # only for a calendar that names a country
+
+    supported = _country_codes()
     code = item.country.value
     if code not in supported:
         raise SlaCompileError(
@@ -69,9 +82,12 @@ def _country(item: ast.CountryHolidays) -> tuple[str, str | None]:
             item.country.span,
         )
     sub = item.subdivision.value if item.subdivision is not None else None
-    if sub is not None and sub not in supported[code]:
+    if sub is None:
+        return (code, None)
+    subdivisions = list(getattr(holidays_lib, code).subdivisions)
+    if sub not in subdivisions:
         raise SlaCompileError(
-            f"'{sub}' is not a subdivision of {code}{did_you_mean(sub, supported[code])}",
+            f"'{sub}' is not a subdivision of {code}{did_you_mean(sub, subdivisions)}",
             item.subdivision.span if item.subdivision else item.span,
         )
     return (code, sub)
@@ -134,6 +150,8 @@ def _options(
     if opts.time_format is not None:
         time_format = opts.time_format.value
         try:
+            from slagraph.data.time_formats import compile_format  # numpy, pyarrow: lazily
+
             parsed = compile_format(time_format)
         except ValueError as e:
             raise SlaCompileError(

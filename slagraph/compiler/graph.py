@@ -3,17 +3,26 @@
 Edges come from the IR, never from text: a stream feeds an objective that selects it, an
 objective feeds its SLA, a child feeds every master that includes it, and whatever
 `met(X)` names feeds the objective that asks. A cycle is an error naming the cycle.
+
+Compiling does not import networkx: the graph is a few hundred nodes, and the two things
+compiling asks of it — is there a cycle, which one — are one depth-first search here
+(`find_cycle`, the cycle `networkx.find_cycle` names, tested against it). The
+`networkx.DiGraph` that `Model.graph` shows is built from the same nodes and edges on
+first use (`to_networkx`), for `slagraph graph` and embedding applications.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from slagraph.calendars import PERIOD_KINDS
 from slagraph.compiler import ir
 from slagraph.errors import SlaCompileError, did_you_mean
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_INSTANCES = 200_000
 
@@ -47,10 +56,9 @@ def _calendars(metric: ir.Metric) -> Iterator[str]:
 
 def build_graph(
     agreements: Mapping[str, ir.Agreement], clocks: Mapping[str, ir.Clock] | None = None
-) -> nx.DiGraph:
-    # Nodes and edges are gathered first, in the order they are first named, and added in
-    # two bulk calls: the same graph (node order, adjacency order, attributes) as adding
-    # them one by one, at a fraction of networkx's per-call cost.
+) -> ir.Dependencies:
+    # Nodes and edges in the order they are first named: the order of the networkx graph
+    # (nodes, adjacency) built from them, as if they had been added one by one.
     nodes: dict[str, dict[str, object]] = {}
     edges: dict[tuple[str, str], dict[str, object]] = {}
 
@@ -102,23 +110,59 @@ def build_graph(
                 else:
                     source = node_id(agreements[m.target].kind, m.target)
                 edge(source, oid, "met")
-    graph = nx.DiGraph()
-    graph.add_nodes_from(nodes.items())
-    graph.add_edges_from((u, v, data) for (u, v), data in edges.items())
-    # `find_cycle` walks every edge in Python; a topological check is several times
-    # faster, so it only runs (and picks the cycle to name) when there is one.
-    if nx.is_directed_acyclic_graph(graph):
+    graph = ir.Dependencies(nodes, edges)
+    cycle = find_cycle(graph)
+    if not cycle:
         return graph
-    cycle = nx.find_cycle(graph)
     names = [
-        graph.nodes[u]["name"] if graph.nodes[u]["kind"] != "objective" else u.split(":")[1]
-        for u, _ in cycle
+        nodes[u]["name"] if nodes[u]["kind"] != "objective" else u.split(":")[1] for u, _ in cycle
     ]
-    first = graph.nodes[cycle[0][0]]
-    span = agreements[first.get("agreement", first["name"])].span
+    first = nodes[cycle[0][0]]
+    span = agreements[str(first.get("agreement", first["name"]))].span
     # Show the cycle in the direction people read `include`: parent → child.
-    path = " → ".join([*reversed(names), names[-1]])
+    path = " → ".join(str(name) for name in [*reversed(names), names[-1]])
     raise SlaCompileError(f"cycle in the agreement graph: {path}", span)
+
+
+def find_cycle(graph: ir.Dependencies) -> list[tuple[str, str]]:
+    """The edges of a cycle, or [] if there is none: the cycle `networkx.find_cycle`
+    returns for the same graph (depth first from each node in order, successors in edge
+    order; the first edge back into the current path closes it)."""
+    successors: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for u, v in graph.edges:
+        successors[u].append(v)
+    done: set[str] = set()
+    for root in graph.nodes:
+        if root in done:
+            continue
+        path = [root]
+        on_path = {root: 0}
+        pending = [iter(successors[root])]
+        while pending:
+            head = next(pending[-1], None)
+            if head is None:
+                pending.pop()
+                done.add(path[-1])
+                del on_path[path.pop()]
+            elif head in on_path:
+                loop = path[on_path[head] :]
+                return [*itertools.pairwise(loop), (path[-1], head)]
+            elif head not in done:
+                on_path[head] = len(path)
+                path.append(head)
+                pending.append(iter(successors[head]))
+    return []
+
+
+def to_networkx(graph: ir.Dependencies) -> nx.DiGraph:
+    """The graph as a `networkx.DiGraph`: nodes with their attributes, edges with their
+    `relation`, in the order they were named."""
+    import networkx as nx
+
+    out = nx.DiGraph()
+    out.add_nodes_from(graph.nodes.items())
+    out.add_edges_from((u, v, data) for (u, v), data in graph.edges.items())
+    return out
 
 
 def roots(agreements: Mapping[str, ir.Agreement]) -> tuple[str, ...]:

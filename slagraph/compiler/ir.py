@@ -7,13 +7,16 @@ ratios are floats in 0..1, durations are whole seconds, clock times seconds of t
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
-import networkx as nx
 
 from slagraph.calendars import Calendar
 from slagraph.data.schema import StreamSchema
 from slagraph.errors import Span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # ------------------------------------------------------------------ row predicates
 
@@ -308,6 +311,15 @@ class Plan:
 
 
 @attrs.frozen(eq=False)
+class Dependencies:
+    """The dependency graph as plain data: node id → attributes, (from, to) → attributes,
+    each in the order first named (compiler/graph.py)."""
+
+    nodes: Mapping[str, Mapping[str, object]]
+    edges: Mapping[tuple[str, str], Mapping[str, object]]
+
+
+@attrs.frozen(eq=False)
 class Model:
     """A compiled `.sla` file."""
 
@@ -315,8 +327,20 @@ class Model:
     streams: Mapping[str, StreamSchema]
     accounts: StreamSchema | None
     agreements: Mapping[str, Agreement]
-    graph: nx.DiGraph
+    dependencies: Dependencies
     plan: Plan
     file: str = "<string>"
     clocks: Mapping[str, Clock] = attrs.field(factory=dict)
     """Clocks by name; each also has a schema in `streams` (what metrics select)."""
+    _networkx: dict[str, nx.DiGraph] = attrs.field(factory=dict, init=False, repr=False)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """`dependencies` as a `networkx.DiGraph`, built on first use (networkx is not
+        imported to compile). Two threads asking at once may both build it; one is kept."""
+        found = self._networkx.get("graph")
+        if found is None:
+            from slagraph.compiler.graph import to_networkx
+
+            found = self._networkx.setdefault("graph", to_networkx(self.dependencies))
+        return found

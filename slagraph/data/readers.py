@@ -166,12 +166,14 @@ def bisect(n: int, read: Callable[[int, int], object]) -> tuple[list, list[tuple
 
 def read_parquet(path: Path, schema: StreamSchema, origin: str) -> RawTable:
     try:
-        file = pq.ParquetFile(path)
+        # `ParquetFile.read`, not `pq.read_table`: the latter imports pandas (for pandas'
+        # metadata in the file), which slagraph never uses.
+        text = [c.source for c in schema.columns if c.type == "text"]
+        file = pq.ParquetFile(path, read_dictionary=text)
         present = file.schema_arrow.names
         _check_columns(schema, present, origin)
-        text = [c.source for c in schema.columns if c.type == "text"]
         sources = [c.source for c in schema.columns]
-        table = pq.read_table(path, columns=sources, read_dictionary=text)
+        table = file.read(columns=sources)
     except (pa.ArrowInvalid, OSError) as e:
         raise _error(schema, f"cannot read {origin} as Parquet: {e}") from e
     return RawTable(renamed(table, schema), origin, _positions(table.num_rows))

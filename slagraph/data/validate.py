@@ -161,7 +161,7 @@ def arrow_mask(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _valid(array: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     """The non-null mask, None when nothing is null. Read straight from each chunk's
-    validity bitmap (3× cheaper than `is_valid`, which builds new bitmaps first) for the
+    validity bitmap (cheaper than `is_valid`, which builds new bitmaps first) for the
     types that keep one first in their buffers; `is_valid` for the others."""
     if array.null_count == 0:
         return None
@@ -550,8 +550,8 @@ def _few_values(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
     """Codes for a low-cardinality text column (a service, a priority, a channel), or None.
 
     The distinct values of the first rows, in order of first appearance, are looked up for
-    every row with `index_in` (about twice as fast as `dictionary_encode`, which also grows
-    its table). When every non-null value is among them, their order is the order of
+    every row with `index_in` (faster than `dictionary_encode`, which also grows its
+    table). When every non-null value is among them, their order is the order of
     first appearance in the whole column, so the result equals `dictionary_encode`'s."""
     if len(array) <= _PROBE_ROWS:
         return None

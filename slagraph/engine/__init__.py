@@ -50,7 +50,7 @@ def _elapsed_in(node: Any) -> Iterator[tuple[str, ir.Elapsed]]:
 
 
 def streams_read(model: ir.Model) -> list[str]:
-    names = [n.split(":", 1)[1] for n in model.graph.nodes if n.startswith("stream:")]
+    names = [n.split(":", 1)[1] for n in model.dependencies.nodes if n.startswith("stream:")]
     return sorted(names)
 
 
@@ -298,7 +298,7 @@ def _as_known_at(model: ir.Model, data: Dataset, as_of: int, latest: int) -> Dat
     return attrs.evolve(data, tables=tables)
 
 
-def _preorder(plan: ir.Plan) -> list[ir.Instance]:
+def preorder(plan: ir.Plan) -> list[ir.Instance]:
     by_path = plan.by_path()
     out: list[ir.Instance] = []
 
@@ -339,12 +339,12 @@ def _walk_rows(
     hi_date = label_dates(end)[1] if end else None
     blocks: list[dict[str, Any]] = []
     terminations: list[dict[str, Any]] = []
-    for inst in _preorder(model.plan):
+    for inst in preorder(model.plan):
         agreement = model.agreements[inst.agreement]
         av = walk.agreement(inst.agreement, inst.period, inst.timezone)
         grid = av.verdict.grid
         keep_acc = np.flatnonzero(coverage_mask(inst, accounts, ctx))
-        keep_per = _periods_in(grid, lo_date, hi_date)
+        keep_per = periods_in(grid, lo_date, hi_date)
 
         final = ~in_progress(grid, ctx.as_of)
         cells = _Cells(keep_acc, keep_per, grid, fee[keep_acc], final[keep_per])
@@ -422,7 +422,7 @@ class _Cells:
         }
 
 
-def _periods_in(grid: Any, lo: dt.date | None, hi: dt.date | None) -> np.ndarray:
+def periods_in(grid: Any, lo: dt.date | None, hi: dt.date | None) -> np.ndarray:
     idx = np.arange(len(grid.labels))
     if lo is None and hi is None:
         return idx

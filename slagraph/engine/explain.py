@@ -203,7 +203,7 @@ class Explainer:
             return [{"depends_on": metric.target}], 1
         select = metric.select  # type: ignore[union-attr]
         value = getattr(metric, "elapsed", None) or getattr(metric, "value", None)
-        placed = metrics._placed(self.ctx, select, value, grid)
+        placed = metrics.placed_records(self.ctx, select, value, grid)
         cell = p if placed.shared else a * periods + p
         in_cell = placed.group == cell
         table = self.ctx.table(select.stream)
@@ -217,7 +217,7 @@ class Explainer:
             bad = in_cell
         rows = placed.rows[bad]
         if isinstance(metric, ir.Aggregate | ir.Percentile):  # biggest contributors first
-            values, known = metrics._values(self.ctx, select, metric.value, placed)
+            values, known = metrics.known_values(self.ctx, select, metric.value, placed)
             keyed = np.where(known, values, -np.inf)[bad]
             rows = rows[np.argsort(-keyed, kind="stable")]
         out = []

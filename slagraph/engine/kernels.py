@@ -37,7 +37,7 @@ def runs(bounds: np.ndarray, t: np.ndarray) -> list[tuple[int, int]] | None:
 def counts_of_runs(found: list[tuple[int, int]], n: int) -> np.ndarray:
     """`np.searchsorted(bounds, t, side="right")` from the `runs` of n instants in time
     order: run k holds count k, filled in run by run instead of a binary search per
-    instant (3-4× cheaper)."""
+    instant (cheaper: docs/performance.md, "Figures behind the code")."""
     out = np.empty(n, np.intp)
     for count, (lo, hi) in enumerate(found):
         out[lo:hi] = count  # slice fills: unlike `np.repeat`, they let other threads run
@@ -52,7 +52,7 @@ def _sorted_groups(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
     """(group, value) pairs in (group, value) order; only the pairs, not the permutation:
     argsort by value, then a stable radix pass by group (`_stable_group_order`). Integer
     values that pack with their group into one key take `_packed` instead (a plain sort,
-    about 8× faster); this is the general path, for floats and keys too wide for int64."""
+    much faster); this is the general path, for floats and keys too wide for int64."""
     order = np.argsort(values)  # equal values may come in any order: they are equal
     order = order[_stable_group_order(group[order])]
     return group[order], values[order]
@@ -215,7 +215,7 @@ def _sweep_sorted(
     When the times are whole numbers of some unit apart (seconds, as event logs mostly
     are) and groups × span in that unit fits in int64, the three are packed into one key,
     group·span + (time − min)/unit·2 + start, and sorted in place: no argsort, no
-    gathers, ~4× faster. Otherwise `_sweep_order`."""
+    gathers (docs/performance.md, "Figures behind the code"). Otherwise `_sweep_order`."""
     low = int(t.min())
     found = _coarsest_steps(t, low, int(g.max()) + 1, slots=2, units=_UNITS)
     if found is not None:
@@ -233,7 +233,7 @@ def _sweep_sorted(
 def _sweep_order(g: np.ndarray, t: np.ndarray, d: np.ndarray) -> np.ndarray:
     """The order of boundary events by (group, time), ends before starts at the same
     instant: `np.lexsort((d, t, g))`, done as one argsort of time·2 + (start) and a
-    stable radix pass by group, about 4× faster. Events equal in all three are
+    stable radix pass by group, which is faster. Events equal in all three are
     interchangeable, so the unstable argsort gives the same sequence."""
     low = int(t.min())
     if (int(t.max()) - low) * 2 + 1 >= 2**63:

@@ -26,7 +26,7 @@ class Measure:
     failed: np.ndarray | None = None  # (A, P): records failed, or ns down (uptime)
 
 
-def _placed(ctx: Context, select: ir.Select, value: object, grid: PeriodGrid) -> Placed:
+def placed_records(ctx: Context, select: ir.Select, value: object, grid: PeriodGrid) -> Placed:
     schema = ctx.model.streams[select.stream]
     return ctx.place(select, placing_column(schema, value) or "", grid)  # type: ignore[arg-type]
 
@@ -35,7 +35,8 @@ def _size(ctx: Context, placed: Placed, periods: int) -> int:
     return periods if placed.shared else ctx.accounts * periods
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+def share_of(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator per group, NaN where the denominator is 0 (no data)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(
             denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
@@ -83,28 +84,28 @@ def _rows(placed: Placed) -> np.ndarray | None:
 
 def share_within(ctx: Context, metric: ir.ShareWithin, grid: PeriodGrid) -> Measure:
     periods = len(grid.labels)
-    placed = _placed(ctx, metric.select, metric.elapsed, grid)
+    placed = placed_records(ctx, metric.select, metric.elapsed, grid)
     ok, decided = share_outcomes(ctx, metric, placed)
     size = _size(ctx, placed, periods)
     n_ok = ctx.to_matrix(placed, kernels.group_count(placed.group, size, ok), periods)
     n = ctx.to_matrix(placed, kernels.group_count(placed.group, size, decided), periods)
-    return Measure(_ratio(n_ok, n), n, n - n_ok)
+    return Measure(share_of(n_ok, n), n, n - n_ok)
 
 
 def share_where(ctx: Context, metric: ir.ShareWhere, grid: PeriodGrid) -> Measure:
     periods = len(grid.labels)
-    placed = _placed(ctx, metric.select, None, grid)
+    placed = placed_records(ctx, metric.select, None, grid)
     table = ctx.table(metric.select.stream)
     holds = placed.take(evaluate_predicate(metric.condition, table, ctx.clock))
     size = _size(ctx, placed, periods)
     n_ok = ctx.to_matrix(placed, kernels.group_count(placed.group, size, holds), periods)
     n = ctx.to_matrix(placed, kernels.group_count(placed.group, size), periods)
-    return Measure(_ratio(n_ok, n), n, n - n_ok)
+    return Measure(share_of(n_ok, n), n, n - n_ok)
 
 
 def count(ctx: Context, metric: ir.Count, grid: PeriodGrid) -> Measure:
     periods = len(grid.labels)
-    placed = _placed(ctx, metric.select, None, grid)
+    placed = placed_records(ctx, metric.select, None, grid)
     n = kernels.group_count(placed.group, _size(ctx, placed, periods))
     return Measure(ctx.to_matrix(placed, n, periods))
 
@@ -114,7 +115,7 @@ def is_duration(value: ir.Column | ir.Elapsed) -> bool:
     return isinstance(value, ir.Elapsed) or value.type == "duration"
 
 
-def _values(
+def known_values(
     ctx: Context, select: ir.Select, value: ir.Column | ir.Elapsed, placed: Placed
 ) -> tuple[np.ndarray, np.ndarray]:
     """Known values of the placed records (seconds for durations) and which are known."""
@@ -127,7 +128,7 @@ def _values(
 def _raw_values(
     ctx: Context, select: ir.Select, value: ir.Column | ir.Elapsed, placed: Placed
 ) -> tuple[np.ndarray, np.ndarray]:
-    """As `_values`, but durations stay int64 ns (exact; kernels sort them faster)."""
+    """As `known_values`, but durations stay int64 ns (exact; kernels sort them faster)."""
     table = ctx.table(select.stream)
     if isinstance(value, ir.Elapsed):
         clock = ctx.clock if value.calendar else None
@@ -141,7 +142,7 @@ def _raw_values(
 
 def aggregate(ctx: Context, metric: ir.Aggregate, grid: PeriodGrid) -> Measure:
     periods = len(grid.labels)
-    placed = _placed(ctx, metric.select, metric.value, grid)
+    placed = placed_records(ctx, metric.select, metric.value, grid)
     values, known = _raw_values(ctx, metric.select, metric.value, placed)  # durations: ns
     size = _size(ctx, placed, periods)
     if metric.fn in ("min", "max"):
@@ -152,7 +153,7 @@ def aggregate(ctx: Context, metric: ir.Aggregate, grid: PeriodGrid) -> Measure:
         total = np.bincount(group, weights=values, minlength=size + 1)[:size]
         count = np.bincount(group, minlength=size + 1)[:size]
         if metric.fn == "mean":
-            result = _ratio(total, count.astype(np.float64))
+            result = share_of(total, count.astype(np.float64))
         else:  # a sum over no known values is null, like the other aggregates
             result = np.where(count > 0, total, np.nan)
     if is_duration(metric.value):
@@ -162,11 +163,11 @@ def aggregate(ctx: Context, metric: ir.Aggregate, grid: PeriodGrid) -> Measure:
 
 def percentile(ctx: Context, metric: ir.Percentile, grid: PeriodGrid) -> Measure:
     periods = len(grid.labels)
-    placed = _placed(ctx, metric.select, metric.value, grid)
+    placed = placed_records(ctx, metric.select, metric.value, grid)
     values, known = _raw_values(ctx, metric.select, metric.value, placed)
     size = _size(ctx, placed, periods)
     result = kernels.group_percentile(placed.group[known], values[known], size, metric.q)
-    if is_duration(metric.value):  # the picked ns, in seconds as `_values` gives
+    if is_duration(metric.value):  # the picked ns, in seconds as `known_values` gives
         result = result / NS
     return Measure(ctx.to_matrix(placed, result, periods))
 
@@ -226,7 +227,7 @@ def uptime(ctx: Context, metric: ir.Uptime, grid: PeriodGrid) -> Measure:
     down = kernels.group_sum(group, down_ns.astype(np.float64), ctx.accounts * periods)
     down = down.reshape(ctx.accounts, periods)
     measured_m = np.broadcast_to(measured.astype(np.float64), (ctx.accounts, periods))
-    value = 1 - _ratio(down, measured_m)
+    value = 1 - share_of(down, measured_m)
     return Measure(value, measured_m.copy(), down)
 
 

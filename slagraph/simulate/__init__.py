@@ -23,7 +23,7 @@ import numpy as np
 from slagraph import runtime
 from slagraph.compiler import ir
 from slagraph.data import Dataset
-from slagraph.engine import _periods_in, _preorder, fees, known_at, load_for
+from slagraph.engine import fees, known_at, load_for, periods_in, preorder
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.rollup import STATUS_NAMES, in_progress, label_dates
@@ -188,7 +188,7 @@ def _simulate(
     base = resampler.ctx
     accounts = base.accounts
     observed_walk = Walk(model, base)
-    for inst in _preorder(model.plan):  # the base evaluation: observed statuses
+    for inst in preorder(model.plan):  # the base evaluation: observed statuses
         observed_walk.agreement(inst.agreement, inst.period, inst.timezone)
     resampler.expect(base.measures)
     names = np.asarray(dataset.account_names, dtype=object)
@@ -218,13 +218,13 @@ def _simulate(
         ctx = contexts[len(ids)]
         ctx.measures.clear()  # the previous chunk's
         walk = Walk(model, ctx, measure=resampler.measure)
-        for inst in _preorder(model.plan):
+        for inst in preorder(model.plan):
             agreement = model.agreements[inst.agreement]
             av = walk.agreement(inst.agreement, inst.period, inst.timezone)
             if inst.path not in tallies:
                 base_av = observed_walk.agreement(inst.agreement, inst.period, inst.timezone)
                 covered = np.flatnonzero(coverage_mask(inst, table, base))
-                periods = _periods_in(av.verdict.grid, lo_date, hi_date)
+                periods = periods_in(av.verdict.grid, lo_date, hi_date)
                 tallies[inst.path] = NodeTally(inst.path, agreement.kind, covered, periods)
                 observed[inst.path] = STATUS_NAMES[base_av.verdict.status]
                 for o in agreement.objectives:
@@ -249,7 +249,7 @@ def _simulate(
             progress(done, runs)
     nodes, drivers = [], []
     grids = {p: observed_walk.ctx.grid(*p) for p in _grids(model)}
-    for inst in _preorder(model.plan):
+    for inst in preorder(model.plan):
         grid = grids[(inst.period, inst.timezone)]
         grid_labels = (grid.labels, ~in_progress(grid, as_of_ns))
         paths = [inst.path] + [

@@ -28,7 +28,7 @@ from slagraph.compiler import ir
 from slagraph.data import Dataset
 from slagraph.engine import kernels, metrics
 from slagraph.engine.context import Context
-from slagraph.engine.metrics import Measure, _placed, _ratio, _values, share_outcomes
+from slagraph.engine.metrics import Measure, known_values, placed_records, share_of, share_outcomes
 from slagraph.engine.predicates import evaluate_predicate
 from slagraph.simulate.draws import DayDraws, block_ids, poisson_weights
 
@@ -285,8 +285,8 @@ class Resampler:
             def share(r: Resampler) -> Measure:
                 n, bad = sums(r)
                 if isinstance(metric, ir.Uptime):
-                    return Measure(1 - _ratio(bad, n), n, bad)
-                return Measure(_ratio(n - bad, n), n, bad)
+                    return Measure(1 - share_of(bad, n), n, bad)
+                return Measure(share_of(n - bad, n), n, bad)
 
             return share
         if isinstance(metric, ir.Count):
@@ -298,7 +298,7 @@ class Resampler:
             s, c = sums(r)
             if total:
                 return Measure(np.where(c > 0, s, np.nan))
-            return Measure(_ratio(s, c))
+            return Measure(share_of(s, c))
 
         return aggregate
 
@@ -310,8 +310,8 @@ class Resampler:
         reach, shift, _ = self.placement(grid)
         days = self.day_grids[zone]
         a, n_days, periods = self.accounts, len(days.labels), len(grid.labels)
-        placed = _placed(self.days_ctx, metric.select, metric.value, days)
-        values, known = _values(self.days_ctx, metric.select, metric.value, placed)
+        placed = placed_records(self.days_ctx, metric.select, metric.value, days)
+        values, known = known_values(self.days_ctx, metric.select, metric.value, placed)
         group, values = placed.group[known], values[known]
         if placed.shared:  # one copy per account: each account draws its own days
             group = (np.arange(a)[:, None] * n_days + group[None, :]).ravel()
@@ -387,8 +387,8 @@ def _day_stats(r: Resampler, metric: ir.Metric, days: PeriodGrid) -> tuple[np.nd
         return (metrics.measure(ctx, metric, days).value,)
     assert isinstance(metric, ir.Aggregate)
     n_days = len(days.labels)
-    placed = _placed(ctx, metric.select, metric.value, days)
-    values, known = _values(ctx, metric.select, metric.value, placed)
+    placed = placed_records(ctx, metric.select, metric.value, days)
+    values, known = known_values(ctx, metric.select, metric.value, placed)
     group = placed.group[known]
     size = n_days if placed.shared else r.accounts * n_days
     sums = kernels.group_sum(group, values[known], size)
@@ -403,7 +403,7 @@ def _poisson_prepare(r: Resampler, metric: ir.Metric, grid: PeriodGrid) -> Calla
         return _poisson_uptime(r, metric, grid)
     assert not isinstance(metric, ir.MetOf)  # resolved by the walk
     value = getattr(metric, "value", getattr(metric, "elapsed", None))
-    placed = _placed(ctx, metric.select, value, grid)
+    placed = placed_records(ctx, metric.select, value, grid)
     stream = metric.select.stream
     size = periods if placed.shared else a * periods
 
@@ -432,7 +432,7 @@ def _poisson_prepare(r: Resampler, metric: ir.Metric, grid: PeriodGrid) -> Calla
 
         def share(res: Resampler) -> Measure:
             nn, bb = n(res), bad(res)
-            return Measure(_ratio(nn - bb, nn), nn, bb)
+            return Measure(share_of(nn - bb, nn), nn, bb)
 
         return share
     if isinstance(metric, ir.Count):
@@ -440,7 +440,7 @@ def _poisson_prepare(r: Resampler, metric: ir.Metric, grid: PeriodGrid) -> Calla
         total = weighted_sums(ones, placed.rows, placed.group)
         return lambda res: Measure(total(res))
     assert isinstance(metric, ir.Aggregate | ir.Percentile)
-    values, known = _values(ctx, metric.select, metric.value, placed)
+    values, known = known_values(ctx, metric.select, metric.value, placed)
     rows, group, values = placed.rows[known], placed.group[known], values[known]
     if _ranked(metric):
         order = np.lexsort((values, group))
@@ -464,7 +464,7 @@ def _poisson_prepare(r: Resampler, metric: ir.Metric, grid: PeriodGrid) -> Calla
         s, c = sums(res), counts(res)
         if is_sum:
             return Measure(np.where(c > 0, s, np.nan))
-        return Measure(_ratio(s, c))
+        return Measure(share_of(s, c))
 
     return aggregate
 
@@ -491,6 +491,6 @@ def _poisson_uptime(r: Resampler, metric: ir.Uptime, grid: PeriodGrid) -> Callab
         )
         n = np.broadcast_to(measured.astype(np.float64), (runs * a, periods)).copy()
         down = np.minimum(down.reshape(runs * a, periods), n)
-        return Measure(1 - _ratio(down, n), n, down)
+        return Measure(1 - share_of(down, n), n, down)
 
     return run

@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import inspect
 import re
+import warnings
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Any, cast
 import lark
 from lark import Token, Transformer, v_args
 
-from slagraph.errors import SlaSyntaxError, SlaUsageError, Span, did_you_mean
-from slagraph.syntax import ast
+from slagraph.errors import SlaSyntaxError, SlaUsageError, SlaWarning, Span, did_you_mean
+from slagraph.syntax import ast, tables
 from slagraph.syntax.lalr import LalrDriver
 
 MAX_SOURCE_CHARS = 8 * 1024 * 1024
@@ -57,13 +58,8 @@ def grammar_text() -> str:
 
 @functools.cache
 def _lark() -> lark.Lark:
-    return lark.Lark(
-        grammar_text(),
-        parser="lalr",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
+    """lark's parser for the grammar: saved in the package, or built (syntax/tables.py)."""
+    return tables.load("slagraph.lark")
 
 
 def keywords() -> frozenset[str]:
@@ -91,11 +87,15 @@ def parse_fast(text: str, file: str = "<string>") -> ast.Module | None:
     """`parse` by `lalr.LalrDriver` (lark's tables, no tree), or None where it does not
     accept the text: a syntax error, a bad literal, a tree deeper than MAX_DEPTH."""
     _check_size(text, file)
+    driver = _driver()
+    if driver is None:
+        return None
     try:
-        decls = _driver().parse(
-            text, file, _Direct(file).callback, _TERMINALS, MAX_DEPTH, _SPANLESS
-        )
+        decls = driver.parse(text, file, _Direct(file).callback, _TERMINALS, MAX_DEPTH, _SPANLESS)
     except SlaSyntaxError:  # a bad literal: lark decides which error comes first
+        return None
+    except _LARK_CHANGED as exc:  # a lexer table read on first use, in the loop
+        _give_up_fast_path(exc)
         return None
     if decls is None:
         return None
@@ -103,16 +103,16 @@ def parse_fast(text: str, file: str = "<string>") -> ast.Module | None:
 
 
 def parse_reference(text: str, file: str = "<string>") -> ast.Module:
-    """`parse` by lark's tree and the `_ToAst` Transformer: the reference for `parse`'s fast
+    """`parse` by lark's tree and the `ToAst` Transformer: the reference for `parse`'s fast
     path, and the path of every syntax error."""
     _check_size(text, file)
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
-        raise _syntax_error(exc, text, file) from exc
+        raise syntax_error(exc, text, file) from exc
     _check_depth(tree, text, file)
     try:
-        decls = _ToAst(file).transform(tree)
+        decls = ToAst(file).transform(tree)
     except lark.exceptions.VisitError as exc:
         if isinstance(exc.orig_exc, SlaSyntaxError):
             error = exc.orig_exc
@@ -131,7 +131,7 @@ def _check_size(text: str, file: str) -> None:
         )
 
 
-# `_ToAst` callbacks that never read their meta: the driver passes them no span.
+# `ToAst` callbacks that never read their meta: the driver passes them no span.
 _SPANLESS = frozenset(
     "start cal_timezone cal_hours days cal_holidays source stream_timezone columns title "
     "time_format nulls account_from csv_options csv_separator csv_decimal column_header "
@@ -139,13 +139,45 @@ _SPANLESS = frozenset(
 )
 
 
+# What reading lark's private tables raises when a lark release has changed them.
+_LARK_CHANGED = (AttributeError, KeyError, IndexError, TypeError, NotImplementedError)
+_fast_path = {"usable": True}
+
+
+def _driver() -> LalrDriver | None:
+    """The fast path's automaton, or None once it cannot read this lark's tables."""
+    if not _fast_path["usable"]:
+        return None
+    try:
+        return _build_driver()
+    except _LARK_CHANGED as exc:
+        _give_up_fast_path(exc)
+        return None
+
+
 @functools.cache
-def _driver() -> LalrDriver:
+def _build_driver() -> LalrDriver:
     driver = LalrDriver(_lark())
     missing = driver.kept_terminals - _TERMINALS.keys()
     if missing:
         raise NotImplementedError(f"no conversion for terminals {sorted(missing)}")
     return driver
+
+
+def _give_up_fast_path(exc: BaseException) -> None:
+    """Parse with lark's own parser from now on, and say so once: `lalr.py` reads lark's
+    private tables, which a lark release may change (pyproject.toml bounds lark to the
+    versions tested, but an installer may not honour it)."""
+    if not _fast_path["usable"]:
+        return
+    _fast_path["usable"] = False
+    warnings.warn(
+        f"slagraph's fast parser cannot read the tables of lark {lark.__version__} "
+        f"({type(exc).__name__}: {exc}); parsing with lark's own parser, which gives the "
+        "same result more slowly",
+        SlaWarning,
+        stacklevel=3,
+    )
 
 
 def parse_file(path: str | Path) -> ast.Module:
@@ -208,7 +240,7 @@ def _expected_words(names: set[str]) -> str:
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
-def _syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> SlaSyntaxError:
+def syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> SlaSyntaxError:
     line, column = exc.line, exc.column
     if isinstance(exc, lark.exceptions.UnexpectedToken):
         token = exc.token
@@ -355,14 +387,14 @@ _TERMINALS = {
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):  # type: ignore[type-arg]
+class ToAst(Transformer):  # type: ignore[type-arg]
     """Maps each grammar alias to an AST class. Holds only the file name, no parse state."""
 
     def __init__(self, file: str) -> None:
         super().__init__(visit_tokens=True)
         self.file = file
         # `v_args` wraps each callback anew on every attribute lookup (once per tree node);
-        # binding them once per parse halves the transform time on large files.
+        # binding them once per parse saves that on every node (docs/performance.md).
         for name in _callback_names(type(self)):
             object.__setattr__(self, name, getattr(self, name))
 
@@ -730,8 +762,8 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     string = number = percent = duration = business_days = date = clock = _literal
 
 
-class _Direct(_ToAst):
-    """`_ToAst`'s callbacks as the LALR driver calls them: with the node's `Span` (or None
+class _Direct(ToAst):
+    """`ToAst`'s callbacks as the LALR driver calls them: with the node's `Span` (or None
     for an empty node) where lark passes its `Meta`."""
 
     def _span(self, meta):  # type: ignore[no-untyped-def]

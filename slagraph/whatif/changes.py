@@ -32,8 +32,8 @@ from slagraph.data.schema import ColumnSpec, StreamSchema
 from slagraph.engine.kernels import NS
 from slagraph.engine.predicates import evaluate_predicate
 from slagraph.errors import SlaCompileError, SlaSyntaxError, Span, did_you_mean
-from slagraph.syntax import ast
-from slagraph.syntax.parser import _syntax_error, _ToAst, grammar_path
+from slagraph.syntax import ast, tables
+from slagraph.syntax.parser import ToAst, syntax_error
 
 MAX_CHANGE_CHARS = 10_000
 _PREFIX = "slagraph__"
@@ -56,17 +56,11 @@ class Change:
 
 @functools.cache
 def _lark() -> lark.Lark:
-    return lark.Lark.open(
-        str(grammar_path("whatif.lark")),
-        parser="lalr",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=False,
-    )
+    return tables.load("whatif.lark")
 
 
 @v_args(meta=True)
-class _ToChange(_ToAst):
+class _ToChange(ToAst):
     """The DSL's transformer (for the imported filter rules) plus the change rules."""
 
     def __getattr__(self, name: str) -> Any:
@@ -173,7 +167,7 @@ def parse_change(text: str, label: str = "--change") -> Change:
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
-        error = _syntax_error(exc, text, label)
+        error = syntax_error(exc, text, label)
         error.message = error.message.replace(_PREFIX.upper(), "").replace(_PREFIX, "")
         raise error from exc
     try:
