@@ -364,6 +364,10 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
             oname = f"o{j}"
             expr, lower = draw(objective_expr(calendars, list(objectives), list(slas)))
             extra = ""
+            if expr.startswith("share(") and draw(st.integers(0, 3)) == 0:
+                extra += f" min {draw(st.integers(1, 4))}"
+            elif expr.startswith("uptime(") and draw(st.integers(0, 3)) == 0:
+                extra += f" min {draw(st.sampled_from(('1h', '1d', '8d', '40d')))}"
             if draw(st.integers(0, 4)) == 0:
                 extra += f" warn at {draw(st.sampled_from(('50%', '90%', '100%', '10%')))}"
             if draw(st.integers(0, 3)) == 0:

@@ -630,10 +630,14 @@ class _Evaluation:
                 status = "at_risk"
             else:
                 status = "met"
+        # `min N` (records decided; seconds measured for uptime): below it, not judged.
+        few = objective.minimum is not None and decided is not None and decided < objective.minimum
+        if few:
+            met, status = True, "no_data"
         # Credit tiers: the lowest threshold the value is strictly below; none when null.
         credit = 0.0
         for name, tiers in sla.credit_tiers:
-            if name == objective.name and value is not None:
+            if name == objective.name and value is not None and not few:
                 below = [t for t in tiers if value < t.below]
                 if below:
                     credit = min(below, key=lambda t: t.below).credit

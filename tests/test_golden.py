@@ -712,3 +712,48 @@ def test_outage_split_at_period_boundary_and_record_placement():
     assert pick(rows, "s.n", "2026-01")["value"] == 2
     assert pick(rows, "s.reply", "2026-02")["value"] == 0.0
     assert pick(rows, "s.n", "2026-02")["value"] == 1
+
+
+# --------------------------------------------------------------------------- min N
+
+
+def test_minimum_samples_make_no_data():
+    tickets = {
+        "account": ["a"] * 3 + ["b"] * 4,
+        "created": [z(f"2026-01-1{i} 10:00") for i in range(3)]
+        + [z(f"2026-01-2{i} 10:00") for i in range(4)],
+        "first_reply": [z("2026-01-10 10:30"), z("2026-01-11 10:30"), z("2026-01-12 13:00")]
+        + [z("2026-01-20 10:30"), z("2026-01-21 10:30"), z("2026-01-22 10:30")]
+        + [z("2026-01-23 12:00")],
+    }
+    rows = run(
+        "minimum_samples",
+        {"tickets": tickets, "outages": outages(("a", "2026-01-05 00:00", "2026-01-05 01:00"))},
+        FEB_1,
+    )
+    a = pick(rows, "s.fast", "2026-01", "a")
+    assert fields(a, "status", "met", "credit_pct") == {
+        "status": "no_data",
+        "met": True,
+        "credit_pct": 0.0,
+    }
+    assert a["value"] == approx(2 / 3)
+    assert a["budget_used"] == approx(1 / (0.05 * 3))
+    b = pick(rows, "s.fast", "2026-01", "b")
+    assert fields(b, "status", "met", "value", "credit_pct") == {
+        "status": "breached",
+        "met": False,
+        "value": 0.75,
+        "credit_pct": 0.10,
+    }
+    assert fields(pick(rows, "s", "2026-01", "a"), "status", "met") == {
+        "status": "met",
+        "met": True,
+    }
+    assert pick(rows, "s", "2026-01", "b")["status"] == "breached"
+    up = pick(rows, "s.up_month", "2026-01", "a")
+    assert fields(up, "status", "met") == {"status": "no_data", "met": True}
+    assert up["value"] == approx(1 - 3600 / JANUARY)
+    assert pick(rows, "s.up", "2026-01", "a")["status"] == "met"
+    days = [r for r in rows if r.get("node") == "daily.up_day"]
+    assert days and {r["status"] for r in days} == {"no_data"}

@@ -37,6 +37,7 @@ _SINGLE = {
     ast.CreditCap: "credit cap",
     ast.AtRisk: "at_risk",
     ast.Earnback: "earnback",
+    ast.WindowStmt: "window",
 }
 _IMPLICIT_ACCOUNTS = StreamSchema("accounts", (ColumnSpec("account", "text"),), "accounts")
 
@@ -53,6 +54,10 @@ def _key(item: Item) -> tuple[str, ...]:
             return ("allocate", name.id)
         case ast.Terminate(target=t, count=c, of_n=n):
             return ("terminate", t.id, str(c.value), str(n.value) if n else "")
+        case ast.Alert(name=name):
+            return ("alert", name.id)
+        case ast.AlertPreset(preset=name):
+            return ("alert burn_rates", name.id)
     return (_SINGLE[type(item)],)
 
 
@@ -170,8 +175,41 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
                 "warn at takes a share of the budget: 1% to 100%", item.warn_at.span
             )
     return ir.Objective(
-        item.name.id, metric, expr.op, target, unit, warn, _weight(item.weight), span=item.span
+        item.name.id,
+        metric,
+        expr.op,
+        target,
+        unit,
+        warn,
+        _weight(item.weight),
+        _minimum(item, metric),
+        span=item.span,
     )
+
+
+def _minimum(item: ast.Objective, metric: ir.Metric) -> float | None:
+    """`min N` (records decided) on shares, `min 1h` (measured time) on uptime."""
+    node = item.minimum
+    if node is None:
+        return None
+    if isinstance(metric, ir.Uptime):
+        if not isinstance(node, ast.Duration):
+            raise SlaCompileError(
+                "min on uptime is measured time, such as min 1h (uptime counts time, not records)",
+                node.span,
+            )
+        return float(node.seconds)
+    if not isinstance(metric, ir.ShareWithin | ir.ShareWhere):
+        raise SlaCompileError(
+            f"min counts decided records (min 100) or measured time (min 1h), which only "
+            f"share(…) and uptime(…) have; '{item.name.id}' has neither",
+            node.span,
+        )
+    if not isinstance(node, ast.Number) or int(node.value) != node.value or node.value < 1:
+        raise SlaCompileError(
+            "min on a share is a whole number of decided records, such as min 100", node.span
+        )
+    return float(node.value)
 
 
 def _business_days(days: ast.BusinessDays, metric: ir.Metric, scope: Scope) -> float:

@@ -220,7 +220,14 @@ class Objective:
     unit: str  # "ratio" | "duration" | "number"
     warn_at: float | None = None  # budget fraction at which a met objective is at_risk
     weight: float = 1.0
+    minimum: float | None = None  # `min N`: records decided, or seconds measured (uptime)
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def has_budget(self) -> bool:
+        """Shares and uptime with a lower bound have an error budget (§3.5)."""
+        kinds = ShareWithin | ShareWhere | Uptime
+        return isinstance(self.metric, kinds) and self.op in (">=", ">")
 
 
 @attrs.frozen

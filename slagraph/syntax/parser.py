@@ -134,7 +134,7 @@ def _check_size(text: str, file: str) -> None:
 # `_ToAst` callbacks that never read their meta: the driver passes them no span.
 _SPANLESS = frozenset(
     "start cal_timezone cal_hours days cal_holidays source stream_timezone columns title "
-    "parent coverage warn weight name string number percent duration date clock".split()
+    "parent coverage warn weight minimum name string number percent duration date clock".split()
 )
 
 
@@ -193,7 +193,7 @@ def _describe_token(token: Token) -> str:
 
 _STATEMENTS = frozenset(
     "'allocate' 'at_risk' 'credit' 'earnback' 'include' 'met' 'objective' 'period' "
-    "'terminate' 'timezone'".split()
+    "'terminate' 'timezone' 'window' 'alert'".split()
 )
 
 
@@ -572,13 +572,18 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def objective(self, meta, children):  # type: ignore[no-untyped-def]
         name, expr, *rest = children
-        warn = weight = None
+        warn = weight = minimum = None
         for kind, value in rest:
             if kind == "warn":
                 warn = value
+            elif kind == "min":
+                minimum = value
             else:
                 weight = value
-        return ast.Objective(name, expr, warn, weight, span=self._span(meta))
+        return ast.Objective(name, expr, warn, weight, minimum, span=self._span(meta))
+
+    def minimum(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("min", children[0])
 
     def warn(self, meta, children):  # type: ignore[no-untyped-def]
         return ("warn", children[0])
@@ -631,6 +636,15 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def earnback(self, meta, children):  # type: ignore[no-untyped-def]
         return ast.Earnback(children[0], span=self._span(meta))
+
+    def window(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.WindowStmt(children[0], span=self._span(meta))
+
+    def alert(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Alert(children[0], children[1], span=self._span(meta))
+
+    def alert_preset(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.AlertPreset(children[0], span=self._span(meta))
 
     # ---- expressions
     def or_(self, meta, children):  # type: ignore[no-untyped-def]
