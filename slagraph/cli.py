@@ -299,6 +299,7 @@ _bad_rows_option = click.option(
 @_to_option
 @_format_option
 @_bad_rows_option
+@click.option("--every", help="Step of rolling windows, e.g. 1h (default: each local midnight).")
 @_guarded
 def eval_(
     file: Path,
@@ -308,10 +309,13 @@ def eval_(
     end: str | None,
     fmt_: str,
     on_bad_rows: str,
+    every: str | None,
 ) -> None:
     """Evaluate FILE on the event data in SOURCE."""
     model = _load(file)
-    result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
+    result = model.evaluate(
+        str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows, every=every
+    )
     _report_skipped(result.bad_rows)
     if fmt_ == "table":
         _print_table(result)

@@ -50,6 +50,7 @@ class Model:
         since: Any = None,
         threads: int | None = None,
         executor: Executor | None = None,
+        every: Any = None,
     ) -> Result:
         """Evaluate every root agreement for every account and period.
 
@@ -67,6 +68,8 @@ class Model:
                 default: the CPUs this process may use, at most 8 (docs/embedding.md).
             executor: a `concurrent.futures.Executor` you own, used instead of threads of
                 the call's own (share one across calls and requests).
+            every: the step of `window rolling` agreements, as a duration ("1h") or
+                seconds; default: each local midnight of the agreement's timezone.
         """
         if on_bad_rows not in ("error", "skip"):
             raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
@@ -82,6 +85,7 @@ class Model:
             since=since,
             threads=threads,
             executor=executor,
+            every=every,
         )
 
     def whatif(

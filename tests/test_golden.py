@@ -757,3 +757,48 @@ def test_minimum_samples_make_no_data():
     assert pick(rows, "s.up", "2026-01", "a")["status"] == "met"
     days = [r for r in rows if r.get("node") == "daily.up_day"]
     assert days and {r["status"] for r in days} == {"no_data"}
+
+
+# --------------------------------------------------------------------------- rolling
+
+
+ROLLING_DATA = {
+    "requests": {
+        "account": ["a"] * 4,
+        "at": [
+            z("2026-01-01 12:00"),
+            z("2026-01-02 12:00"),
+            z("2026-01-03 00:00"),
+            z("2026-01-04 06:00"),
+        ],
+        "ok": [True, False, True, True],
+    },
+    "outages": outages(("a", "2026-01-03 23:00", "2026-01-04 01:00")),
+}
+
+
+def test_rolling_window_steps_and_bounds():
+    rows = run("rolling_window", ROLLING_DATA, "2026-01-04T12:00:00Z")
+    steps = ["2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z", "2026-01-04T00:00:00Z"]
+    steps.append("2026-01-04T12:00:00Z")
+    good = [pick(rows, "w.good", s) for s in steps]
+    assert [g["value"] for g in good] == [1.0, approx(2 / 3), 0.5, 1.0]
+    assert [g["status"] for g in good] == ["met", "breached", "breached", "met"]
+    assert good[1]["budget_used"] == approx(1 / 0.3)
+    up = [pick(rows, "w.up", s)["value"] for s in steps]
+    assert up == [1.0, 1.0, approx(1 - 1 / 48), approx(1 - 2 / 48)]
+    assert [pick(rows, "w", s)["status"] for s in steps] == [
+        "met",
+        "breached",
+        "breached",
+        "breached",
+    ]
+
+
+def test_rolling_window_every_12h():
+    path = GOLDEN / "rolling_window.sla"
+    model = slagraph.compile(path.read_text(encoding="utf-8"), file=str(path))
+    rows = model.evaluate(ROLLING_DATA, as_of="2026-01-04T12:00:00Z", every="12h").rows()
+    periods = [r["period"] for r in rows if r["node"] == "w.good"]
+    assert periods == [at("2026-01-01 12:00", 12 * 3600 * k) for k in range(7)]
+    assert pick(rows, "w.good", "2026-01-01T12:00:00Z")["value"] == 1.0

@@ -37,7 +37,7 @@ _SINGLE = {
     ast.CreditCap: "credit cap",
     ast.AtRisk: "at_risk",
     ast.Earnback: "earnback",
-    ast.WindowStmt: "window",
+    ast.WindowStmt: "period",  # one or the other; an `extends` may swap them
 }
 _IMPLICIT_ACCOUNTS = StreamSchema("accounts", (ColumnSpec("account", "text"),), "accounts")
 
@@ -296,6 +296,8 @@ def compile_agreement(
                 fields["at_risk"] = _fraction(amount, "the amount at risk")
             case ast.Earnback(periods=periods):
                 fields["earnback"] = _whole(periods, "earnback periods")
+            case ast.WindowStmt(length=length):
+                fields["window"] = _window(length)
             case ast.CreditTiers():
                 tiers.append(_tiers(item, by_objective, kind, name))
             case ast.Allocation(child=member, share=share):
@@ -338,6 +340,8 @@ def compile_agreement(
         raise SlaCompileError(
             f"master '{name}' allocates a pool but sets no 'at_risk' amount", decl.name.span
         )
+    if "window" in fields:
+        _check_rolling(items, kind, name)
     coverage = None
     if header.coverage is not None:
         coverage = compile_predicate(header.coverage, accounts or _IMPLICIT_ACCOUNTS, scope)
@@ -354,6 +358,39 @@ def compile_agreement(
         span=decl.span,
         **fields,  # type: ignore[arg-type]
     )
+
+
+MAX_WINDOW = 366 * 86400
+
+
+def _window(length: ast.Duration) -> int:
+    if not 60 <= length.seconds <= MAX_WINDOW:
+        raise SlaCompileError("a rolling window lasts from 1m to 366d", length.span)
+    return length.seconds
+
+
+# What a rolling agreement cannot have: money and rights arise per calendar period.
+_PERIOD_ONLY = {
+    ast.CreditTiers: "credits",
+    ast.CreditFlat: "credits",
+    ast.CreditCap: "credits",
+    ast.AtRisk: "credit pools",
+    ast.Allocation: "credit pools",
+    ast.Earnback: "earnback",
+    ast.Terminate: "termination rights",
+}
+
+
+def _check_rolling(items: list[Item], kind: str, name: str) -> None:
+    for item in items:
+        what = _PERIOD_ONLY.get(type(item))
+        if what is None:
+            continue
+        raise SlaCompileError(
+            f"{kind} '{name}' is judged over a rolling window; {what} arise per calendar "
+            "period only: put them in an sla that extends this one and sets a 'period'",
+            span_of(item),
+        )
 
 
 def _fraction(p: ast.Percent, what: str, cap: float = 1.0) -> float:

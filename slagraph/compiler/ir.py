@@ -264,6 +264,61 @@ class Agreement:
     earnback: int | None = None
     terminations: tuple[Termination, ...] = ()
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    window: int | None = None  # `window rolling D`, seconds (instead of a period)
+    alerts: tuple[Alert, ...] = ()
+
+
+ROLLING = "rolling:"
+"""An instance's period for `window rolling D`: "rolling:<seconds>"."""
+
+
+def own_period(agreement: Agreement) -> str | None:
+    """The period an agreement sets itself: a calendar kind, "rolling:<s>", or None."""
+    if agreement.window is not None:
+        return f"{ROLLING}{agreement.window}"
+    return agreement.period
+
+
+def window_seconds(period: str) -> int | None:
+    """D of a "rolling:<s>" period, None for a calendar period."""
+    return int(period[len(ROLLING) :]) if period.startswith(ROLLING) else None
+
+
+# ------------------------------------------------------------------ alerts
+
+
+@attrs.frozen
+class BurnRate:
+    """`burn_rate(OBJECTIVE, WINDOW) OP THRESHOLD`."""
+
+    objective: str
+    window: int  # seconds
+    op: str
+    threshold: float
+
+
+@attrs.frozen
+class AlertAll:
+    parts: tuple[AlertCondition, ...]
+
+
+@attrs.frozen
+class AlertAny:
+    parts: tuple[AlertCondition, ...]
+
+
+@attrs.frozen
+class AlertNot:
+    part: AlertCondition
+
+
+AlertCondition = BurnRate | AlertAll | AlertAny | AlertNot
+
+
+@attrs.frozen
+class Alert:
+    name: str
+    condition: AlertCondition
 
 
 # ------------------------------------------------------------------ clocks

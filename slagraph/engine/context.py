@@ -82,6 +82,7 @@ class Context:
         lo: int,
         *,
         extremes: tuple[int, int] | None | EllipsisType = ...,
+        every: int | None = None,
     ) -> None:
         """`extremes`: the data's (earliest, latest) timestamp when already known (the
         probe of `engine.evaluate` found them in the same data); by default computed when
@@ -92,6 +93,7 @@ class Context:
         self.data = data
         self.as_of = as_of
         self.lo = lo  # earliest instant any period must cover
+        self.every = every  # rolling windows' step in ns (None: each local midnight)
         self.accounts = len(data.account_names)
         self._masks: dict[tuple[str, ir.Predicate | None], np.ndarray] = {}
         self._periods: dict[tuple[str, str, str, str], np.ndarray] = {}
@@ -123,6 +125,12 @@ class Context:
         )
 
     def _grid(self, period: str, timezone: str) -> PeriodGrid:
+        window = ir.window_seconds(period)
+        if window is not None:  # `window rolling D`: steps, not periods (engine/windows.py)
+            from slagraph.engine import windows
+
+            lo = self.lo
+            return windows.grid(timezone, window, lo, self.as_of, self.every)  # type: ignore[return-value]
         grid = PeriodGrid.build(period, timezone, min(self.lo, self.as_of), self.as_of + 1)
         first = int(grid.index(np.array([self.lo]))[0])
         if first <= 0:  # lo is in the first period, or after as-of's period: nothing before

@@ -309,6 +309,16 @@ def _duration(text: str, span: Span | None) -> ast.Duration:
     return ast.Duration(sum(int(n) * _UNITS[u] for n, u in parts), span=span)
 
 
+_DURATION_TEXT = re.compile(r"([0-9]{1,18}[wdhms])+")
+
+
+def duration_seconds(text: str) -> int | None:
+    """A duration literal (`15m`, `1h30m`, `1d`) in seconds, None if `text` is not one."""
+    if not _DURATION_TEXT.fullmatch(text.strip()):
+        return None
+    return sum(int(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
+
+
 def _business_days(text: str, span: Span | None) -> ast.BusinessDays:
     digits = text[:-2]
     if len(digits) > MAX_DURATION_DIGITS:
