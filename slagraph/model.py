@@ -18,6 +18,7 @@ from slagraph.errors import SlaUsageError
 from slagraph.syntax.parser import parse, parse_file
 
 if TYPE_CHECKING:
+    from slagraph.alerts import AlertResult
     from slagraph.engine.result import Result
     from slagraph.simulate import Simulation
     from slagraph.whatif import WhatIf
@@ -86,6 +87,41 @@ class Model:
             threads=threads,
             executor=executor,
             every=every,
+        )
+
+    def alerts(
+        self,
+        data: Any,
+        *,
+        as_of: Any = None,
+        start: Any = None,
+        end: Any = None,
+        step: Any = "1m",
+        on_bad_rows: str = "error",
+        threads: int | None = None,
+    ) -> AlertResult:
+        """When each burn-rate alert held, per account (SPEC §6.5, docs/sre.md).
+
+        Args:
+            data: as for `evaluate`.
+            as_of: the data as known at this instant (default: the latest timestamp).
+            start, end: the interval replayed, ISO instants (default: the 7 days before
+                as-of); intervals are clipped to [start, end).
+            step: how often the conditions are evaluated ("1m", "5m", or seconds).
+        """
+        if on_bad_rows not in ("error", "skip"):
+            raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        from slagraph.alerts import alerts
+
+        return alerts(
+            self.ir,
+            data,
+            as_of=as_of,
+            start=start,
+            end=end,
+            step=step,
+            on_bad_rows=on_bad_rows,
+            threads=threads,
         )
 
     def whatif(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from slagraph.calendars import PERIOD_KINDS, business_day_seconds
 from slagraph.compiler import ir
+from slagraph.compiler.alerts import compile_alerts
 from slagraph.compiler.declarations import check_timezone
 from slagraph.compiler.expressions import (
     Scope,
@@ -342,6 +343,7 @@ def compile_agreement(
         )
     if "window" in fields:
         _check_rolling(items, kind, name)
+    alerts = compile_alerts(items, objectives, kind, name, fields.get("window"))  # type: ignore[arg-type]
     coverage = None
     if header.coverage is not None:
         coverage = compile_predicate(header.coverage, accounts or _IMPLICIT_ACCOUNTS, scope)
@@ -355,6 +357,7 @@ def compile_agreement(
         credit_tiers=tuple(tiers),
         allocations=tuple(allocations),
         terminations=tuple(terminations),
+        alerts=alerts,
         span=decl.span,
         **fields,  # type: ignore[arg-type]
     )
