@@ -343,7 +343,14 @@ def compile_agreement(
         )
     if "window" in fields:
         _check_rolling(items, kind, name)
-    alerts = compile_alerts(items, objectives, kind, name, fields.get("window"))  # type: ignore[arg-type]
+    alerts = compile_alerts(
+        items,
+        objectives,
+        kind,
+        name,
+        fields.get("window"),  # type: ignore[arg-type]
+        fields.get("period"),  # type: ignore[arg-type]
+    )
     coverage = None
     if header.coverage is not None:
         coverage = compile_predicate(header.coverage, accounts or _IMPLICIT_ACCOUNTS, scope)

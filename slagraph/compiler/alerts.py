@@ -28,6 +28,7 @@ SRE_PAIRS = (
     ("ticket", 3 * 86400, 6 * 3600, Fraction(10, 100)),
 )
 PRESETS = ("sre",)
+NOMINAL_DAYS = {"daily": 1, "weekly": 7, "monthly": 30, "quarterly": 90, "yearly": 365}
 _OPS = (">", ">=", "<", "<=")
 
 
@@ -123,8 +124,10 @@ def compile_alerts(
     kind: str,
     name: str,
     window: int | None,
+    period: str | None = None,
 ) -> tuple[ir.Alert, ...]:
-    """The alerts of one agreement, presets expanded, names unique."""
+    """The alerts of one agreement, presets expanded, names unique. A preset scales to the
+    rolling window, else to the nominal length of the agreement's period (SLO window)."""
     by_name = {o.name: o for o in objectives}
     alerts: list[ir.Alert] = []
     for item in items:
@@ -145,12 +148,8 @@ def compile_alerts(
                 "expected alert burn_rates sre",
                 item.preset.span,
             )
-        if window is None:
-            raise SlaCompileError(
-                "alert burn_rates sre scales its burn rates to the SLO window: give the sla "
-                "'window rolling 30d' (or write the alerts out with burn_rate)",
-                item.span,
-            )
+        if window is None:  # a calendar period's nominal length (monthly: 30 days)
+            window = NOMINAL_DAYS[period or "monthly"] * 86400
         budgeted = [o for o in objectives if o.has_budget and o.target < 1]
         if not budgeted:
             raise SlaCompileError(
