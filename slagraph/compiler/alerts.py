@@ -12,7 +12,7 @@ window a twelfth of the long one. For a 30-day window: 2% of the budget in 1 h â
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 from slagraph.compiler import ir
@@ -119,7 +119,7 @@ def _burn_rate(
 
 
 def compile_alerts(
-    items: list[object],
+    items: Sequence[object],
     objectives: tuple[ir.Objective, ...],
     kind: str,
     name: str,
