@@ -326,6 +326,7 @@ _bad_rows_option = click.option(
 @_to_option
 @_format_option
 @_bad_rows_option
+@click.option("--every", help="Step of rolling windows, e.g. 1h (default: each local midnight).")
 @_guarded
 def eval_(
     file: Path,
@@ -335,10 +336,13 @@ def eval_(
     end: str | None,
     fmt_: str,
     on_bad_rows: str,
+    every: str | None,
 ) -> None:
     """Evaluate FILE on the event data in SOURCE."""
     model = _load(file)
-    result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
+    result = model.evaluate(
+        str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows, every=every
+    )
     _report_skipped(result.bad_rows)
     if fmt_ == "table":
         _print_as_of(result.as_of)
@@ -346,6 +350,50 @@ def eval_(
     else:
         text = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]()
         _emit(text)
+
+
+@main.command(name="alerts")
+@click.argument("file", type=_FILE)
+@_data_option
+@_as_of_option
+@click.option("--from", "start", help="First instant replayed (default: 7 days before --to).")
+@click.option("--to", "end", help="End of the replay, exclusive (default: as-of).")
+@click.option("--step", default="1m", show_default=True, help="How often conditions are checked.")
+@_format_option
+@_bad_rows_option
+@_guarded
+def alerts_(
+    file: Path,
+    source: Path,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    step: str,
+    fmt_: str,
+    on_bad_rows: str,
+) -> None:
+    """When each burn-rate alert of FILE held, per account, on the data in SOURCE."""
+    model = _load(file)
+    result = model.alerts(
+        str(source), as_of=as_of, start=start, end=end, step=step, on_bad_rows=on_bad_rows
+    )
+    if fmt_ != "table":
+        _emit({"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]())
+        return
+    from rich.table import Table
+
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=200, color_system=None)
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in ("node", "account", "alert", "start", "end"):
+        table.add_column(name)
+    for row in result.rows():
+        table.add_row(row["node"], row["account"], row["alert"], row["start"], row["end"])
+    if len(result):
+        out.print(table)
+    else:
+        out.print("no alert held")
 
 
 @main.command()

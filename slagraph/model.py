@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     import networkx as nx
 
+    from slagraph.alerts import AlertResult
     from slagraph.compiler import ir
     from slagraph.engine.result import Result
     from slagraph.simulate import Simulation
@@ -54,6 +55,7 @@ class Model:
         since: Any = None,
         threads: int | None = None,
         executor: Executor | None = None,
+        every: Any = None,
     ) -> Result:
         """Evaluate every root agreement for every account and period.
 
@@ -71,6 +73,8 @@ class Model:
                 default: the CPUs this process may use, at most 8 (docs/embedding.md).
             executor: a `concurrent.futures.Executor` you own, used instead of threads of
                 the call's own (share one across calls and requests).
+            every: the step of `window rolling` agreements, as a duration ("1h") or
+                seconds; default: each local midnight of the agreement's timezone.
         """
         if on_bad_rows not in ("error", "skip"):
             raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
@@ -86,6 +90,42 @@ class Model:
             since=since,
             threads=threads,
             executor=executor,
+            every=every,
+        )
+
+    def alerts(
+        self,
+        data: Any,
+        *,
+        as_of: Any = None,
+        start: Any = None,
+        end: Any = None,
+        step: Any = "1m",
+        on_bad_rows: str = "error",
+        threads: int | None = None,
+    ) -> AlertResult:
+        """When each burn-rate alert held, per account (SPEC §6.5, docs/sre.md).
+
+        Args:
+            data: as for `evaluate`.
+            as_of: the data as known at this instant (default: the latest timestamp).
+            start, end: the interval replayed, ISO instants (default: the 7 days before
+                as-of); intervals are clipped to [start, end).
+            step: how often the conditions are evaluated ("1m", "5m", or seconds).
+        """
+        if on_bad_rows not in ("error", "skip"):
+            raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        from slagraph.alerts import alerts
+
+        return alerts(
+            self.ir,
+            data,
+            as_of=as_of,
+            start=start,
+            end=end,
+            step=step,
+            on_bad_rows=on_bad_rows,
+            threads=threads,
         )
 
     def whatif(

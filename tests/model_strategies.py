@@ -61,6 +61,7 @@ class Case:
         return out
 
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    every: int | None = None  # rolling windows' step in seconds (None: local midnights)
 
 
 def iso(t: dt.datetime) -> str:
@@ -350,9 +351,25 @@ def _terminations(draw: st.DrawFn, targets: list[str]) -> list[str]:
     return list(dict.fromkeys(lines))  # a clause given twice is a compile error
 
 
+WINDOWS = ("12h", "1d", "3d", "7d", "30d")
+
+
+def _window_lines(draw: st.DrawFn, zone: str | None) -> list[str]:
+    """A rolling agreement's header: its window, and the one zone of the whole case."""
+    lines = [f"    window rolling {draw(st.sampled_from(WINDOWS))}"]
+    return lines + ([f'    timezone "{zone}"'] if zone else [])
+
+
 @st.composite
-def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
-    """1–4 slas and 0–3 masters; a master includes slas and earlier masters (depth ≤ 3)."""
+def agreements(
+    draw: st.DrawFn, calendars: list[str], has_table: bool, rolling: bool = False
+) -> str:
+    """1–4 slas and 0–3 masters; a master includes slas and earlier masters (depth ≤ 3).
+
+    `rolling`: every agreement is judged over a rolling window (each its own length, one
+    timezone for all), with none of the period-only statements (credits, pools,
+    earnback, terminations)."""
+    zone = draw(st.sampled_from((None, *ZONES))) if rolling else None
     blocks = []
     slas: list[str] = []
     n_slas = draw(st.integers(1, 4))
@@ -365,6 +382,10 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
             oname = f"o{j}"
             expr, lower = draw(objective_expr(calendars, list(objectives), list(slas)))
             extra = ""
+            if expr.startswith("share(") and draw(st.integers(0, 3)) == 0:
+                extra += f" min {draw(st.integers(1, 4))}"
+            elif expr.startswith("uptime(") and draw(st.integers(0, 3)) == 0:
+                extra += f" min {draw(st.sampled_from(('1h', '1d', '8d', '40d')))}"
             if draw(st.integers(0, 4)) == 0:
                 extra += f" warn at {draw(st.sampled_from(('50%', '90%', '100%', '10%')))}"
             if draw(st.integers(0, 3)) == 0:
@@ -373,7 +394,7 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
             objectives.append(oname)
             if lower:
                 lower_bound.append((oname, expr))
-        for oname, expr in lower_bound:
+        for oname, expr in lower_bound if not rolling else ():
             if draw(st.integers(0, 2)) == 0:
                 unit = (
                     "ratio"
@@ -384,16 +405,22 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
                     st.lists(st.sampled_from(TIER_SETS[unit]), min_size=1, max_size=3, unique=True)
                 )
                 lines.append(f"    credit on {oname}: {', '.join(tiers)}")
-        if draw(st.integers(0, 2)) == 0:
+        if not rolling and draw(st.integers(0, 2)) == 0:
             lines.append(f"    credit {draw(st.sampled_from(('5%', '10%', '2.5%')))} when breached")
-        if draw(st.integers(0, 4)) == 0:
+        if not rolling and draw(st.integers(0, 4)) == 0:
             lines.append(f"    credit cap {draw(st.sampled_from(('10%', '20%')))}")
         if len(objectives) > 1 and draw(st.integers(0, 2)) == 0:
             lines.append(f"    met when {draw(met_when(objectives))}")
-        if draw(st.integers(0, 3)) == 0:
+        if not rolling and draw(st.integers(0, 3)) == 0:
             lines.append(f"    earnback when met in {draw(st.integers(1, 2))} following periods")
-        lines += _terminations(draw, [name, *objectives])
-        own_period = _period_lines(draw, (None, None, None, "daily", "weekly", "weekly", "monthly"))
+        if rolling:
+            own_period = []
+            lines += _window_lines(draw, zone)
+        else:
+            lines += _terminations(draw, [name, *objectives])
+            own_period = _period_lines(
+                draw, (None, None, None, "daily", "weekly", "weekly", "monthly")
+            )
         lines += own_period
         cov = coverage(has_table) if draw(st.integers(0, 4)) == 0 else st.just("")
         blocks.append(f"sla {name}{draw(cov)} {{\n" + "\n".join(lines) + "\n}")
@@ -421,6 +448,12 @@ def agreements(draw: st.DrawFn, calendars: list[str], has_table: bool) -> str:
         lines = [f"    include {', '.join(weights)}"]
         if draw(st.integers(0, 2)) == 0:
             lines.append(f"    met when {draw(met_when(children))}")
+        if rolling:
+            lines += _window_lines(draw, zone)
+            cov = coverage(has_table) if draw(st.integers(0, 3)) == 0 else st.just("")
+            blocks.append(f"master {name}{draw(cov)} {{\n" + "\n".join(lines) + "\n}")
+            masters.append(name)
+            continue
         if draw(st.integers(0, 2)) == 0:
             lines.append(f"    at_risk {draw(st.sampled_from(('10%', '12%', '20%')))}")
             allocs = [
@@ -559,8 +592,9 @@ OUTAGE_COLUMNS = ("service: text", "start: time", "end: time?", "planned: bool")
 
 
 @st.composite
-def cases(draw: st.DrawFn, max_rows: int = 25) -> Case:
-    """A model (calendars, streams, agreements) with data for it."""
+def cases(draw: st.DrawFn, max_rows: int = 25, rolling: bool = False) -> Case:
+    """A model (calendars, streams, agreements) with data for it; `rolling`: every
+    agreement over a rolling window, stepped daily or every few hours."""
     n_accounts = draw(st.integers(1, 3))
     names = list(ACCOUNT_NAMES[:n_accounts])
     has_table = draw(st.booleans())
@@ -590,7 +624,7 @@ def cases(draw: st.DrawFn, max_rows: int = 25) -> Case:
             }
             for a in order
         ]
-    parts.append(draw(agreements(calendars, has_table)))
+    parts.append(draw(agreements(calendars, has_table, rolling)))
     text = "\n\n".join(parts) + "\n"
 
     start = draw(st.sampled_from(WINDOW_STARTS)) + dt.timedelta(days=draw(st.integers(0, 20)))
@@ -614,4 +648,5 @@ def cases(draw: st.DrawFn, max_rows: int = 25) -> Case:
         as_of = draw(st.sampled_from([r["created"] for r in records["tickets"]]))
     columns = {s: tuple(c.split(":")[0] for c in cols) for s, cols in streams.items()}
     columns["accounts"] = ("account", "tier", "fee")
-    return Case(text, records, accounts, as_of, columns=columns)
+    every = draw(st.sampled_from((None, None, 6 * 3600, 86400, 11 * 3600))) if rolling else None
+    return Case(text, records, accounts, as_of, columns=columns, every=every)

@@ -310,6 +310,53 @@ def _periods(kind: str, timezone: str, earliest: int, as_of: int) -> list[RefPer
     return out
 
 
+# ---- rolling windows (SPEC §6.5): steps at local midnights (or every N s), plus as-of
+
+
+class RefWindow:
+    """The window (end − length, end]: a record at exactly its start is out, at its end in."""
+
+    rolling = True
+
+    def __init__(self, end: int, length: int) -> None:
+        self.start = end - length
+        self.end = end
+        self.label = _dt.datetime.fromtimestamp(end, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _own_period(agreement: Any) -> str | None:
+    window = getattr(agreement, "window", None)
+    return f"rolling:{window}" if window is not None else agreement.period
+
+
+def _windows(
+    kind: str, timezone: str, earliest: int, as_of: int, every: int | None
+) -> list[RefWindow]:
+    """One window per step: each local midnight from the first data to as-of (walking
+    the local dates), or every `every` seconds from the first data's local midnight;
+    then as-of itself when it is not a step already."""
+    if as_of < earliest:
+        return []
+    length = int(kind.split(":")[1])
+    tz = zoneinfo.ZoneInfo(timezone)
+    day = _local_date(earliest, tz)
+    ends: list[int] = []
+    if every is None:
+        while _day_start(day, timezone) <= as_of:
+            if _day_start(day, timezone) >= earliest:
+                ends.append(_day_start(day, timezone))
+            day += _dt.timedelta(days=1)
+    else:
+        t = _day_start(day, timezone)
+        while t <= as_of:
+            if t >= earliest:
+                ends.append(t)
+            t += every
+    if not ends or ends[-1] != as_of:
+        ends.append(as_of)
+    return [RefWindow(end, length) for end in ends]
+
+
 # ---- filters (docs/semantics.md "Filters (`where`)")
 
 _OPS = {
@@ -393,6 +440,7 @@ class _Evaluation:
             self.accounts = [{"account": a} for a in sorted(seen)]
         self._verdicts: dict[tuple, dict] = {}
         self._periods: dict[tuple[str, str], list[RefPeriod]] = {}
+        self.every: int | None = None  # rolling windows' step in seconds
 
     def _placing_columns(self, name: str) -> list[str]:
         """The time columns that place records of stream `name` in some metric."""
@@ -444,6 +492,10 @@ class _Evaluation:
 
     def periods(self, kind: str, timezone: str) -> list[RefPeriod]:
         key = (kind, timezone)
+        if key not in self._periods and kind.startswith("rolling:"):
+            self._periods[key] = _windows(  # type: ignore[assignment]
+                kind, timezone, self.earliest, self.as_of, self.every
+            )
         if key not in self._periods:
             self._periods[key] = _periods(kind, timezone, self.earliest, self.through)
         return self._periods[key]
@@ -521,9 +573,11 @@ class _Evaluation:
             schema = self.model.streams[select.stream]
             column = next(c.name for c in schema.columns if c.type == "time")
         out = []
+        rolling = getattr(period, "rolling", False)
         for row in self.selected(select, account):
             t = row[column]
-            if period.start <= t < period.end and t <= self.as_of:
+            inside = period.start < t <= period.end if rolling else period.start <= t < period.end
+            if inside and t <= self.as_of:
                 out.append(row)
         return out
 
@@ -677,10 +731,14 @@ class _Evaluation:
                 status = "at_risk"
             else:
                 status = "met"
+        # `min N` (records decided; seconds measured for uptime): below it, not judged.
+        few = objective.minimum is not None and decided is not None and decided < objective.minimum
+        if few:
+            met, status = True, "no_data"
         # Credit tiers: the lowest threshold the value is strictly below; none when null.
         credit = 0.0
         for name, tiers in sla.credit_tiers:
-            if name == objective.name and value is not None:
+            if name == objective.name and value is not None and not few:
                 below = [t for t in tiers if value < t.below]
                 if below:
                     credit = min(below, key=lambda t: t.below).credit
@@ -704,7 +762,7 @@ class _Evaluation:
     def context(self, name: str, kind: str, timezone: str) -> tuple[str, str]:
         """A child's period and zone: its own, else its parent's."""
         agreement = self.model.agreements[name]
-        return agreement.period or kind, agreement.timezone or timezone
+        return _own_period(agreement) or kind, agreement.timezone or timezone
 
     def rolled(self, name: str, kind: str, timezone: str, account: str, period: RefPeriod) -> dict:
         """Agreement `name` as a member of an agreement evaluated in (kind, timezone):
@@ -713,7 +771,11 @@ class _Evaluation:
         inside = [
             self.agreement(name, child_kind, child_zone, account, p)
             for p in self.periods(child_kind, child_zone)
-            if _label(kind, _first_day(kind, p.first)) == period.label
+            if (
+                p.label == period.label
+                if kind.startswith("rolling:")
+                else _label(kind, _first_day(kind, p.first)) == period.label
+            )
         ]
         statuses = [v["status"] for v in inside]
         if any(s == "breached" for s in statuses):
@@ -864,7 +926,11 @@ def _seconds(value: Any) -> int:
 
 
 def reference_rows(
-    model: Any, data: dict[str, list[dict]], accounts: list[dict] | None = None, as_of: Any = None
+    model: Any,
+    data: dict[str, list[dict]],
+    accounts: list[dict] | None = None,
+    as_of: Any = None,
+    every: int | None = None,
 ) -> list[dict]:
     """The rows of SPEC §4.1 for `model` (a compiled `ir.Model`), computed slowly.
 
@@ -879,6 +945,7 @@ def reference_rows(
     the termination lines ordered by node (pre-order), clause, account.
     """
     ev = _Evaluation(model, data, accounts, as_of)
+    ev.every = every
     rows: list[tuple[tuple, dict]] = []
     terminations: list[tuple[tuple, dict]] = []
     order = 0
@@ -886,7 +953,7 @@ def reference_rows(
     def visit(name: str, path: str, kind: str, zone: str, coverage: list[Any]) -> None:
         nonlocal order
         agreement = model.agreements[name]
-        kind, zone = agreement.period or kind, agreement.timezone or zone
+        kind, zone = _own_period(agreement) or kind, agreement.timezone or zone
         if agreement.coverage is not None:
             coverage = [*coverage, agreement.coverage]
         mine = order

@@ -56,8 +56,8 @@ def diff(engine: list[dict], reference: list[dict]) -> list[str]:
 
 def run_both(case: Case) -> tuple[list[dict], list[dict]]:
     model = slagraph.compile(case.text)
-    engine = model.evaluate(case.engine_data(), as_of=case.as_of).rows()
-    reference = reference_rows(model.ir, case.records, case.accounts, case.as_of)
+    engine = model.evaluate(case.engine_data(), as_of=case.as_of, every=case.every).rows()
+    reference = reference_rows(model.ir, case.records, case.accounts, case.as_of, case.every)
     return engine, reference
 
 
@@ -75,13 +75,13 @@ def check_generated(case: Case) -> None:
         assume(False)
         raise
     try:
-        engine = model.evaluate(case.engine_data(), as_of=case.as_of).rows()
+        engine = model.evaluate(case.engine_data(), as_of=case.as_of, every=case.every).rows()
     except slagraph.SlaError as error:
         event(f"rejected by the engine: {str(error).splitlines()[0][:60]}")
         assume(False)
         raise
     event("valid")
-    reference = reference_rows(model.ir, case.records, case.accounts, case.as_of)
+    reference = reference_rows(model.ir, case.records, case.accounts, case.as_of, case.every)
     problems = diff(engine, reference)
     assert not problems, "\n".join([case.text, *problems[:12]])
 
@@ -93,6 +93,18 @@ def check_generated(case: Case) -> None:
 )
 @given(cases(max_rows=10))
 def test_engine_matches_reference(case: Case) -> None:
+    check_generated(case)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(cases(max_rows=10, rolling=True))
+def test_rolling_windows_match_reference(case: Case) -> None:
+    """SPEC §6.5: every agreement over a rolling window, stepped at local midnights or
+    every few hours; 300 examples in the default run."""
     check_generated(case)
 
 

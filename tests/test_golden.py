@@ -712,3 +712,93 @@ def test_outage_split_at_period_boundary_and_record_placement():
     assert pick(rows, "s.n", "2026-01")["value"] == 2
     assert pick(rows, "s.reply", "2026-02")["value"] == 0.0
     assert pick(rows, "s.n", "2026-02")["value"] == 1
+
+
+# --------------------------------------------------------------------------- min N
+
+
+def test_minimum_samples_make_no_data():
+    tickets = {
+        "account": ["a"] * 3 + ["b"] * 4,
+        "created": [z(f"2026-01-1{i} 10:00") for i in range(3)]
+        + [z(f"2026-01-2{i} 10:00") for i in range(4)],
+        "first_reply": [z("2026-01-10 10:30"), z("2026-01-11 10:30"), z("2026-01-12 13:00")]
+        + [z("2026-01-20 10:30"), z("2026-01-21 10:30"), z("2026-01-22 10:30")]
+        + [z("2026-01-23 12:00")],
+    }
+    rows = run(
+        "minimum_samples",
+        {"tickets": tickets, "outages": outages(("a", "2026-01-05 00:00", "2026-01-05 01:00"))},
+        FEB_1,
+    )
+    a = pick(rows, "s.fast", "2026-01", "a")
+    assert fields(a, "status", "met", "credit_pct") == {
+        "status": "no_data",
+        "met": True,
+        "credit_pct": 0.0,
+    }
+    assert a["value"] == approx(2 / 3)
+    assert a["budget_used"] == approx(1 / (0.05 * 3))
+    b = pick(rows, "s.fast", "2026-01", "b")
+    assert fields(b, "status", "met", "value", "credit_pct") == {
+        "status": "breached",
+        "met": False,
+        "value": 0.75,
+        "credit_pct": 0.10,
+    }
+    assert fields(pick(rows, "s", "2026-01", "a"), "status", "met") == {
+        "status": "met",
+        "met": True,
+    }
+    assert pick(rows, "s", "2026-01", "b")["status"] == "breached"
+    up = pick(rows, "s.up_month", "2026-01", "a")
+    assert fields(up, "status", "met") == {"status": "no_data", "met": True}
+    assert up["value"] == approx(1 - 3600 / JANUARY)
+    assert pick(rows, "s.up", "2026-01", "a")["status"] == "met"
+    days = [r for r in rows if r.get("node") == "daily.up_day"]
+    assert days and {r["status"] for r in days} == {"no_data"}
+
+
+# --------------------------------------------------------------------------- rolling
+
+
+ROLLING_DATA = {
+    "requests": {
+        "account": ["a"] * 4,
+        "at": [
+            z("2026-01-01 12:00"),
+            z("2026-01-02 12:00"),
+            z("2026-01-03 00:00"),
+            z("2026-01-04 06:00"),
+        ],
+        "ok": [True, False, True, True],
+    },
+    "outages": outages(("a", "2026-01-03 23:00", "2026-01-04 01:00")),
+}
+
+
+def test_rolling_window_steps_and_bounds():
+    rows = run("rolling_window", ROLLING_DATA, "2026-01-04T12:00:00Z")
+    steps = ["2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z", "2026-01-04T00:00:00Z"]
+    steps.append("2026-01-04T12:00:00Z")
+    good = [pick(rows, "w.good", s) for s in steps]
+    assert [g["value"] for g in good] == [1.0, approx(2 / 3), 0.5, 1.0]
+    assert [g["status"] for g in good] == ["met", "breached", "breached", "met"]
+    assert good[1]["budget_used"] == approx(1 / 0.3)
+    up = [pick(rows, "w.up", s)["value"] for s in steps]
+    assert up == [1.0, 1.0, approx(1 - 1 / 48), approx(1 - 2 / 48)]
+    assert [pick(rows, "w", s)["status"] for s in steps] == [
+        "met",
+        "breached",
+        "breached",
+        "breached",
+    ]
+
+
+def test_rolling_window_every_12h():
+    path = GOLDEN / "rolling_window.sla"
+    model = slagraph.compile(path.read_text(encoding="utf-8"), file=str(path))
+    rows = model.evaluate(ROLLING_DATA, as_of="2026-01-04T12:00:00Z", every="12h").rows()
+    periods = [r["period"] for r in rows if r["node"] == "w.good"]
+    assert periods == [at("2026-01-01 12:00", 12 * 3600 * k) for k in range(7)]
+    assert pick(rows, "w.good", "2026-01-01T12:00:00Z")["value"] == 1.0

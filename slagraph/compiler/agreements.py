@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from slagraph.calendars import PERIOD_KINDS, business_day_seconds
 from slagraph.compiler import ir
+from slagraph.compiler.alerts import compile_alerts
 from slagraph.compiler.declarations import check_timezone
 from slagraph.compiler.expressions import (
     Scope,
@@ -37,6 +38,7 @@ _SINGLE = {
     ast.CreditCap: "credit cap",
     ast.AtRisk: "at_risk",
     ast.Earnback: "earnback",
+    ast.WindowStmt: "period",  # one or the other; an `extends` may swap them
 }
 _IMPLICIT_ACCOUNTS = StreamSchema("accounts", (ColumnSpec("account", "text"),), "accounts")
 
@@ -53,6 +55,10 @@ def _key(item: Item) -> tuple[str, ...]:
             return ("allocate", name.id)
         case ast.Terminate(target=t, count=c, of_n=n):
             return ("terminate", t.id, str(c.value), str(n.value) if n else "")
+        case ast.Alert(name=name):
+            return ("alert", name.id)
+        case ast.AlertPreset(preset=name):
+            return ("alert burn_rates", name.id)
     return (_SINGLE[type(item)],)
 
 
@@ -170,8 +176,41 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
                 "warn at takes a share of the budget: 1% to 100%", item.warn_at.span
             )
     return ir.Objective(
-        item.name.id, metric, expr.op, target, unit, warn, _weight(item.weight), span=item.span
+        item.name.id,
+        metric,
+        expr.op,
+        target,
+        unit,
+        warn,
+        _weight(item.weight),
+        _minimum(item, metric),
+        span=item.span,
     )
+
+
+def _minimum(item: ast.Objective, metric: ir.Metric) -> float | None:
+    """`min N` (records decided) on shares, `min 1h` (measured time) on uptime."""
+    node = item.minimum
+    if node is None:
+        return None
+    if isinstance(metric, ir.Uptime):
+        if not isinstance(node, ast.Duration):
+            raise SlaCompileError(
+                "min on uptime is measured time, such as min 1h (uptime counts time, not records)",
+                node.span,
+            )
+        return float(node.seconds)
+    if not isinstance(metric, ir.ShareWithin | ir.ShareWhere):
+        raise SlaCompileError(
+            f"min counts decided records (min 100) or measured time (min 1h), which only "
+            f"share(…) and uptime(…) have; '{item.name.id}' has neither",
+            node.span,
+        )
+    if not isinstance(node, ast.Number) or int(node.value) != node.value or node.value < 1:
+        raise SlaCompileError(
+            "min on a share is a whole number of decided records, such as min 100", node.span
+        )
+    return float(node.value)
 
 
 def _business_days(days: ast.BusinessDays, metric: ir.Metric, scope: Scope) -> float:
@@ -258,6 +297,8 @@ def compile_agreement(
                 fields["at_risk"] = _fraction(amount, "the amount at risk")
             case ast.Earnback(periods=periods):
                 fields["earnback"] = _whole(periods, "earnback periods")
+            case ast.WindowStmt(length=length):
+                fields["window"] = _window(length)
             case ast.CreditTiers():
                 tiers.append(_tiers(item, by_objective, kind, name))
             case ast.Allocation(child=member, share=share):
@@ -300,6 +341,16 @@ def compile_agreement(
         raise SlaCompileError(
             f"master '{name}' allocates a pool but sets no 'at_risk' amount", decl.name.span
         )
+    if "window" in fields:
+        _check_rolling(items, kind, name)
+    alerts = compile_alerts(
+        items,
+        objectives,
+        kind,
+        name,
+        fields.get("window"),  # type: ignore[arg-type]
+        fields.get("period"),  # type: ignore[arg-type]
+    )
     coverage = None
     if header.coverage is not None:
         coverage = compile_predicate(header.coverage, accounts or _IMPLICIT_ACCOUNTS, scope)
@@ -313,9 +364,43 @@ def compile_agreement(
         credit_tiers=tuple(tiers),
         allocations=tuple(allocations),
         terminations=tuple(terminations),
+        alerts=alerts,
         span=decl.span,
         **fields,  # type: ignore[arg-type]
     )
+
+
+MAX_WINDOW = 366 * 86400
+
+
+def _window(length: ast.Duration) -> int:
+    if not 60 <= length.seconds <= MAX_WINDOW:
+        raise SlaCompileError("a rolling window lasts from 1m to 366d", length.span)
+    return length.seconds
+
+
+# What a rolling agreement cannot have: money and rights arise per calendar period.
+_PERIOD_ONLY = {
+    ast.CreditTiers: "credits",
+    ast.CreditFlat: "credits",
+    ast.CreditCap: "credits",
+    ast.AtRisk: "credit pools",
+    ast.Allocation: "credit pools",
+    ast.Earnback: "earnback",
+    ast.Terminate: "termination rights",
+}
+
+
+def _check_rolling(items: list[Item], kind: str, name: str) -> None:
+    for item in items:
+        what = _PERIOD_ONLY.get(type(item))
+        if what is None:
+            continue
+        raise SlaCompileError(
+            f"{kind} '{name}' is judged over a rolling window; {what} arise per calendar "
+            "period only: put them in an sla that extends this one and sets a 'period'",
+            span_of(item),
+        )
 
 
 def _fraction(p: ast.Percent, what: str, cap: float = 1.0) -> float:

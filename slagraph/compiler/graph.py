@@ -165,6 +165,30 @@ def to_networkx(graph: ir.Dependencies) -> nx.DiGraph:
     return out
 
 
+def _check_rolling_child(
+    agreement: ir.Agreement, period: str, zone: str, parent: ir.Instance
+) -> None:
+    """Rolling windows and calendar periods do not mix in one tree: a rolling child is
+    judged at its parent's steps (the same zone), a periodic one in its parent's periods."""
+    child_rolling = ir.window_seconds(period) is not None
+    parent_rolling = ir.window_seconds(parent.period) is not None
+    if child_rolling != parent_rolling:
+        mine = "over a rolling window" if child_rolling else f"{period}"
+        theirs = "over a rolling window" if parent_rolling else f"{parent.period}"
+        raise SlaCompileError(
+            f"'{agreement.name}' is judged {mine} but '{parent.agreement}' includes it "
+            f"{theirs}; rolling windows and calendar periods do not mix in one tree",
+            agreement.span,
+        )
+    if child_rolling and zone != parent.timezone:
+        raise SlaCompileError(
+            f"'{agreement.name}' sets timezone {zone!r} but '{parent.agreement}', which "
+            f"includes it over a rolling window, steps at midnights of {parent.timezone!r}; "
+            "a rolling child is judged at its parent's steps",
+            agreement.span,
+        )
+
+
 def roots(agreements: Mapping[str, ir.Agreement]) -> tuple[str, ...]:
     """Agreements that nothing includes, in declaration order."""
     included = {c for a in agreements.values() for c, _ in a.children}
@@ -177,9 +201,16 @@ def build_plan(agreements: Mapping[str, ir.Agreement]) -> ir.Plan:
 
     def visit(name: str, path: str, parent: ir.Instance | None) -> None:
         agreement = agreements[name]
-        period = agreement.period or (parent.period if parent else "monthly")
+        period = ir.own_period(agreement) or (parent.period if parent else "monthly")
         zone = agreement.timezone or (parent.timezone if parent else "UTC")
-        if parent is not None and PERIOD_KINDS.index(period) > PERIOD_KINDS.index(parent.period):
+        if parent is not None:
+            _check_rolling_child(agreement, period, zone, parent)
+        rolling = ir.window_seconds(period) is not None
+        if (
+            not rolling
+            and parent
+            and PERIOD_KINDS.index(period) > PERIOD_KINDS.index(parent.period)
+        ):
             raise SlaCompileError(
                 f"'{name}' is measured {period} but '{parent.agreement}' includes it "
                 f"{parent.period}; a child's period must be the same as its parent's or finer",
@@ -188,8 +219,14 @@ def build_plan(agreements: Mapping[str, ir.Agreement]) -> ir.Plan:
         for objective in agreement.objectives:
             metric = objective.metric
             if isinstance(metric, ir.MetOf) and not metric.objective:
-                other = agreements[metric.target].period
-                if other and PERIOD_KINDS.index(other) > PERIOD_KINDS.index(period):
+                other = ir.own_period(agreements[metric.target])
+                if other and rolling != (ir.window_seconds(other) is not None):
+                    raise SlaCompileError(
+                        f"met({metric.target}) mixes a rolling window with calendar periods; "
+                        "both agreements must be rolling, or both periodic",
+                        objective.span,
+                    )
+                if other and not rolling and PERIOD_KINDS.index(other) > PERIOD_KINDS.index(period):
                     raise SlaCompileError(
                         f"met({metric.target}) asks about a {other} agreement from '{name}', "
                         f"which is measured {period}; it must be the same period or finer",

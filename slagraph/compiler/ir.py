@@ -223,7 +223,14 @@ class Objective:
     unit: str  # "ratio" | "duration" | "number"
     warn_at: float | None = None  # budget fraction at which a met objective is at_risk
     weight: float = 1.0
+    minimum: float | None = None  # `min N`: records decided, or seconds measured (uptime)
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def has_budget(self) -> bool:
+        """Shares and uptime with a lower bound have an error budget (§3.5)."""
+        kinds = ShareWithin | ShareWhere | Uptime
+        return isinstance(self.metric, kinds) and self.op in (">=", ">")
 
 
 @attrs.frozen
@@ -260,6 +267,61 @@ class Agreement:
     earnback: int | None = None
     terminations: tuple[Termination, ...] = ()
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    window: int | None = None  # `window rolling D`, seconds (instead of a period)
+    alerts: tuple[Alert, ...] = ()
+
+
+ROLLING = "rolling:"
+"""An instance's period for `window rolling D`: "rolling:<seconds>"."""
+
+
+def own_period(agreement: Agreement) -> str | None:
+    """The period an agreement sets itself: a calendar kind, "rolling:<s>", or None."""
+    if agreement.window is not None:
+        return f"{ROLLING}{agreement.window}"
+    return agreement.period
+
+
+def window_seconds(period: str) -> int | None:
+    """D of a "rolling:<s>" period, None for a calendar period."""
+    return int(period[len(ROLLING) :]) if period.startswith(ROLLING) else None
+
+
+# ------------------------------------------------------------------ alerts
+
+
+@attrs.frozen
+class BurnRate:
+    """`burn_rate(OBJECTIVE, WINDOW) OP THRESHOLD`."""
+
+    objective: str
+    window: int  # seconds
+    op: str
+    threshold: float
+
+
+@attrs.frozen
+class AlertAll:
+    parts: tuple[AlertCondition, ...]
+
+
+@attrs.frozen
+class AlertAny:
+    parts: tuple[AlertCondition, ...]
+
+
+@attrs.frozen
+class AlertNot:
+    part: AlertCondition
+
+
+AlertCondition = BurnRate | AlertAll | AlertAny | AlertNot
+
+
+@attrs.frozen
+class Alert:
+    name: str
+    condition: AlertCondition
 
 
 # ------------------------------------------------------------------ clocks

@@ -31,6 +31,7 @@ from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.explain import Explainer
 from slagraph.engine.result import Result, build_table
 from slagraph.engine.rollup import in_progress, label_dates
+from slagraph.engine.windows import RollingGrid, step_ns
 from slagraph.errors import SlaUsageError, SlaWarning
 from slagraph.runtime import workers
 
@@ -119,16 +120,24 @@ def evaluate(
     since: Any = None,
     threads: int | None = None,
     executor: Executor | None = None,
+    every: Any = None,
 ) -> Result:
     """Evaluate a compiled model. `since` (an instant) fixes where the first period may
     start, so that evaluations of disjoint account sets share one period grid and their
     rows concatenate to those of a single evaluation; `threads`/`executor` bound the
-    threads it uses (`slagraph.runtime`)."""
+    threads it uses (`slagraph.runtime`); `every` (seconds, or a duration such as "1h")
+    steps rolling windows (default: each local midnight)."""
     with runtime.using(threads, executor):
         dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
         known = known_at(model, dataset, as_of, since)
         ctx = Context(
-            model, known.data, known.as_of, known.lo, extremes=known.extremes, through=known.through
+            model,
+            known.data,
+            known.as_of,
+            known.lo,
+            extremes=known.extremes,
+            through=known.through,
+            every=step_ns(every),
         )
         return _rows(model, ctx, known.data, start, end)
 
@@ -423,6 +432,8 @@ class _Cells:
 
 
 def periods_in(grid: Any, lo: dt.date | None, hi: dt.date | None) -> np.ndarray:
+    if isinstance(grid, RollingGrid):
+        return grid.between(lo, hi)
     idx = np.arange(len(grid.labels))
     if lo is None and hi is None:
         return idx

@@ -83,6 +83,7 @@ class Context:
         *,
         extremes: tuple[int, int] | None | EllipsisType = ...,
         through: int | None = None,
+        every: int | None = None,
     ) -> None:
         """`extremes`: the data's (earliest, latest) timestamp when already known (the
         probe of `engine.evaluate` found them in the same data); by default computed when
@@ -95,6 +96,7 @@ class Context:
         self.as_of = as_of
         self.through = as_of if through is None else through
         self.lo = lo  # earliest instant any period must cover
+        self.every = every  # rolling windows' step in ns (None: each local midnight)
         self.accounts = len(data.account_names)
         self._masks: dict[tuple[str, ir.Predicate | None], np.ndarray] = {}
         self._periods: dict[tuple[str, str, str, str], np.ndarray] = {}
@@ -126,6 +128,12 @@ class Context:
         )
 
     def _grid(self, period: str, timezone: str) -> PeriodGrid:
+        window = ir.window_seconds(period)
+        if window is not None:  # `window rolling D`: steps, not periods (engine/windows.py)
+            from slagraph.engine import windows
+
+            lo = self.lo
+            return windows.grid(timezone, window, lo, self.as_of, self.every)  # type: ignore[return-value]
         grid = PeriodGrid.build(period, timezone, min(self.lo, self.through), self.through + 1)
         first = int(grid.index(np.array([self.lo]))[0])
         if first <= 0:  # lo is in the first period, or after as-of's period: nothing before

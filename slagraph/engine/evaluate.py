@@ -17,7 +17,7 @@ import numpy as np
 from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
 from slagraph.data import Column, Dataset, EventTable
-from slagraph.engine import metrics, rollup
+from slagraph.engine import rollup, windows
 from slagraph.engine.context import Context
 from slagraph.engine.metrics import Measure
 from slagraph.engine.predicates import evaluate_predicate
@@ -42,7 +42,7 @@ class Walk:
         self,
         model: ir.Model,
         ctx: Context,
-        measure: Callable[[Context, ir.Metric, PeriodGrid], Measure] = metrics.measure,
+        measure: Callable[[Context, ir.Metric, PeriodGrid], Measure] = windows.measure,
     ) -> None:
         self.model = model
         self.ctx = ctx
@@ -117,7 +117,9 @@ class Walk:
             v = objective(target)
         else:
             other = self.model.agreements[metric.target]
-            v = self.agreement(metric.target, other.period or period, other.timezone or zone)
+            v = self.agreement(
+                metric.target, ir.own_period(other) or period, other.timezone or zone
+            )
             v = rollup.roll_up(v.verdict, self.ctx.grid(period, zone))
         return Measure(v.met.astype(np.float64))
 
@@ -127,7 +129,7 @@ class Walk:
         presence: dict[str, np.ndarray] = {}
         for name, _ in a.children:
             child = self.model.agreements[name]
-            v = self.agreement(name, child.period or period, child.timezone or zone)
+            v = self.agreement(name, ir.own_period(child) or period, child.timezone or zone)
             present = self._covered(child)
             presence[name] = present
             children[name] = rollup.absent_where(rollup.roll_up(v.verdict, grid), ~present)

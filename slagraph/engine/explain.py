@@ -113,6 +113,11 @@ class Explainer:
                 ]
                 raise SlaUsageError(f"unknown node '{node}'{did_you_mean(node, known)}")
         inst = by_path[path]
+        if ir.window_seconds(inst.period) is not None:
+            raise SlaUsageError(
+                f"'{path}' is judged over a rolling window; explain answers for calendar "
+                "periods (evaluate an sla that extends it with a 'period')"
+            )
         grid = self.ctx.grid(inst.period, inst.timezone)
         if period not in grid.labels:
             raise SlaUsageError(

@@ -39,7 +39,10 @@ class Verdict:
 
 
 def in_progress(grid: PeriodGrid, as_of: int) -> np.ndarray:
-    """(P,) which periods have not ended by as-of: their rows carry `final: false`."""
+    """(P,) which periods have not ended by as-of: their rows carry `final: false`. A
+    rolling window ends at its step, never after as-of: always final."""
+    if not isinstance(grid, PeriodGrid):  # engine/windows.py's RollingGrid
+        return np.zeros(len(grid.labels), bool)
     return np.asarray(grid.bounds[1:] > as_of)
 
 
@@ -98,13 +101,28 @@ def objective_verdict(
         with np.errstate(invalid="ignore"):
             status[met & known & (budget >= warn)] = AT_RISK
     status[~known] = NO_DATA
+    judged = known
+    if objective.minimum is not None and m.decided is not None:
+        # `min N` (SPEC §6.5): too few records (or too little measured time) to judge.
+        few = below_minimum(objective, m.decided)
+        met = met | few
+        status[few] = NO_DATA
+        judged = known & ~few
     if open_periods is not None and still_reachable(objective):
-        status[~met & known & open_periods[None, :]] = AT_RISK
+        status[~met & judged & open_periods[None, :]] = AT_RISK
     credit = np.zeros(value.shape)
     for tier in sorted(tiers, key=lambda t: -t.below):  # the lowest threshold crossed wins
         with np.errstate(invalid="ignore"):
-            credit = np.where(known & (value < tier.below), tier.credit, credit)
+            credit = np.where(judged & (value < tier.below), tier.credit, credit)
     return Verdict(grid, met, status, credit, value=value, budget_used=budget)
+
+
+def below_minimum(objective: ir.Objective, decided: np.ndarray) -> np.ndarray:
+    """Where an objective's `min` is not reached: decided records, or measured ns."""
+    if objective.minimum is None:
+        return np.zeros(np.shape(decided), bool)
+    scale = kernels.NS if isinstance(objective.metric, ir.Uptime) else 1
+    return np.asarray(decided < objective.minimum * scale)
 
 
 def combine_status(

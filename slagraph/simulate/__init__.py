@@ -135,6 +135,11 @@ def simulate(
 ) -> Simulation:
     """Run `runs` resampled versions of the data through the model (see module doc);
     `threads`/`executor` bound the threads it uses (`slagraph.runtime`)."""
+    if any(ir.window_seconds(i.period) is not None for i in model.plan.instances):
+        raise SlaUsageError(
+            "simulate resamples calendar periods; this model has rolling windows "
+            "(window rolling D), which it does not simulate"
+        )
     with runtime.using(threads, executor):
         return _simulate(
             model,

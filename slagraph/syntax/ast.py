@@ -285,6 +285,7 @@ class Objective:
     expr: Expr
     warn_at: Percent | None = None
     weight: Number | Percent | None = None
+    minimum: Number | Duration | None = None  # `min 100` records, `min 1h` measured time
     span: Span | None = _span()
 
 
@@ -380,6 +381,31 @@ class Earnback:
     span: Span | None = _span()
 
 
+@attrs.frozen
+class WindowStmt:
+    """`window rolling 30d`: judged at every step over the trailing window (SPEC §6.5)."""
+
+    length: Duration
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Alert:
+    """`alert NAME when CONDITION`: a condition over `burn_rate(OBJECTIVE, WINDOW)`."""
+
+    name: Name
+    condition: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class AlertPreset:
+    """`alert burn_rates sre`: the SRE workbook's multi-window, multi-burn-rate alerts."""
+
+    preset: Name
+    span: Span | None = _span()
+
+
 Statement = (
     Objective
     | CreditTiers
@@ -393,6 +419,9 @@ Statement = (
     | AtRisk
     | Allocate
     | Earnback
+    | WindowStmt
+    | Alert
+    | AlertPreset
 )
 
 

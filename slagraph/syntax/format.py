@@ -394,6 +394,8 @@ class _Printer:
 
     def _Objective(self, node: ast.Objective) -> str:  # noqa: N802
         text = f"objective {self.gen(node.name)} = {self.expr(node.expr, _OR)}"
+        if node.minimum is not None:
+            text += f" min {self.gen(node.minimum)}"
         if node.warn_at is not None:
             text += f" warn at {self.gen(node.warn_at)}"
         return text + self._weight(node.weight)
@@ -443,6 +445,15 @@ class _Printer:
 
     def _Earnback(self, node: ast.Earnback) -> str:  # noqa: N802
         return f"earnback when met in {self.gen(node.periods)} following periods"
+
+    def _WindowStmt(self, node: ast.WindowStmt) -> str:  # noqa: N802
+        return f"window rolling {self.gen(node.length)}"
+
+    def _Alert(self, node: ast.Alert) -> str:  # noqa: N802
+        return f"alert {self.gen(node.name)} when {self.expr(node.condition, _OR)}"
+
+    def _AlertPreset(self, node: ast.AlertPreset) -> str:  # noqa: N802
+        return f"alert burn_rates {self.gen(node.preset)}"
 
 
 def _clock_rules(node: ast.ClockDecl) -> list[tuple[str, ast.Expr]]:

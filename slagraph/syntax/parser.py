@@ -135,7 +135,7 @@ def _check_size(text: str, file: str) -> None:
 _SPANLESS = frozenset(
     "start cal_timezone cal_hours days cal_holidays source stream_timezone columns title "
     "time_format nulls account_from csv_options csv_separator csv_decimal column_header "
-    "parent coverage warn weight name string number percent duration date clock".split()
+    "parent coverage warn weight minimum name string number percent duration date clock".split()
 )
 
 
@@ -226,7 +226,7 @@ def _describe_token(token: Token) -> str:
 
 _STATEMENTS = frozenset(
     "'allocate' 'at_risk' 'credit' 'earnback' 'include' 'met' 'objective' 'period' "
-    "'terminate' 'timezone'".split()
+    "'terminate' 'timezone' 'window' 'alert'".split()
 )
 
 
@@ -340,6 +340,16 @@ def _duration(text: str, span: Span | None) -> ast.Duration:
             f"duration too large: at most {MAX_DURATION_DIGITS} digits per unit", span
         )
     return ast.Duration(sum(int(n) * _UNITS[u] for n, u in parts), span=span)
+
+
+_DURATION_TEXT = re.compile(r"([0-9]{1,18}[wdhms])+")
+
+
+def duration_seconds(text: str) -> int | None:
+    """A duration literal (`15m`, `1h30m`, `1d`) in seconds, None if `text` is not one."""
+    if not _DURATION_TEXT.fullmatch(text.strip()):
+        return None
+    return sum(int(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
 
 
 def _business_days(text: str, span: Span | None) -> ast.BusinessDays:
@@ -650,13 +660,18 @@ class ToAst(Transformer):  # type: ignore[type-arg]
 
     def objective(self, meta, children):  # type: ignore[no-untyped-def]
         name, expr, *rest = children
-        warn = weight = None
+        warn = weight = minimum = None
         for kind, value in rest:
             if kind == "warn":
                 warn = value
+            elif kind == "min":
+                minimum = value
             else:
                 weight = value
-        return ast.Objective(name, expr, warn, weight, span=self._span(meta))
+        return ast.Objective(name, expr, warn, weight, minimum, span=self._span(meta))
+
+    def minimum(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("min", children[0])
 
     def warn(self, meta, children):  # type: ignore[no-untyped-def]
         return ("warn", children[0])
@@ -709,6 +724,15 @@ class ToAst(Transformer):  # type: ignore[type-arg]
 
     def earnback(self, meta, children):  # type: ignore[no-untyped-def]
         return ast.Earnback(children[0], span=self._span(meta))
+
+    def window(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.WindowStmt(children[0], span=self._span(meta))
+
+    def alert(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.Alert(children[0], children[1], span=self._span(meta))
+
+    def alert_preset(self, meta, children):  # type: ignore[no-untyped-def]
+        return ast.AlertPreset(children[0], span=self._span(meta))
 
     # ---- expressions
     def or_(self, meta, children):  # type: ignore[no-untyped-def]
