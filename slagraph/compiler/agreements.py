@@ -183,6 +183,12 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
         target = _business_days(expr.right, metric, scope)
     else:
         target = literal_value(expr.right, unit, f"the target of '{item.name.id}'")
+    if unit == "ratio" and not 0 <= target <= 1:
+        raise SlaCompileError(
+            f"the target of '{item.name.id}' must be between 0% and 100%: a share or an "
+            "uptime never lies outside them",
+            span_of(expr.right),
+        )
     warn = None
     has_budget = unit == "ratio" and expr.op in (">=", ">") and not isinstance(metric, ir.MetOf)
     if item.warn_at is not None and not has_budget:
