@@ -42,6 +42,11 @@ _SINGLE = {
 }
 _IMPLICIT_ACCOUNTS = StreamSchema("accounts", (ColumnSpec("account", "text"),), "accounts")
 
+# Levels of `extends` above one agreement (docs/semantics.md). Real hierarchies are a
+# handful deep (corporate → customer → service); the bound keeps merging, which walks
+# the chain once per agreement, linear, and every pass far from Python's stack limit.
+MAX_EXTENDS = 64
+
 
 def _key(item: Item) -> tuple[str, ...]:
     match item:
@@ -92,6 +97,8 @@ def merged_items(
     decl: ast.AgreementDecl, decls: Mapping[str, ast.AgreementDecl], chain: tuple[str, ...] = ()
 ) -> tuple[list[Item], ast.AgreementDecl]:
     """The statements of `decl` after merging its `extends` chain, and the effective header."""
+    if not chain:
+        _check_extends_depth(decl, decls)
     own = _items(decl)
     if decl.parent is None:
         return own, decl
@@ -133,6 +140,27 @@ def merged_items(
     return merged, header
 
 
+def _check_extends_depth(decl: ast.AgreementDecl, decls: Mapping[str, ast.AgreementDecl]) -> None:
+    """Walk the `extends` chain (without recursion) and reject one over MAX_EXTENDS levels,
+    at this agreement's `extends`. A cycle or an unknown parent ends the walk: merging
+    reports those, with their own message."""
+    names = [decl.name.id]
+    current = decl
+    while current.parent is not None and len(names) <= MAX_EXTENDS:
+        parent = decls.get(current.parent.id)
+        if parent is None or parent.name.id in names:
+            return
+        names.append(parent.name.id)
+        current = parent
+    if current.parent is not None and decl.parent is not None:
+        shown = " → ".join(names[:3])
+        raise SlaCompileError(
+            f"{decl.kind} '{decl.name.id}' has more than {MAX_EXTENDS} levels of extends "
+            f"({shown} → …); the limit is {MAX_EXTENDS}: extend a shallower agreement",
+            decl.parent.span,
+        )
+
+
 def _whole(number: ast.Number, what: str, low: int = 1) -> int:
     value = int(number.value)
     if value != number.value or value < low:
@@ -161,6 +189,12 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
         target = _business_days(expr.right, metric, scope)
     else:
         target = literal_value(expr.right, unit, f"the target of '{item.name.id}'")
+    if unit == "ratio" and not 0 <= target <= 1:
+        raise SlaCompileError(
+            f"the target of '{item.name.id}' must be between 0% and 100%: a share or an "
+            "uptime never lies outside them",
+            span_of(expr.right),
+        )
     warn = None
     has_budget = unit == "ratio" and expr.op in (">=", ">") and not isinstance(metric, ir.MetOf)
     if item.warn_at is not None and not has_budget:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     import networkx as nx
 
 MAX_INSTANCES = 200_000
+# Levels of `include` below a root (docs/semantics.md): real trees are a handful deep;
+# the bound keeps the plan, the roll-up and the report far from Python's stack limit.
+MAX_NESTING = 64
 
 
 def node_id(kind: str, name: str) -> str:
@@ -199,8 +202,15 @@ def build_plan(agreements: Mapping[str, ir.Agreement]) -> ir.Plan:
     """Every path from a root, children before parents, with period and zone resolved."""
     instances: list[ir.Instance] = []
 
-    def visit(name: str, path: str, parent: ir.Instance | None) -> None:
+    def visit(name: str, path: str, parent: ir.Instance | None, chain: tuple[str, ...]) -> None:
         agreement = agreements[name]
+        if len(chain) - 1 > MAX_NESTING:
+            shown = " → ".join(chain[:3])
+            raise SlaCompileError(
+                f"master '{chain[0]}' nests more than {MAX_NESTING} levels of include "
+                f"({shown} → …); the limit is {MAX_NESTING}: flatten the tree",
+                agreements[chain[0]].span,
+            )
         period = ir.own_period(agreement) or (parent.period if parent else "monthly")
         zone = agreement.timezone or (parent.timezone if parent else "UTC")
         if parent is not None:
@@ -240,7 +250,7 @@ def build_plan(agreements: Mapping[str, ir.Agreement]) -> ir.Plan:
             path, name, period, zone, coverage, parent.path if parent else None, children
         )
         for (child, _), child_path in zip(agreement.children, children, strict=True):
-            visit(child, child_path, me)
+            visit(child, child_path, me, (*chain, child))
         if len(instances) >= MAX_INSTANCES:
             raise SlaCompileError(
                 f"the agreement tree unfolds into more than {MAX_INSTANCES:,} paths; "
@@ -251,5 +261,5 @@ def build_plan(agreements: Mapping[str, ir.Agreement]) -> ir.Plan:
 
     tops = roots(agreements)
     for root in tops:
-        visit(root, root, None)
+        visit(root, root, None, (root,))
     return ir.Plan(tops, tuple(instances))

@@ -276,6 +276,14 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _sqlite_reason(error: sqlite3.Error) -> str:
+    """SQLite's own words, and what they usually mean for a file someone copied."""
+    reason = str(error)
+    if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+        reason += " (the file is damaged or incomplete: a truncated or interrupted copy?)"
+    return reason
+
+
 class SqliteSource:
     """One read-only connection to a SQLite file for all streams of a load."""
 
@@ -288,11 +296,25 @@ class SqliteSource:
                 "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
             ).fetchall()
         except sqlite3.Error as e:
-            raise SlaDataError(f"cannot read {path} as SQLite: {e}") from e
+            raise SlaDataError(f"cannot read {path} as SQLite: {_sqlite_reason(e)}") from None
         self.tables = [name for (name,) in found]
 
     def close(self) -> None:
         self.con.close()
+
+    def _fetch(self, schema: StreamSchema, origin: str) -> tuple[list[Any], bool]:
+        """The declared columns' rows, with the rowid first when the table has one."""
+        table = _quote(schema.source)
+        present = [r[1] for r in self.con.execute(f"PRAGMA table_info({table})")]
+        _check_columns(schema, present, origin)
+        select = ", ".join(_quote(c.source) for c in schema.columns)
+        try:
+            query = f"SELECT rowid, {select} FROM {table} ORDER BY rowid"
+            return self.con.execute(query).fetchall(), True
+        except sqlite3.OperationalError as e:
+            if "rowid" not in str(e):  # views and WITHOUT ROWID tables: by position
+                raise
+        return self.con.execute(f"SELECT {select} FROM {table}").fetchall(), False
 
     def read(self, schema: StreamSchema) -> RawTable:
         origin = f"sqlite:{self.path}:{schema.source}"
@@ -304,18 +326,16 @@ class SqliteSource:
                 f"{did_you_mean(schema.source, self.tables)} in {self.path}; "
                 f"tables there: {listed}",
             )
-        table = _quote(schema.source)
-        present = [r[1] for r in self.con.execute(f"PRAGMA table_info({table})")]
-        _check_columns(schema, present, origin)
-        select = ", ".join(_quote(c.source) for c in schema.columns)
         try:
-            data = self.con.execute(
-                f"SELECT rowid, {select} FROM {table} ORDER BY rowid"
-            ).fetchall()
-            with_rowid = True
-        except sqlite3.OperationalError:
-            data = self.con.execute(f"SELECT {select} FROM {table}").fetchall()
-            with_rowid = False
+            data, with_rowid = self._fetch(schema, origin)
+        except sqlite3.Error as e:
+            # A corrupt or truncated file is often only found here, on the pages the
+            # query reads; a view over a dropped table fails here too.
+            raise _error(
+                schema,
+                f"cannot read table '{schema.source}' of {self.path} as SQLite: "
+                f"{_sqlite_reason(e)}",
+            ) from None
         columns = list(zip(*data, strict=True)) if data else [()] * (len(schema.columns) + 1)
         if with_rowid:
             rows = np.array(columns[0], dtype=np.int64)

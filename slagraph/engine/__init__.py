@@ -32,7 +32,7 @@ from slagraph.engine.explain import Explainer
 from slagraph.engine.result import Result, build_table
 from slagraph.engine.rollup import in_progress, label_dates
 from slagraph.engine.windows import RollingGrid, step_ns
-from slagraph.errors import SlaUsageError, SlaWarning
+from slagraph.errors import SlaDataError, SlaUsageError, SlaWarning
 from slagraph.runtime import workers
 
 __all__ = ["Known", "Result", "evaluate", "known_at", "load_for"]
@@ -356,7 +356,7 @@ def _walk_rows(
         keep_per = periods_in(grid, lo_date, hi_date)
 
         final = ~in_progress(grid, ctx.as_of)
-        cells = _Cells(keep_acc, keep_per, grid, fee[keep_acc], final[keep_per])
+        cells = _Cells(keep_acc, keep_per, grid, fee[keep_acc], final[keep_per], names)
         blocks.append(cells.block(inst.path, agreement.kind, av.verdict, np.nan))
         for objective in agreement.objectives:
             target = objective.target
@@ -397,6 +397,7 @@ class _Cells:
     grid: Any
     fee: np.ndarray
     final: np.ndarray  # (kept periods,) ended by as-of
+    names: np.ndarray  # every account's name, by index
 
     def block(self, path: str, kind: str, v: Any, target: float, unit: str = "") -> dict[str, Any]:
         """The rows of one node as arrays; text as codes (see `result.build_table`)."""
@@ -411,6 +412,11 @@ class _Cells:
             return a[np.ix_(self.accounts, self.periods)].ravel()
 
         credit_pct = pick(v.credit)
+        value = pick(v.value)
+        with np.errstate(over="ignore"):  # an overflow is reported by _check_finite
+            credit = credit_pct * np.repeat(self.fee, cols)
+        for name, column in (("value", value), ("credit", credit)):
+            _check_finite(path, name, column, self)
         return {
             "node": path,
             "kind": kind,
@@ -420,15 +426,36 @@ class _Cells:
             "_period": np.tile(self.periods, rows),
             "status": pick(v.status, 0).astype(np.int64),
             "met": pick(v.met, True).astype(bool),
-            "value": pick(v.value),
+            "value": value,
             "target": np.full(n, target),
             "score": pick(v.score),
             "budget_used": pick(v.budget_used),
             "credit_pct": credit_pct,
-            "credit": credit_pct * np.repeat(self.fee, cols),
+            "credit": credit,
             "earned_back": pick(v.earned_back, False).astype(bool),
             "final": np.tile(self.final, rows),
         }
+
+
+def _check_finite(path: str, name: str, column: np.ndarray, cells: _Cells) -> None:
+    """A value or credit is never infinite but by float64 overflow (numbers near 1.8e308
+    in the data, summed, or a fee that large): a data error, never a silent null in the
+    output (docs/data.md, Types)."""
+    bad = np.flatnonzero(np.isinf(column))
+    if not len(bad):
+        return
+    at = int(bad[0])
+    account = cells.names[cells.accounts[at // len(cells.periods)]]
+    period = cells.grid.labels[int(cells.periods[at % len(cells.periods)])]
+    if name == "value":
+        what, fix = "its value", "numbers this large in the data cannot be added up"
+    else:
+        what, fix = "its credit (credit_pct × fee)", "a fee this large cannot be credited"
+    raise SlaDataError(
+        f"node '{path}', account '{account}', period {period}: {what} overflows a "
+        f"64-bit float (beyond ±1.8e308); {fix}: give the column in a larger unit "
+        "(e.g. thousands)"
+    )
 
 
 def periods_in(grid: Any, lo: dt.date | None, hi: dt.date | None) -> np.ndarray:

@@ -25,6 +25,14 @@ from slagraph.syntax.lalr import LalrDriver
 MAX_SOURCE_CHARS = 8 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_DURATION_DIGITS = 18
+# Literals are checked as they are read (docs/language.md, Limits), so that no value
+# changes on its way to the evaluator: a number has at most 15 significant digits and
+# is below 10^15 (so it reads back from a float64 exactly as written), a duration fits
+# int64 nanoseconds (times are int64 ns), and business days stay within the calendars'
+# reach.
+MAX_NUMBER_DIGITS = 15
+MAX_DURATION_SECONDS = (2**63 - 1) // 1_000_000_000  # 106,751 days, 23:47:16
+MAX_BUSINESS_DAYS = 10_000
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -325,19 +333,42 @@ def _string(text: str, span: Span | None) -> ast.String:
     return ast.String(_ESCAPE.sub(r"\1", body) if "\\" in body else body, span=span)
 
 
+def _exact(text: str, span: Span | None, what: str) -> Decimal:
+    """`text` as a Decimal a float64 holds exactly as written, or a located error."""
+    value = Decimal(text)
+    if value and value.adjusted() >= MAX_NUMBER_DIGITS:
+        raise SlaSyntaxError(
+            f"{what} too large: at most {MAX_NUMBER_DIGITS} digits before the decimal point "
+            f"(up to {10**MAX_NUMBER_DIGITS - 1:,}), the most a number holds exactly",
+            span,
+        )
+    digits = "".join(map(str, value.as_tuple().digits)).strip("0")  # not normalize():
+    if len(digits) > MAX_NUMBER_DIGITS:  # it rounds to the context's 28 digits first
+        raise SlaSyntaxError(
+            f"{what} too precise: at most {MAX_NUMBER_DIGITS} significant digits, "
+            "the most a number holds exactly",
+            span,
+        )
+    return value
+
+
 def _number(text: str, span: Span | None) -> ast.Number:
-    return ast.Number(Decimal(text), span=span)
+    return ast.Number(_exact(text, span, "number"), span=span)
 
 
 def _percent(text: str, span: Span | None) -> ast.Percent:
-    return ast.Percent(Decimal(text[:-1]), span=span)
+    return ast.Percent(_exact(text[:-1], span, "percentage"), span=span)
 
 
 def _duration(text: str, span: Span | None) -> ast.Duration:
     parts = _DURATION_PART.findall(text)
-    if any(len(n) > MAX_DURATION_DIGITS for n, _ in parts):  # int() refuses > 4300 digits
+    # int() refuses over 4,300 digits; 18 per unit is more than any duration in range.
+    too_long = any(len(n) > MAX_DURATION_DIGITS for n, _ in parts)
+    if too_long or sum(int(n) * _UNITS[u] for n, u in parts) > MAX_DURATION_SECONDS:
         raise SlaSyntaxError(
-            f"duration too large: at most {MAX_DURATION_DIGITS} digits per unit", span
+            f"duration too large: at most {MAX_DURATION_SECONDS // 86400:,}d (about 292 "
+            "years, the span of nanosecond times)",
+            span,
         )
     return ast.Duration(sum(int(n) * _UNITS[u] for n, u in parts), span=span)
 
@@ -354,8 +385,10 @@ def duration_seconds(text: str) -> int | None:
 
 def _business_days(text: str, span: Span | None) -> ast.BusinessDays:
     digits = text[:-2]
-    if len(digits) > MAX_DURATION_DIGITS:
-        raise SlaSyntaxError(f"too many business days: at most {MAX_DURATION_DIGITS} digits", span)
+    if len(digits) > MAX_DURATION_DIGITS or int(digits) > MAX_BUSINESS_DAYS:
+        raise SlaSyntaxError(
+            f"too many business days: at most {MAX_BUSINESS_DAYS:,}bd (about 40 years)", span
+        )
     return ast.BusinessDays(int(digits), span=span)
 
 
