@@ -210,9 +210,11 @@ SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
 def spec_block(heading: str) -> str:
     """The `~~~sla` block under a SPEC heading (the copy in the repository's docs/sre.md
     is used when the shared SPEC is not beside the checkout)."""
-    source = SPEC if SPEC.is_file() else Path(__file__).resolve().parents[1] / "docs" / "sre.md"
-    text = source.read_text(encoding="utf-8")
-    body = text[text.index(heading) :]
+    if SPEC.is_file():
+        text = SPEC.read_text(encoding="utf-8")
+        body = text[text.index(heading) :]
+    else:  # docs/sre.md quotes the SPEC's example as its first block
+        body = (Path(__file__).resolve().parents[1] / "docs" / "sre.md").read_text("utf-8")
     return body.split("~~~sla\n", 1)[1].split("~~~", 1)[0]
 
 
