@@ -98,6 +98,7 @@ class Model:
         end: str | None = None,
         on_bad_rows: str = "error",
         progress: Any = None,
+        on_estimate: Any = None,
     ) -> Simulation:
         """Monte Carlo over resampled data: P(breach) with a 95% interval, expected credit
         and credit exposure quantiles per node, account and period, and the drivers.
@@ -109,6 +110,9 @@ class Model:
                 replacement; "poisson" repeats each record a Poisson(1) number of times.
             changes: what-if changes (docs/whatif.md) applied to the data first.
             progress: called as progress(runs_done, runs) after each chunk.
+            on_estimate: called once, after the first chunk when runs remain, with a
+                `slagraph.simulate.Estimate` of the time left and the memory at the end
+                (extrapolated from that chunk).
         See docs/whatif.md for the method and its assumptions.
         """
         from slagraph.simulate import simulate
@@ -128,6 +132,7 @@ class Model:
             end=end,
             on_bad_rows=on_bad_rows,
             progress=progress,
+            on_estimate=on_estimate,
         )
 
     def __repr__(self) -> str:
