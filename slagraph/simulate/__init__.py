@@ -244,6 +244,7 @@ def simulate(
     observed: dict[str, np.ndarray] = {}
     done = 0
     resident = _resident_bytes() if on_estimate is not None else 0
+    peak = _peak_bytes() if on_estimate is not None else 0
     began = time.perf_counter()
     # With `on_estimate`, the first chunk is a short pilot (a twentieth of a chunk) that
     # the estimate is taken from, so that it comes within a second or so, not after a
@@ -292,9 +293,11 @@ def simulate(
                 if t.kind in ("sla", "master")
             )
             elapsed = time.perf_counter() - began
-            on_estimate(
-                estimate(runs, accounts, done, elapsed, kept, resident, _peak_bytes(), chunk)
-            )
+            # The pilot's own peak when it raised the process's (a host may have peaked
+            # long before, on something else); else what it holds now.
+            after = _peak_bytes()
+            high = after if after > peak else _resident_bytes()
+            on_estimate(estimate(runs, accounts, done, elapsed, kept, resident, high, chunk))
         if progress is not None:
             progress(done, runs)
     nodes, drivers = [], []
