@@ -641,6 +641,54 @@ def _print_simulation(result: Any, everything: bool) -> None:
         out.print(drivers)
 
 
+ESTIMATE_SECONDS = 30.0  # say what a simulation will cost when it runs longer than this
+ESTIMATE_BYTES = 1 << 30  # … or holds more memory than this
+
+
+def _estimate_thresholds() -> tuple[float, float]:
+    """`SLAGRAPH_ESTIMATE_SECONDS` (docs/cli.md) lowers or raises the time threshold;
+    the memory one scales with it (0 prints the estimate for every run)."""
+    raw = os.environ.get("SLAGRAPH_ESTIMATE_SECONDS")
+    if raw is None:
+        return ESTIMATE_SECONDS, ESTIMATE_BYTES
+    try:
+        seconds = max(float(raw), 0.0)
+    except ValueError:
+        raise SlaUsageError(
+            f"SLAGRAPH_ESTIMATE_SECONDS must be a number of seconds, got {raw!r}"
+        ) from None
+    return seconds, ESTIMATE_BYTES * seconds / ESTIMATE_SECONDS
+
+
+def _duration_words(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(round(seconds), 1)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _bytes_words(n: float) -> str:
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.1f} GiB"
+    return f"{max(round(n / (1 << 20)), 1)} MiB"
+
+
+def estimate_line(est: Any) -> str:
+    """`simulating 200,000 runs × 40 accounts: about 13 min, 1.2 GiB (…)`."""
+    return (
+        f"simulating {est.runs:,} runs × {est.accounts:,} accounts: about "
+        f"{_duration_words(est.seconds)} more, {_bytes_words(est.bytes)} "
+        f"(estimated from the first {est.pilot_runs:,} runs)"
+    )
+
+
+def _print_estimate(est: Any) -> None:
+    seconds, size = _estimate_thresholds()
+    if est.seconds >= seconds or est.bytes >= size:
+        _err.print(estimate_line(est), markup=False)
+
+
 @main.command()
 @click.argument("file", type=_FILE)
 @_data_option
@@ -706,6 +754,7 @@ def simulate(
         end=end,
         on_bad_rows=on_bad_rows,
     )
+    kwargs["on_estimate"] = _print_estimate
     if _err.is_terminal:
         columns = (
             TextColumn("simulating"),

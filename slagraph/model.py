@@ -171,6 +171,7 @@ class Model:
         progress: Any = None,
         threads: int | None = None,
         executor: Executor | None = None,
+        on_estimate: Any = None,
     ) -> Simulation:
         """Monte Carlo over resampled data: P(breach) with a 95% interval, expected credit
         and credit exposure quantiles per node, account and period, and the drivers.
@@ -183,6 +184,9 @@ class Model:
             changes: what-if changes (docs/whatif.md) applied to the data first.
             progress: called as progress(runs_done, runs) after each chunk.
             threads, executor: as for `evaluate`.
+            on_estimate: called once, after the first chunk when runs remain, with a
+                `slagraph.simulate.Estimate` of the time left and the memory at the end
+                (extrapolated from that chunk).
         See docs/whatif.md for the method and its assumptions.
         """
         from slagraph.simulate import simulate
@@ -204,6 +208,7 @@ class Model:
             progress=progress,
             threads=threads,
             executor=executor,
+            on_estimate=on_estimate,
         )
 
     def __repr__(self) -> str:

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any
@@ -34,7 +37,7 @@ from slagraph.simulate.summary import NodeTally, driver_rows, node_rows
 from slagraph.whatif.changes import Change, apply, parse_changes
 from slagraph.whatif.scenarios import stack
 
-__all__ = ["Simulation", "simulate"]
+__all__ = ["Estimate", "Simulation", "estimate", "simulate"]
 
 METHODS = ("bootstrap", "poisson")
 CELLS_PER_CHUNK = 4_000_000  # (runs × accounts × days) or (runs × records) per chunk
@@ -115,6 +118,76 @@ interval a thousand runs could already give to a tenth (a typo such as 10^20 is 
 not run until killed)."""
 
 
+WORKING_FACTOR = 2.0  # calibrated: see `estimate`
+KEPT_FACTOR = 5.0
+
+
+@attrs.frozen
+class Estimate:
+    """What a whole simulation will cost, extrapolated from its first chunk of runs
+    (the pilot, which is part of the run, not extra work): `seconds` still to go, and
+    `bytes` the process will hold at the end."""
+
+    runs: int
+    accounts: int
+    pilot_runs: int
+    seconds: float
+    bytes: int
+
+
+def estimate(
+    runs: int,
+    accounts: int,
+    pilot_runs: int,
+    pilot_seconds: float,
+    kept_per_run: int,
+    before: int,
+    pilot_peak: int,
+    chunk: int,
+) -> Estimate:
+    """Time: the pilot's seconds per run × the runs left (it errs high: the pilot pays
+    one-time costs the later chunks do not). Memory: what the process held before the
+    runs (`before`: data and base evaluation), plus a chunk's working set, plus what is
+    kept per run; the last two are scaled from measurements by factors calibrated on the
+    SPEC example (docs/performance.md, Monte Carlo: from 35% high at 25,000 runs to
+    within 1% of the peak RSS at 200,000): the working set is WORKING_FACTOR × the pilot's rise of
+    the peak (`pilot_peak - before`) scaled from the pilot's runs to a chunk's, and each
+    run costs KEPT_FACTOR × the credits kept for the exposure quantiles (`kept_per_run`
+    bytes: the per-run arrays, their concatenation, the sorted copy, and the allocator's
+    share).
+
+    >>> e = estimate(200_000, 40, 250, 1.0, 960, 300 * 2**20, 310 * 2**20, 5_000)
+    >>> round(e.seconds), round(e.bytes / 2**30, 2)
+    (799, 1.58)
+    """
+    left = max(runs - pilot_runs, 0)
+    seconds = pilot_seconds / max(pilot_runs, 1) * left
+    rise = max(pilot_peak - before, 0)
+    working = WORKING_FACTOR * rise * max(chunk, pilot_runs) / max(pilot_runs, 1)
+    kept = KEPT_FACTOR * runs * kept_per_run
+    return Estimate(runs, accounts, pilot_runs, seconds, int(before + working + kept))
+
+
+def _peak_bytes() -> int:
+    """The process's peak resident memory so far (0 where `resource` is missing)."""
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak if sys.platform == "darwin" else peak * 1024)
+    except (ImportError, OSError):
+        return 0
+
+
+def _resident_bytes() -> int:
+    """The process's resident memory now (Linux /proc; elsewhere the peak so far)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return _peak_bytes()
+
+
 def simulate(
     model: ir.Model,
     data: Any,
@@ -132,9 +205,12 @@ def simulate(
     chunk: int | None = None,
     threads: int | None = None,
     executor: Executor | None = None,
+    on_estimate: Callable[[Estimate], None] | None = None,
 ) -> Simulation:
     """Run `runs` resampled versions of the data through the model (see module doc);
-    `threads`/`executor` bound the threads it uses (`slagraph.runtime`)."""
+    `threads`/`executor` bound the threads it uses (`slagraph.runtime`). `on_estimate`,
+    when given, is called once after the first chunk when runs remain, with the
+    `Estimate` of the rest (the CLI prints it for a long run)."""
     if any(ir.window_seconds(i.period) is not None for i in model.plan.instances):
         raise SlaUsageError(
             "simulate resamples calendar periods; this model has rolling windows "
@@ -155,6 +231,7 @@ def simulate(
             on_bad_rows,
             progress,
             chunk,
+            on_estimate,
         )
 
 
@@ -172,6 +249,7 @@ def _simulate(
     on_bad_rows: str,
     progress: Callable[[int, int], None] | None,
     chunk: int | None,
+    on_estimate: Callable[[Estimate], None] | None,
 ) -> Simulation:
     if method not in METHODS:
         raise SlaUsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -213,8 +291,16 @@ def _simulate(
     tallies: dict[str, NodeTally] = {}
     observed: dict[str, np.ndarray] = {}
     done = 0
+    resident = _resident_bytes() if on_estimate is not None else 0
+    peak = _peak_bytes() if on_estimate is not None else 0
+    began = time.perf_counter()
+    # With `on_estimate`, the first chunk is a short pilot (a twentieth of a chunk) that
+    # the estimate is taken from, so that it comes within a second or so, not after a
+    # whole chunk. The pilot's runs are part of the result: chunking changes only the
+    # order floats are summed in.
+    pilot = max(1, chunk // 20) if on_estimate is not None else chunk
     while done < runs:
-        ids = np.arange(done, min(done + chunk, runs))
+        ids = np.arange(done, min(done + (pilot if done == 0 else chunk), runs))
         if len(ids) not in contexts:  # one per chunk size: the full chunks and the last
             contexts[len(ids)] = Context(
                 model, stack([shell] * len(ids)), as_of_ns, lo, through=through
@@ -250,6 +336,18 @@ def _simulate(
                 )
         done += len(ids)
         del walk
+        if on_estimate is not None and done == len(ids) and done < runs:
+            kept = sum(
+                8 * len(t.accounts) * len(t.periods)
+                for t in tallies.values()
+                if t.kind in ("sla", "master")
+            )
+            elapsed = time.perf_counter() - began
+            # The pilot's own peak when it raised the process's (a host may have peaked
+            # long before, on something else); else what it holds now.
+            after = _peak_bytes()
+            high = after if after > peak else _resident_bytes()
+            on_estimate(estimate(runs, accounts, done, elapsed, kept, resident, high, chunk))
         if progress is not None:
             progress(done, runs)
     nodes, drivers = [], []
