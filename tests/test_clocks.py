@@ -325,3 +325,21 @@ def test_a_row_without_a_group_is_a_bad_row_when_the_stream_is_read_directly() -
     }
     with pytest.raises(slagraph.SlaDataError, match="no account"):
         slagraph.compile(text).evaluate(data)
+
+
+def test_clock_order_is_lexsorts() -> None:
+    """The packed sort of `clocks._order` gives `np.lexsort`'s permutation: one or two
+    integer keys, times in order or not, many ties (kept in input order)."""
+    import numpy as np
+
+    from slagraph.engine.clocks import _order
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 50, 5000):
+        k1 = rng.integers(-1, 30, n).astype(np.int32)
+        k2 = rng.integers(0, 3, n).astype(np.int32)
+        t = rng.integers(0, 20, n).astype(np.int64)
+        for times in (t, np.sort(t)):
+            for keys in ([k1], [k1, k2], [k2.astype(np.float64)]):
+                expected = np.lexsort((times, *reversed(keys)))
+                assert expected.tolist() == _order(keys, times).tolist()
