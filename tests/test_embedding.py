@@ -69,4 +69,4 @@ def test_only_the_cli_tunes_the_process() -> None:
                 names = [getattr(node, "module", None)] + [a.name for a in node.names]
                 if "slagraph.process" in names:
                     importers.append(rel)
-    assert importers == ["slagraph/cli.py"]
+    assert importers == ["slagraph/cli/common.py"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from slagraph import cli
+from slagraph.cli import common
 
 ROOT = Path(__file__).parent.parent
 EVAL = ["eval", "examples/spec/model.sla", "--data", "examples/spec/data", "--format", "jsonl"]
@@ -66,16 +67,16 @@ class _Stdout:
 def test_short_writes_are_resumed_and_every_byte_arrives(monkeypatch) -> None:
     raw = _Short(limit=10**9)
     monkeypatch.setattr(sys, "stdout", _Stdout(raw))
-    monkeypatch.setattr(cli, "WRITE_CHUNK", 100)
+    monkeypatch.setattr(common, "WRITE_CHUNK", 100)
     text = "".join(f"línea {i}\n" for i in range(1000))
-    cli._emit(text)
+    common.emit(text)
     assert raw.data.decode("utf-8") == text
 
 
 def test_a_failing_write_exits_1(monkeypatch, capsys) -> None:
     monkeypatch.setattr(sys, "stdout", _Stdout(_Short(limit=50)))
     with pytest.raises(SystemExit) as stop:
-        cli._emit("x" * 1000)
+        common.emit("x" * 1000)
     assert stop.value.code == 1
 
 

@@ -1,0 +1,198 @@
+"""What every command shares: error handling and exit codes, checked output, the common
+options, and how statuses, values and periods are shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import io
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+import slagraph
+from slagraph import process
+from slagraph.errors import SlaError, SlaUsageError, SlaWarning
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stdout_console() -> Console:
+    """The console tables print to; piped, wide enough that nothing is cut and without
+    colour codes."""
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=200, color_system=None)
+    return out
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn slagraph errors into a message on stderr and exit code 1 (2 for usage)."""
+
+    @wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with warnings.catch_warnings():  # restores the hooks below on the way out
+                warnings.simplefilter("always", SlaWarning)
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
+        except SlaUsageError as error:
+            err.print(f"[red]error:[/red] {error}", markup=True)
+            sys.exit(2)
+        except SlaError as error:
+            err.print(str(error), markup=False)
+            sys.exit(1)
+        except MemoryError as error:
+            detail = f" ({error})" if str(error) else ""
+            err.print(
+                f"error: out of memory{detail}; evaluate the data in parts: accounts are "
+                "independent, so split the largest stream's file by account and "
+                "concatenate the outputs",
+                markup=False,
+            )
+            sys.exit(1)
+        except KeyboardInterrupt:
+            err.print("interrupted", markup=False)
+            sys.exit(130)
+
+    return run
+
+
+def load_model(file: Path) -> slagraph.Model:
+    """`slagraph.load`, with the process tuning the CLI opts in to (slagraph/process.py):
+    the library itself never changes its host's malloc or garbage collector."""
+    process.tune_malloc()
+    with process.gc_paused():
+        return slagraph.load(file)
+
+
+_plain_showwarning = warnings.showwarning
+
+
+def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """slagraph's own warnings as one line on stderr; any other as Python shows it."""
+    if issubclass(category, SlaWarning):
+        err.print(f"[yellow]warning:[/yellow] {escape(str(message))}", markup=True)
+    else:
+        _plain_showwarning(message, category, *args, **kwargs)
+
+
+WRITE_CHUNK = 1 << 20  # characters per write: far below any single write()'s limit
+
+
+def emit(text: str) -> None:
+    """Write `text` to stdout in bounded chunks, every write checked: one write of over
+    2 GiB is cut short by the kernel, and a full disk or a closed pipe must end in an
+    error and exit 1, never in truncated output and exit 0."""
+    out = sys.stdout.buffer
+    try:
+        sys.stdout.flush()
+        for at in range(0, len(text), WRITE_CHUNK):
+            chunk = text[at : at + WRITE_CHUNK].encode("utf-8")
+            view = memoryview(chunk)
+            while view:
+                written = out.write(view)
+                if written is None or written <= 0:
+                    raise OSError(errno.EIO, "short write")
+                view = view[written:]
+        out.flush()
+    except OSError as error:
+        silence_stdout()
+        reason = error.strerror or str(error)
+        err.print(f"error: cannot write output: {reason}; what was written is incomplete")
+        sys.exit(1)
+
+
+def silence_stdout() -> None:
+    """After a failed write, point stdout at /dev/null so that the interpreter's own flush
+    at exit does not fail again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def report_skipped(bad_rows: dict[str, int]) -> None:
+    """On stderr, what `--on-bad-rows skip` left out, per stream (nothing is dropped silently)."""
+    for stream, count in sorted(bad_rows.items()):
+        err.print(
+            f"skipped {count} bad row{'s' if count != 1 else ''} in stream '{stream}'", markup=False
+        )
+
+
+STATUS_STYLE = {"met": "green", "at_risk": "yellow", "breached": "bold red", "no_data": "dim"}
+
+IN_PROGRESS_LEGEND = (
+    "* in progress: the period ends after as-of; its statuses and credits are what would "
+    "apply if it ended now, and nothing is owed for it yet"
+)
+
+
+def period_label(row: dict[str, Any]) -> str:
+    """A period label, starred while the period is in progress (`final: false`)."""
+    return row["period"] if row.get("final", True) else f"{row['period']}*"
+
+
+def print_as_of(as_of: int | None) -> None:
+    """The as-of used, on stderr (table formats): a default as-of is chosen from the data."""
+    if as_of is None:
+        return
+    seconds, frac = divmod(int(as_of), 1_000_000_000)
+    text = dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        text += f".{frac:09d}".rstrip("0")
+    err.print(f"as of {text}Z", markup=False)
+
+
+def fmt_value(row: dict[str, Any], key: str) -> str:
+    value = row[key] if key != "value" or row["kind"] == "objective" else row["score"]
+    if value is None:
+        return ""
+    unit = row.get("unit")
+    if row["kind"] != "objective" or unit == "ratio":
+        return f"{value:.3%}"
+    if unit == "duration":
+        return duration_text(value)
+    return f"{value:,.6g}"
+
+
+def duration_text(seconds: float) -> str:
+    s = int(round(seconds))
+    parts = [(s // 86400, "d"), (s % 86400 // 3600, "h"), (s % 3600 // 60, "m"), (s % 60, "s")]
+    text = "".join(f"{n}{u}" for n, u in parts if n)
+    return text or "0s"
+
+
+DATA = click.Path(exists=True, path_type=Path)
+data_option = click.option(
+    "--data",
+    "source",
+    required=True,
+    type=DATA,
+    help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
+)
+as_of_option = click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
+from_option = click.option("--from", "start", help="First period to report, e.g. 2026-01.")
+to_option = click.option("--to", "end", help="Last period to report, e.g. 2026-03.")
+format_option = click.option(
+    "--format",
+    "fmt_",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
+bad_rows_option = click.option(
+    "--on-bad-rows", type=click.Choice(["error", "skip"]), default="error", show_default=True
+)

@@ -1,0 +1,248 @@
+"""Commands that evaluate a model on data: eval, alerts, explain, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from slagraph.cli.common import (
+    FILE,
+    IN_PROGRESS_LEGEND,
+    STATUS_STYLE,
+    as_of_option,
+    bad_rows_option,
+    data_option,
+    emit,
+    fmt_value,
+    format_option,
+    from_option,
+    guarded,
+    load_model,
+    period_label,
+    print_as_of,
+    report_skipped,
+    stdout_console,
+    to_option,
+)
+from slagraph.cli.group import main
+from slagraph.errors import SlaUsageError
+
+
+def _print_table(result: Any) -> None:
+    from rich.table import Table
+
+    out = stdout_console()
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in (
+        "account",
+        "period",
+        "node",
+        "status",
+        "value",
+        "target",
+        "budget",
+        "credit",
+        "amount",
+    ):
+        table.add_column(
+            name,
+            justify="right"
+            if name in ("value", "target", "budget", "credit", "amount")
+            else "left",
+        )
+    previous = None
+    in_progress = False
+    for row in result.iter_rows(units=True):
+        if row["kind"] == "termination":
+            out.print(
+                f"[bold red]termination right[/] {row['node']} for {row['account']} "
+                f"from {row['period']}: {row['target']} breached in {row['rule']}"
+            )
+            continue
+        if row["kind"] == "bad_rows":  # reported on stderr by the command
+            continue
+        key = (row["account"], row["period"])
+        depth = row["node"].count(".")
+        label = "  " * depth + row["node"].rsplit(".", 1)[-1]
+        status = row["status"] + (" (earned back)" if row["earned_back"] else "")
+        in_progress = in_progress or not row["final"]
+        table.add_row(
+            row["account"] if key != previous else "",
+            period_label(row) if key != previous else "",
+            label,
+            f"[{STATUS_STYLE[row['status']]}]{status}[/]",
+            fmt_value(row, "value"),
+            fmt_value(row, "target"),
+            "" if row["budget_used"] is None else f"{row['budget_used']:.0%}",
+            "" if not row["credit_pct"] else f"{row['credit_pct']:.2%}",
+            "" if not row["credit"] else f"{row['credit']:,.2f}",
+        )
+        previous = key
+    out.print(table)
+    if in_progress:
+        out.print(IN_PROGRESS_LEGEND)
+
+
+@main.command(name="eval")
+@click.argument("file", type=FILE)
+@data_option
+@as_of_option
+@from_option
+@to_option
+@format_option
+@bad_rows_option
+@click.option("--every", help="Step of rolling windows, e.g. 1h (default: each local midnight).")
+@guarded
+def eval_(
+    file: Path,
+    source: Path,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    fmt_: str,
+    on_bad_rows: str,
+    every: str | None,
+) -> None:
+    """Evaluate FILE on the event data in SOURCE."""
+    model = load_model(file)
+    result = model.evaluate(
+        str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows, every=every
+    )
+    report_skipped(result.bad_rows)
+    if fmt_ == "table":
+        print_as_of(result.as_of)
+        _print_table(result)
+    else:
+        text = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]()
+        emit(text)
+
+
+@main.command(name="alerts")
+@click.argument("file", type=FILE)
+@data_option
+@as_of_option
+@click.option("--from", "start", help="First instant replayed (default: 7 days before --to).")
+@click.option("--to", "end", help="End of the replay, exclusive (default: as-of).")
+@click.option("--step", default="1m", show_default=True, help="How often conditions are checked.")
+@format_option
+@bad_rows_option
+@guarded
+def alerts_(
+    file: Path,
+    source: Path,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    step: str,
+    fmt_: str,
+    on_bad_rows: str,
+) -> None:
+    """When each burn-rate alert of FILE held, per account, on the data in SOURCE."""
+    model = load_model(file)
+    result = model.alerts(
+        str(source), as_of=as_of, start=start, end=end, step=step, on_bad_rows=on_bad_rows
+    )
+    if fmt_ != "table":
+        emit({"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]())
+        return
+    from rich.table import Table
+
+    out = stdout_console()
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in ("node", "account", "alert", "start", "end"):
+        table.add_column(name)
+    for row in result.rows():
+        table.add_row(row["node"], row["account"], row["alert"], row["start"], row["end"])
+    if len(result):
+        out.print(table)
+    else:
+        out.print("no alert held")
+
+
+@main.command()
+@click.argument("file", type=FILE)
+@click.argument("node", required=False)
+@data_option
+@click.option("--account", required=True, help="The account to explain.")
+@click.option("--period", required=True, help="The period label, e.g. 2026-02.")
+@as_of_option
+@click.option(
+    "--format", "fmt_", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@guarded
+def explain(
+    file: Path,
+    node: str | None,
+    source: Path,
+    account: str,
+    period: str,
+    as_of: str | None,
+    fmt_: str,
+) -> None:
+    """Why NODE (a dotted path; default: the first root) is met or breached, down to the
+    records that failed it."""
+    import json
+
+    model = load_model(file)
+    result = model.evaluate(str(source), as_of=as_of)
+    why = result.explain(account, period, node)
+    if fmt_ == "json":
+        click.echo(json.dumps(why.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        click.echo(why.text())
+
+
+@main.command()
+@click.argument("file", type=FILE)
+@data_option
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write ('-' for stdout).",
+)
+@as_of_option
+@from_option
+@to_option
+@click.option("--title", help="Page title (default: 'SLA report — FILE').")
+@click.option(
+    "--max-records",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Failing records listed per breached or at-risk cell.",
+)
+@bad_rows_option
+@guarded
+def report(
+    file: Path,
+    source: Path,
+    output: Path,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    title: str | None,
+    max_records: int,
+    on_bad_rows: str,
+) -> None:
+    """Write a self-contained HTML report of FILE on SOURCE: the agreement tree per
+    period, a heat map, error budgets, credits, termination rights and, one click away,
+    the records behind every breach."""
+    from slagraph.report import render
+
+    model = load_model(file)
+    result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
+    report_skipped(result.bad_rows)
+    page = render(result, model, title=title, source=str(source), max_records=max_records)
+    if str(output) == "-":
+        emit(page)
+        return
+    try:
+        output.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise SlaUsageError(f"cannot write {output}: {error.strerror or error}") from None
+    accounts = len({row["account"] for row in result.iter_rows() if "account" in row})
+    click.echo(f"wrote {output} ({accounts} accounts, {len(page.encode()) / 1024:,.0f} KiB)")

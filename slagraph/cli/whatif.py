@@ -1,0 +1,108 @@
+"""`slagraph whatif`: the same data under changes, and what differs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from slagraph.cli.common import (
+    FILE,
+    IN_PROGRESS_LEGEND,
+    as_of_option,
+    data_option,
+    emit,
+    format_option,
+    guarded,
+    load_model,
+    period_label,
+    print_as_of,
+    stdout_console,
+)
+from slagraph.cli.group import main
+
+
+def _print_whatif(result: Any, show_all: bool) -> None:
+    from rich.table import Table
+
+    out = stdout_console()
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in ("account", "period", "node", "status", "value", "credit", "amount"):
+        table.add_column(name)
+    shown = 0
+    in_progress = False
+    for row in result.rows(all=show_all):
+        if row["kind"] == "termination":
+            out.print(
+                f"[bold]termination[/] {row['node']} for {row['account']} "
+                f"({row['target']} breached in {row['rule']}): "
+                f"{row['base_period'] or 'none'} → {row['whatif_period'] or 'none'}"
+            )
+            continue
+        shown += 1
+
+        def pair(field: str, fmt: Any, row: dict[str, Any] = row) -> str:
+            b, w = row[f"base_{field}"], row[f"whatif_{field}"]
+            text_b = "" if b is None else fmt(b)
+            text_w = "" if w is None else fmt(w)
+            return text_b if text_b == text_w else f"{text_b} → [bold]{text_w}[/]"
+
+        value_field = "value" if row["kind"] == "objective" else "score"
+        in_progress = in_progress or row.get("final") is False
+        table.add_row(
+            row["account"],
+            period_label(row),
+            row["node"],
+            pair("status", str),
+            pair(value_field, lambda v: f"{v:.6g}"),
+            pair("credit_pct", lambda v: f"{v:.2%}"),
+            pair("credit", lambda v: f"{v:,.2f}"),
+        )
+    if shown:
+        out.print(table)
+        if in_progress:
+            out.print(IN_PROGRESS_LEGEND)
+    else:
+        out.print("no differences" if not show_all else "no rows")
+
+
+@main.command()
+@click.argument("file", type=FILE)
+@data_option
+@click.option(
+    "--change",
+    "changes",
+    multiple=True,
+    required=True,
+    help="A change, e.g. 'outages += 2h where service == \"db\"' (repeatable).",
+)
+@as_of_option
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed for the random share of `volume` changes.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Show every row, not only differences.")
+@format_option
+@guarded
+def whatif(
+    file: Path,
+    source: Path,
+    changes: tuple[str, ...],
+    as_of: str | None,
+    seed: int,
+    show_all: bool,
+    fmt_: str,
+) -> None:
+    """Re-evaluate FILE under changed data and show what differs from the base."""
+    model = load_model(file)
+    result = model.whatif(str(source), list(changes), as_of=as_of, seed=seed)
+    if fmt_ == "table":
+        print_as_of(result.as_of)
+        _print_whatif(result, show_all)
+    else:
+        method = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]
+        emit(method(all=show_all))
