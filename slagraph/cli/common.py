@@ -88,27 +88,46 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: A
 WRITE_CHUNK = 1 << 20  # characters per write: far below any single write()'s limit
 
 
-def emit(text: str) -> None:
-    """Write `text` to stdout in bounded chunks, every write checked: one write of over
-    2 GiB is cut short by the kernel, and a full disk or a closed pipe must end in an
-    error and exit 1, never in truncated output and exit 0."""
-    out = sys.stdout.buffer
-    try:
-        sys.stdout.flush()
-        for at in range(0, len(text), WRITE_CHUNK):
-            chunk = text[at : at + WRITE_CHUNK].encode("utf-8")
-            view = memoryview(chunk)
+class _Checked:
+    """stdout's binary buffer, each write resumed until every byte is out (one write of
+    over 2 GiB is cut short by the kernel, a pipe may take less) and bounded in size."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def write(self, data: bytes | memoryview) -> None:
+        whole = memoryview(data).cast("B")
+        for at in range(0, len(whole), WRITE_CHUNK):
+            view = whole[at : at + WRITE_CHUNK]
             while view:
-                written = out.write(view)
+                written = self.out.write(view)
                 if written is None or written <= 0:
                     raise OSError(errno.EIO, "short write")
                 view = view[written:]
-        out.flush()
+
+
+def emit_with(write: Callable[[Any], None]) -> None:
+    """Let `write(out)` write the output to stdout, every write checked: a full disk or a
+    closed pipe ends in an error and exit 1, never in truncated output and exit 0."""
+    try:
+        sys.stdout.flush()
+        write(_Checked(sys.stdout.buffer))
+        sys.stdout.buffer.flush()
     except OSError as error:
         silence_stdout()
         reason = error.strerror or str(error)
         err.print(f"error: cannot write output: {reason}; what was written is incomplete")
         sys.exit(1)
+
+
+def emit(text: str) -> None:
+    """Write `text` to stdout (as `emit_with`), encoded a bounded chunk at a time."""
+
+    def write(out: _Checked) -> None:
+        for at in range(0, len(text), WRITE_CHUNK):
+            out.write(text[at : at + WRITE_CHUNK].encode("utf-8"))
+
+    emit_with(write)
 
 
 def silence_stdout() -> None:

@@ -15,6 +15,7 @@ from slagraph.cli.common import (
     bad_rows_option,
     data_option,
     emit,
+    emit_with,
     fmt_value,
     format_option,
     from_option,
@@ -115,8 +116,9 @@ def eval_(
         print_as_of(result.as_of)
         _print_table(result)
     else:
-        text = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]()
-        emit(text)
+        emit_with(
+            {"json": result.write_json, "jsonl": result.write_jsonl, "csv": result.write_csv}[fmt_]
+        )
 
 
 @main.command(name="alerts")

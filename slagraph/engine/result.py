@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
 from collections.abc import Iterator
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 
+from slagraph.engine import writers
 from slagraph.engine.rollup import STATUS_NAMES
 
 FIELDS = (
@@ -72,9 +72,7 @@ class Result:
         columns = {name: self.table.column(name).to_pylist() for name in names}
         for i in range(self.table.num_rows):
             yield {name: _clean(columns[name][i]) for name in names}
-        yield from self.terminations
-        for stream, count in sorted(self.bad_rows.items()):
-            yield {"kind": "bad_rows", "stream": stream, "count": count}
+        yield from self._extra()
 
     def to_arrow(self) -> pa.Table:
         """The node rows as an Arrow table (terminations and bad rows are attributes)."""
@@ -85,21 +83,36 @@ class Result:
         return self.table.to_pandas()
 
     def to_jsonl(self) -> str:
-        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self.iter_rows())
+        return _text(self.write_jsonl)
 
     def to_json(self) -> str:
-        return json.dumps({"rows": self.rows()}, ensure_ascii=False, indent=1) + "\n"
+        return _text(self.write_json)
 
     def to_csv(self) -> str:
         """Node rows as CSV (terminations and bad rows go to the JSON formats)."""
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for row in self.iter_rows():
-            if row.get("kind") in ("termination", "bad_rows"):
-                continue
-            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-        return out.getvalue()
+        return _text(self.write_csv)
+
+    def write_jsonl(self, out: BinaryIO) -> None:
+        """The jsonl lines (SPEC §4.1) written to a binary file in batches, UTF-8."""
+        for chunk in writers.json_lines(self.table, FIELDS):
+            out.write(chunk)
+        for row in self._extra():
+            out.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
+
+    def write_json(self, out: BinaryIO) -> None:
+        """`{"rows": […]}`, indented, written to a binary file in batches."""
+        for chunk in writers.json_document(self.table, FIELDS, list(self._extra())):
+            out.write(chunk)
+
+    def write_csv(self, out: BinaryIO) -> None:
+        """The node rows as CSV written to a binary file in batches."""
+        for chunk in writers.csv_lines(self.table, FIELDS):
+            out.write(chunk)
+
+    def _extra(self) -> Iterator[dict[str, Any]]:
+        yield from self.terminations
+        for stream, count in sorted(self.bad_rows.items()):
+            yield {"kind": "bad_rows", "stream": stream, "count": count}
 
     def explain(self, account: str, period: str, node: str | None = None) -> Any:
         """Why `node` (a dotted path; default: the first root) is met or breached for
@@ -110,12 +123,10 @@ class Result:
         return self._explainer(account, period, node)
 
 
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+def _text(write: Any) -> str:
+    out = io.BytesIO()
+    write(out)
+    return out.getvalue().decode("utf-8")
 
 
 def build_table(

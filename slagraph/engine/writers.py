@@ -1,0 +1,187 @@
+"""Result rows as JSON lines, a JSON document or CSV, built column by column and streamed
+in batches: no Python object per row, and never one giant string.
+
+The bytes are those that Python's `json.dumps(row, ensure_ascii=False)` (with `indent=1`
+for the document) and `csv.writer` give for the same rows (tests/test_writers.py checks
+it on generated values), so the output contract does not depend on the path that wrote
+it: a float is written as `repr` writes it (`2400.0`, `1e-05`, `1e+16`), NaN and
+infinity as `null` in JSON and an empty cell in CSV, booleans as `true`/`false`.
+
+How: each field becomes an Arrow string array of its text *with the separator that
+follows it* (`"acme",`), so a line is one `binary_join_element_wise` of field texts
+and key literals. Floats are formatted by orjson from the numpy column in one call and
+cut into an Arrow array by the positions of its commas (docs/architecture.md says why
+orjson); text columns are encoded once per distinct value and taken by code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+BATCH_ROWS = 65_536  # rows per batch: a few MiB of text, written, then freed
+
+# Python writes |x| < 1e-4 in scientific notation, orjson in fixed notation down to 1e-9:
+# those values are rebuilt from Arrow's shortest digits (either notation).
+_NUMBER = r"^(?P<sign>-?)(?P<int>\d+)(?:\.(?P<frac>\d+))?(?:e\+?(?P<exp>-?\d+))?$"
+
+
+def _floats(values: pa.Array, null: str) -> pa.Array:
+    """Each float's `repr` followed by a comma; `null` + comma for null, NaN, ±inf."""
+    numbers = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    raw = orjson.dumps(numbers, option=orjson.OPT_SERIALIZE_NUMPY)  # b"[1.0,null,…]"
+    body = np.frombuffer(raw, np.uint8)
+    ends = np.flatnonzero(body == ord(","))
+    offsets = np.empty(len(numbers) + 1, np.int64)
+    offsets[0] = 1
+    offsets[1:-1] = ends + 1
+    offsets[-1] = len(raw)  # the last value takes the closing "]", made a comma below
+    data = bytearray(raw)
+    if len(numbers):
+        data[-1] = ord(",")
+    text = pa.LargeStringArray.from_buffers(
+        len(numbers), pa.py_buffer(offsets), pa.py_buffer(bytes(data))
+    ).cast(pa.string())
+    small = (numbers != 0) & (np.abs(numbers) < 1e-4)  # False for NaN
+    if small.any():
+        mask = pa.array(small)
+        text = pc.replace_with_mask(text, mask, _scientific(numbers[small]))
+    if null != "null":
+        text = pc.if_else(pa.array(np.isfinite(numbers)), text, pa.scalar(null + ","))
+    return text
+
+
+def _scientific(numbers: np.ndarray) -> pa.Array:
+    """`repr` of finite floats with 0 < |x| < 1e-4 (always `d[.ddd]e-XX`), with a comma."""
+    parts = pc.extract_regex(pc.cast(pa.array(numbers), pa.string()), _NUMBER)
+    sign, whole, frac = (pc.struct_field(parts, name) for name in ("sign", "int", "frac"))
+    exp = pc.struct_field(parts, "exp")
+    exp = pc.cast(pc.if_else(pc.equal(exp, ""), "0", exp), pa.int64())
+    digits = pc.binary_join_element_wise(whole, frac, "")
+    stripped = pc.utf8_ltrim(digits, "0")
+    leading = pc.subtract(pc.utf8_length(digits), pc.utf8_length(stripped)).cast(pa.int64())
+    exponent = pc.subtract(pc.add(pc.utf8_length(whole).cast(pa.int64()), exp), pc.add(leading, 1))
+    significant = pc.utf8_rtrim(stripped, "0")
+    head = pc.utf8_slice_codeunits(significant, 0, 1)
+    tail = pc.utf8_slice_codeunits(significant, 1)
+    mantissa = pc.if_else(
+        pc.greater(pc.utf8_length(significant), 1),
+        pc.binary_join_element_wise(head, ".", tail, ""),
+        head,
+    )
+    power = pc.utf8_lpad(pc.cast(pc.negate(exponent), pa.string()), 2, "0")
+    return pc.binary_join_element_wise(sign, mantissa, "e-", power, ",", "")
+
+
+def _by_value(values: pa.Array, encode: Any, null: str) -> pa.Array:
+    """Text columns and booleans: each distinct value encoded once, then taken by code."""
+    coded = pc.dictionary_encode(values, null_encoding="encode")
+    words = [null if v is None else encode(v) for v in coded.dictionary.to_pylist()]
+    return pa.array([w + "," for w in words], pa.string()).take(coded.indices)
+
+
+def _json_value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value == "":  # a one-field row would write "" for it; in a wider row it is empty
+        return ""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([value])
+    return out.getvalue()[:-1]
+
+
+def _texts(column: pa.Array, json_null: bool) -> pa.Array:
+    null = "null" if json_null else ""
+    if pa.types.is_floating(column.type):
+        return _floats(column, null)
+    if pa.types.is_integer(column.type):
+        text = pc.binary_join_element_wise(pc.cast(column, pa.string()), ",", "")
+        return pc.fill_null(text, null + ",")
+    return _by_value(column, _json_value if json_null else _csv_value, null)
+
+
+def _bytes(lines: pa.Array) -> memoryview:
+    """The text of a freshly built string array, as one buffer (no copy)."""
+    if not len(lines):
+        return memoryview(b"")
+    _, offsets, data = lines.buffers()
+    at = np.frombuffer(offsets, np.int32, count=len(lines) + 1, offset=4 * lines.offset)
+    return memoryview(data)[int(at[0]) : int(at[-1])]
+
+
+def _batches(table: pa.Table, fields: Sequence[str]) -> Iterator[list[pa.Array]]:
+    for start in range(0, table.num_rows, BATCH_ROWS):
+        part = table.slice(start, BATCH_ROWS)
+        yield [part.column(name).combine_chunks() for name in fields]
+
+
+def _join(parts: list[Any]) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def json_lines(table: pa.Table, fields: Sequence[str]) -> Iterator[memoryview]:
+    """`json.dumps(row, ensure_ascii=False) + "\\n"` for every row, in batches."""
+    for columns in _batches(table, fields):
+        parts: list[Any] = []
+        for i, (name, column) in enumerate(zip(fields, columns, strict=True)):
+            parts.append(("{" if i == 0 else " ") + _json_value(name) + ": ")
+            text = _texts(column, True)
+            parts.append(text if i < len(fields) - 1 else pc.utf8_rtrim(text, ","))
+        parts.append("}\n")
+        yield _bytes(_join(parts))
+
+
+def json_rows(table: pa.Table, fields: Sequence[str], first: bool = True) -> Iterator[memoryview]:
+    """The rows of a `json.dumps({"rows": […]}, indent=1)` document, each but the first
+    overall (`first`) preceded by `,\\n`: the caller writes the brackets around them."""
+    for columns in _batches(table, fields):
+        parts: list[Any] = []
+        for i, (name, column) in enumerate(zip(fields, columns, strict=True)):
+            parts.append((",\n  {\n" if i == 0 else "\n") + "   " + _json_value(name) + ": ")
+            text = _texts(column, True)
+            parts.append(text if i < len(fields) - 1 else pc.utf8_rtrim(text, ","))
+        parts.append("\n  }")
+        text = _bytes(_join(parts))
+        yield text[2:] if first else text
+        first = False
+
+
+def csv_lines(table: pa.Table, fields: Sequence[str]) -> Iterator[memoryview | bytes]:
+    """The header, then every row as `csv.writer` writes it (booleans `true`/`false`,
+    null and non-finite numbers as empty cells)."""
+    yield (",".join(_csv_value(name) for name in fields) + "\n").encode()
+    for columns in _batches(table, fields):
+        parts: list[Any] = [_texts(column, False) for column in columns]
+        parts[-1] = pc.utf8_rtrim(parts[-1], ",")
+        parts.append("\n")
+        yield _bytes(_join(parts))
+
+
+def json_document(
+    table: pa.Table, fields: Sequence[str], extra: Sequence[dict[str, Any]] = (), meta: Any = None
+) -> Iterator[memoryview | bytes]:
+    """`json.dumps({**meta, "rows": rows + extra}, ensure_ascii=False, indent=1) + "\\n"`."""
+    head = json.dumps({**(meta or {}), "rows": [None]}, ensure_ascii=False, indent=1)
+    before, after = head.split("  null", 1)
+    if not table.num_rows and not extra:
+        empty = json.dumps({**(meta or {}), "rows": []}, ensure_ascii=False, indent=1)
+        yield (empty + "\n").encode()
+        return
+    yield before.encode()
+    yield from json_rows(table, fields)
+    for i, row in enumerate(extra):
+        text = json.dumps(row, ensure_ascii=False, indent=1).replace("\n", "\n  ")
+        yield (("" if i == 0 and not table.num_rows else ",\n") + "  " + text).encode()
+    yield (after + "\n").encode()
