@@ -170,3 +170,57 @@ def test_no_runtime_is_left_behind_after_a_call(model_and_data) -> None:
     model, frames = model_and_data
     model.evaluate(frames, threads=1)
     assert runtime.current().threads is None and runtime.current().executor is None
+
+
+def test_cli_threads_option_sets_the_runtime_of_the_command(tmp_path) -> None:
+    import click
+    from click.testing import CliRunner
+
+    from slagraph.cli.common import threads_option
+
+    seen: list[int | None] = []
+
+    @click.command()
+    @threads_option
+    def probe() -> None:
+        seen.append(runtime.current().threads)
+
+    runner = CliRunner()
+    assert runner.invoke(probe, ["--threads", "3"]).exit_code == 0
+    assert runner.invoke(probe, []).exit_code == 0
+    bad = runner.invoke(probe, ["--threads", "0"])
+    assert bad.exit_code == 2 and "--threads" in bad.output
+    assert seen == [3, None]
+    assert runtime.current().threads is None  # nothing left set after the command
+
+
+def test_cli_eval_threads_give_the_same_bytes(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from slagraph.cli import main
+
+    model = tmp_path / "m.sla"
+    model.write_text(MODEL)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = data()["incidents"]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "account": rows["account"],
+            "priority": rows["priority"],
+            "opened": pa.array(rows["opened"], pa.timestamp("ns", "UTC")),
+            "resolved": pa.array(rows["resolved"], pa.timestamp("ns", "UTC")),
+        }
+    )
+    pq.write_table(table, folder / "incidents.parquet")
+    runner = CliRunner()
+    outputs = []
+    for threads in ("1", "2"):
+        args = ["eval", str(model), "--data", str(folder), "--format", "jsonl"]
+        result = runner.invoke(main, [*args, "--threads", threads])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout_bytes)
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") > 100

@@ -215,3 +215,22 @@ format_option = click.option(
 bad_rows_option = click.option(
     "--on-bad-rows", type=click.Choice(["error", "skip"]), default="error", show_default=True
 )
+
+
+def threads_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--threads N`: the threads the command may use (default: the CPUs, at most 8, or
+    `SLAGRAPH_THREADS`), applied as the runtime of every call the command makes."""
+
+    @wraps(func)
+    def run(*args: Any, threads: int | None, **kwargs: Any) -> Any:
+        from slagraph import runtime
+
+        with runtime.using(threads=threads):
+            return func(*args, **kwargs)
+
+    return click.option(
+        "--threads",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Threads to use at most (default: CPUs, at most 8; or SLAGRAPH_THREADS).",
+    )(run)

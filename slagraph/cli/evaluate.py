@@ -25,6 +25,7 @@ from slagraph.cli.common import (
     print_as_of,
     report_skipped,
     stdout_console,
+    threads_option,
     to_option,
 )
 from slagraph.cli.group import main
@@ -95,6 +96,7 @@ def _print_table(result: Any) -> None:
 @format_option
 @bad_rows_option
 @click.option("--every", help="Step of rolling windows, e.g. 1h (default: each local midnight).")
+@threads_option
 @guarded
 def eval_(
     file: Path,
@@ -130,6 +132,7 @@ def eval_(
 @click.option("--step", default="1m", show_default=True, help="How often conditions are checked.")
 @format_option
 @bad_rows_option
+@threads_option
 @guarded
 def alerts_(
     file: Path,
@@ -173,6 +176,7 @@ def alerts_(
 @click.option(
     "--format", "fmt_", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@threads_option
 @guarded
 def explain(
     file: Path,
@@ -218,6 +222,7 @@ def explain(
     help="Failing records listed per breached or at-risk cell.",
 )
 @bad_rows_option
+@threads_option
 @guarded
 def report(
     file: Path,

@@ -26,6 +26,7 @@ from slagraph.cli.common import (
     print_as_of,
     report_skipped,
     stdout_console,
+    threads_option,
     to_option,
 )
 from slagraph.cli.group import main
@@ -182,6 +183,7 @@ def _print_estimate(est: Any) -> None:
 @click.option("--all", "everything", is_flag=True, help="Table: show objectives and quiet cells.")
 @format_option
 @bad_rows_option
+@threads_option
 @guarded
 def simulate(
     file: Path,

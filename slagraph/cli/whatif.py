@@ -19,6 +19,7 @@ from slagraph.cli.common import (
     period_label,
     print_as_of,
     stdout_console,
+    threads_option,
 )
 from slagraph.cli.group import main
 
@@ -87,6 +88,7 @@ def _print_whatif(result: Any, show_all: bool) -> None:
 )
 @click.option("--all", "show_all", is_flag=True, help="Show every row, not only differences.")
 @format_option
+@threads_option
 @guarded
 def whatif(
     file: Path,

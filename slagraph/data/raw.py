@@ -111,19 +111,7 @@ def file_bytes(path: Path, schema: StreamSchema, origin: str) -> bytes:
         raise _error(schema, f"cannot read {origin} as gzip: {e}") from e
 
 
-_SHARED_POSITIONS = 1 << 24  # rows; longer tables get their own numbers
-_shared = np.zeros(0, np.int64)
-
-
 def _positions(n: int) -> np.ndarray:
-    """Row numbers 1…n: a read-only view of one array kept for the largest table read so
-    far (at most 128 MiB), since every table needs the same numbers and they never change."""
-    global _shared
-    if n > _SHARED_POSITIONS:
-        return np.arange(1, n + 1, dtype=np.int64)
-    shared = _shared  # one read: another thread may replace it meanwhile
-    if len(shared) < n:
-        shared = np.arange(1, n + 1, dtype=np.int64)
-        shared.setflags(write=False)
-        _shared = shared
-    return shared[:n]
+    """Row numbers 1…n. Made per table, not shared from a module-level cache: a library
+    keeps no large buffers alive in its host between calls."""
+    return np.arange(1, n + 1, dtype=np.int64)
