@@ -93,6 +93,37 @@ class Model:
             every=every,
         )
 
+    def due(
+        self,
+        data: Any,
+        *,
+        as_of: Any = None,
+        within: Any = None,
+        on_bad_rows: str = "error",
+        threads: int | None = None,
+        executor: Executor | None = None,
+    ) -> Any:
+        """Every open record and running or paused clock cycle that a `share(…, d <= L)`
+        objective limits, soonest breach first (SPEC §6.3): `node`, `account`, `row`,
+        `state` (`breached`, `running`, `paused`), `elapsed`/`limit`/`left` in seconds
+        (business time where the objective says `during`), `breaches_at` in the
+        calendar's timezone (null while paused, and for a cycle already breached), then
+        the stream's columns. An Arrow table. `within` ("2h", or seconds) keeps those
+        breached and those breaching by as-of + within."""
+        if on_bad_rows not in ("error", "skip"):
+            raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        from slagraph.engine import due
+
+        return due(
+            self.ir,
+            data,
+            as_of=as_of,
+            within=within,
+            on_bad_rows=on_bad_rows,
+            threads=threads,
+            executor=executor,
+        )
+
     def alerts(
         self,
         data: Any,

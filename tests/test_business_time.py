@@ -469,3 +469,45 @@ def test_matches_pandas_custom_business_hour() -> None:
     end = start + rng.integers(0, 6 * 86400 * NS, len(start)) // 1000 * 1000
     clock = BusinessClock.build(SANTIAGO, int(start.min()), int(end.max()) + 1)
     assert clock.duration(start, end).tolist() == cbh_durations(start, end).tolist()
+
+
+# --------------------------------------------------------------------------- inverse
+
+
+def test_reached_is_the_earliest_instant_a_business_limit_runs_out() -> None:
+    """`reached(start, L)`: 4 business hours from Friday 16:00 in Santiago end on Monday
+    11:00 (2 h on Friday, 2 h on Monday from 09:00); a start in closed time counts from
+    the next opening; a zero limit is the start itself."""
+    cal = Calendar("support", "America/Santiago", weekly(MON_FRI, (9, 18)))
+    start = np.array(
+        [
+            ns("2026-03-06T16:00:00-03:00"),
+            ns("2026-03-07T10:00:00-03:00"),
+            ns("2026-03-06T16:00:00-03:00"),
+        ]
+    )
+    clock = BusinessClock.build(cal, start.min() - 86400 * NS, start.max() + 86400 * NS)
+    limit = np.array([4 * H * NS, 1 * H * NS, 0])
+    got = clock.reached(start, limit)
+    assert got.tolist() == [
+        ns("2026-03-09T11:00:00-03:00"),
+        ns("2026-03-09T10:00:00-03:00"),
+        ns("2026-03-06T16:00:00-03:00"),
+    ]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    start=st.integers(0, 400 * 86400),
+    limit=st.integers(0, 90 * 86400),
+)
+def test_reached_inverts_duration(start: int, limit: int) -> None:
+    """duration(start, reached(start, L)) == L, and one second earlier it is less."""
+    cal = Calendar("office", "Europe/Madrid", weekly(MON_FRI, (9, 14), (15, 18)))
+    base = ns("2026-01-01T00:00:00+00:00")
+    s = np.array([base + start * NS])
+    clock = BusinessClock.build(cal, base - 86400 * NS, base + 86400 * NS)  # widens itself
+    t = clock.reached(s, np.array([limit * NS]))
+    assert int(clock.duration(s, t)[0]) == limit * NS
+    if limit:
+        assert int(clock.duration(s, t - NS)[0]) < limit * NS

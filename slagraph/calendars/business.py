@@ -73,6 +73,28 @@ class BusinessClock:
         table.lookup(end.reshape(-1), start.reshape(-1), out.reshape(-1))
         return out
 
+    def reached(self, start: np.ndarray, open_ns: np.ndarray) -> np.ndarray:
+        """The earliest instant t >= start with `open_ns` of open time in [start, t): when
+        a limit of business time runs out (B's inverse, by a search over the cumulative
+        open time of the intervals). `open_ns` >= 0."""
+        start = np.asarray(start, dtype=np.int64)
+        open_ns = np.asarray(open_ns, dtype=np.int64)
+        if not start.size:
+            return start.copy()
+        target = self.elapsed(start) + open_ns
+        reach = int(open_ns.max()) * 8 + 400 * 86400 * 10**9
+        for _ in range(3):  # widen the lookup until every limit runs out inside it
+            table = self._covering(start, np.array([int(start.max()) + reach], np.int64))
+            done = table.before + (table.ends - table.starts)
+            k = np.searchsorted(done, target, side="left")
+            if (k < len(done)).all():
+                break
+            reach *= 4
+        else:
+            raise ValueError(f"calendar '{self.calendar.name}' has no open time left")
+        at = np.minimum(k, len(done) - 1)
+        return np.where(open_ns > 0, table.starts[at] + (target - table.before[at]), start)
+
     def _covering(self, *arrays: np.ndarray) -> _Table:
         """The lookup, widened first if any time in `arrays` is outside it."""
         table = self._table

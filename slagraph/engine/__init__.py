@@ -29,6 +29,7 @@ from slagraph.data.times import MAX_NS, MIN_NS, RANGE_TEXT
 from slagraph.engine.context import Context, _column_extremes
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.explain import Explainer
+from slagraph.engine.records import Recorder
 from slagraph.engine.result import Result, build_table
 from slagraph.engine.rollup import in_progress, label_dates
 from slagraph.engine.windows import RollingGrid, step_ns
@@ -128,18 +129,48 @@ def evaluate(
     threads it uses (`slagraph.runtime`); `every` (seconds, or a duration such as "1h")
     steps rolling windows (default: each local midnight)."""
     with runtime.using(threads, executor):
-        dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
-        known = known_at(model, dataset, as_of, since)
-        ctx = Context(
-            model,
-            known.data,
-            known.as_of,
-            known.lo,
-            extremes=known.extremes,
-            through=known.through,
-            every=step_ns(every),
-        )
-        return _rows(model, ctx, known.data, start, end)
+        ctx = context(model, data, as_of, on_bad_rows, since, every)
+        return _rows(model, ctx, ctx.data, start, end)
+
+
+def context(
+    model: ir.Model,
+    data: Any,
+    as_of: Any = None,
+    on_bad_rows: str = "error",
+    since: Any = None,
+    every: Any = None,
+) -> Context:
+    """The data loaded and known as of as-of, ready for the walk (or `due`)."""
+    dataset = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
+    known = known_at(model, dataset, as_of, since)
+    return Context(
+        model,
+        known.data,
+        known.as_of,
+        known.lo,
+        extremes=known.extremes,
+        through=known.through,
+        every=step_ns(every),
+    )
+
+
+def due(
+    model: ir.Model,
+    data: Any,
+    *,
+    as_of: Any = None,
+    within: Any = None,
+    on_bad_rows: str = "error",
+    threads: int | None = None,
+    executor: Executor | None = None,
+) -> Any:
+    """`Model.due`: the open records and clock cycles soonest to breach (engine/due_next.py)."""
+    from slagraph.engine import due_next
+
+    with runtime.using(threads, executor):
+        ctx = context(model, data, as_of, on_bad_rows)
+        return due_next.due(model, ctx, step_ns(within, "--within"))
 
 
 @attrs.frozen(eq=False)
@@ -385,7 +416,8 @@ def _walk_rows(
                 )
     explainer = Explainer(model, ctx, walk, names)
     table = build_table(blocks, names, pool)
-    return Result(table, terminations, dict(data.bad_rows), ctx.as_of, explainer)
+    recorder = Recorder(model, ctx, names)
+    return Result(table, terminations, dict(data.bad_rows), ctx.as_of, explainer, recorder)
 
 
 @attrs.frozen(eq=False)

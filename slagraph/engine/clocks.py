@@ -89,6 +89,9 @@ def _order(keys: list[np.ndarray], t: np.ndarray) -> np.ndarray:
     return combined if by_time is None else by_time[combined]
 
 
+STATES = np.array(["running", "paused", "stopped"], object)
+
+
 def clock_table(
     clock: ir.Clock,
     schema: StreamSchema,
@@ -190,6 +193,10 @@ def clock_table(
         "stopped": Column("time", stopped, None if closed.all() else closed),
         "elapsed": Column("duration", elapsed, None if closed.all() else closed),
         "paused": Column("duration", held, None if closed.all() else closed),
+        # where each cycle stands at as-of (`due` lists the running ones)
+        "state": Column(
+            "text", np.where(closed, 2, pause[tail_rows]).astype(np.int32), None, STATES
+        ),
     }
     others = [spec.name for spec in schema.columns if spec.name not in columns]
     with workers(len(rows)) as pool:

@@ -15,7 +15,7 @@ import numpy as np
 from slagraph.compiler import ir
 from slagraph.engine import metrics
 from slagraph.engine.context import Context
-from slagraph.engine.evaluate import Walk
+from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.kernels import NS
 from slagraph.engine.predicates import evaluate_predicate
 from slagraph.engine.rollup import STATUS_NAMES, Verdict, period_map
@@ -81,6 +81,27 @@ def _clean(x: Any) -> float | None:
     return None if np.isnan(value) else value
 
 
+def resolve_node(model: ir.Model, node: str) -> tuple[ir.Instance, str | None]:
+    """A dotted path: an agreement instance, or one of its objectives (then its name)."""
+    by_path = model.plan.by_path()
+    if node in by_path:
+        return by_path[node], None
+    head, _, tail = node.rpartition(".")
+    if head in by_path and any(
+        o.name == tail for o in model.agreements[by_path[head].agreement].objectives
+    ):
+        return by_path[head], tail
+    known = [
+        *by_path,
+        *(
+            f"{p}.{o.name}"
+            for p, i in by_path.items()
+            for o in model.agreements[i.agreement].objectives
+        ),
+    ]
+    raise SlaUsageError(f"unknown node '{node}'{did_you_mean(node, known)}")
+
+
 class Explainer:
     """Answers `Result.explain(account, period, node)` from one evaluation's walk."""
 
@@ -93,26 +114,8 @@ class Explainer:
     def __call__(self, account: str, period: str, node: str | None = None) -> Explanation:
         if account not in self.names:
             raise SlaUsageError(f"unknown account '{account}'{did_you_mean(account, self.names)}")
-        by_path = self.model.plan.by_path()
-        node = node or self.model.plan.roots[0]
-        path, objective = node, None
-        if node not in by_path:
-            head, _, tail = node.rpartition(".")
-            if head in by_path and any(
-                o.name == tail for o in self.model.agreements[by_path[head].agreement].objectives
-            ):
-                path, objective = head, tail
-            else:
-                known = [
-                    *by_path,
-                    *(
-                        f"{p}.{o.name}"
-                        for p, i in by_path.items()
-                        for o in self.model.agreements[i.agreement].objectives
-                    ),
-                ]
-                raise SlaUsageError(f"unknown node '{node}'{did_you_mean(node, known)}")
-        inst = by_path[path]
+        inst, objective = resolve_node(self.model, node or self.model.plan.roots[0])
+        path = inst.path
         if ir.window_seconds(inst.period) is not None:
             raise SlaUsageError(
                 f"'{path}' is judged over a rolling window; explain answers for calendar "
@@ -128,9 +131,19 @@ class Explainer:
             )
         a = self.names.index(account)
         p = grid.labels.index(period)
+        if not self.covers(inst, a):
+            raise SlaUsageError(
+                f"'{path}' does not cover account '{account}' (its `for accounts where` "
+                "leaves it out)"
+            )
         if objective is not None:
             return self._objective(inst, objective, a, p)
         return self._agreement(inst, a, p)
+
+    def covers(self, inst: ir.Instance, a: int) -> bool:
+        if not inst.coverage:
+            return True
+        return bool(coverage_mask(inst, accounts_table(self.ctx.data), self.ctx)[a])
 
     def _agreement(self, inst: ir.Instance, a: int, p: int) -> Explanation:
         agreement = self.model.agreements[inst.agreement]
@@ -143,6 +156,8 @@ class Explainer:
             by_path = self.model.plan.by_path()
             for child_path in inst.children:
                 child = by_path[child_path]
+                if not self.covers(child, a):  # `for accounts where` leaves it out
+                    continue
                 child_grid = self.ctx.grid(child.period, child.timezone)
                 mapping = period_map(child_grid, v.grid)
                 for cp in np.flatnonzero(mapping == p):

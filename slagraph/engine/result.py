@@ -52,12 +52,14 @@ class Result:
         bad_rows: dict[str, int],
         as_of: int,
         explainer: Any = None,
+        recorder: Any = None,
     ) -> None:
         self.table = table
         self.terminations = terminations
         self.bad_rows = dict(bad_rows)
         self.as_of = as_of
         self._explainer = explainer
+        self._recorder = recorder
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -121,6 +123,26 @@ class Result:
         if self._explainer is None:
             raise RuntimeError("this result carries no explanation data")
         return self._explainer(account, period, node)
+
+    def records(
+        self,
+        node: str,
+        account: str | None = None,
+        period: str | None = None,
+        limit: int | None = None,
+        *,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> pa.Table:
+        """Every record behind `node` (an objective's dotted path, or an sla's for all its
+        objectives), per account and period, with its verdict (`ok`/`failed`/`pending`,
+        `counted`/`not counted`, `down` for outages), measured `value` (seconds for
+        durations, business time where it applies), `limit`, source `row` and the
+        stream's columns, times in the node's timezone (SPEC §6.3). `start`/`end`
+        bound the periods as in `evaluate`. An Arrow table (`.to_pandas()` for pandas)."""
+        if self._recorder is None:
+            raise RuntimeError("this result carries no record data")
+        return self._recorder(node, account, period, limit, start, end)
 
 
 def _text(write: Any) -> str:

@@ -311,7 +311,7 @@ def measure(ctx: Context, metric: ir.Metric, g: object) -> Measure:
     return metrics.measure(ctx, metric, g)  # type: ignore[arg-type]
 
 
-def step_ns(every: object) -> int | None:
+def step_ns(every: object, what: str = "a step") -> int | None:
     """A step given as seconds or a duration literal ("1h", "15m", "1d") → ns."""
     if every is None:
         return None
@@ -325,5 +325,5 @@ def step_ns(every: object) -> int | None:
     else:
         seconds = None
     if seconds is None or seconds <= 0:
-        raise SlaUsageError(f"a step must be a duration such as 1h or 1d, got {every!r}")
+        raise SlaUsageError(f"{what} must be a duration such as 1h or 1d, got {every!r}")
     return int(round(seconds * kernels.NS))

@@ -185,3 +185,29 @@ def json_document(
         text = json.dumps(row, ensure_ascii=False, indent=1).replace("\n", "\n  ")
         yield (("" if i == 0 and not table.num_rows else ",\n") + "  " + text).encode()
     yield (after + "\n").encode()
+
+
+def with_text_times(table: pa.Table) -> pa.Table:
+    """Timestamp columns as ISO 8601 text in their own timezone, to the second
+    (`2026-01-14T11:00:00-03:00`), for the text formats."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            zone = field.type.tz or "UTC"
+            seconds = table.column(i).cast(pa.timestamp("s", tz=zone), safe=False)
+            text = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S%Ez")
+            table = table.set_column(i, field.name, text)
+    return table
+
+
+def write_table(table: pa.Table, fmt: str, out: Any) -> None:
+    """Any Arrow table (`records`, `due`) as jsonl, json (`{"rows": […]}`) or csv."""
+    table = with_text_times(table)
+    fields = table.column_names
+    if fmt == "jsonl":
+        chunks: Iterator[Any] = json_lines(table, fields)
+    elif fmt == "json":
+        chunks = json_document(table, fields)
+    else:
+        chunks = csv_lines(table, fields)
+    for chunk in chunks:
+        out.write(chunk)

@@ -1,0 +1,336 @@
+"""`records`: every record behind an objective with its verdict (SPEC §6.3).
+
+The table a desk works from. It is built the way the metric is measured, over the whole
+grid at once: the stream's records placed in the node's periods (the metric's own
+placing), the selection and the metric's test as masks, verdicts as codes into a small
+dictionary. So its verdicts re-aggregate exactly to the objective's rows: per account and
+period, `ok` + `failed` are the decided records and `failed` the failed ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from slagraph.calendars import PeriodGrid
+from slagraph.compiler import ir
+from slagraph.data import Column, EventTable
+from slagraph.engine import metrics
+from slagraph.engine.context import Context, Placed
+from slagraph.engine.evaluate import accounts_table, coverage_mask
+from slagraph.engine.explain import resolve_node
+from slagraph.engine.kernels import NS
+from slagraph.engine.predicates import elapsed_ns, evaluate_predicate
+from slagraph.errors import SlaUsageError, did_you_mean
+
+VERDICTS = ("ok", "failed", "pending", "counted", "not counted", "down")
+OK, FAILED, PENDING, COUNTED, NOT_COUNTED, DOWN = range(len(VERDICTS))
+FIXED = ("account", "period", "node", "row", "verdict", "value", "limit")
+
+
+def arrow_column(column: Column, rows: np.ndarray, timezone: str) -> pa.Array:
+    """A stream column's values at `rows` for output: text decoded, times in `timezone`,
+    durations in seconds, nulls as nulls."""
+    values = column.values[rows]
+    null = None if column.valid is None else ~column.valid[rows]
+    if column.type == "text":
+        assert column.dictionary is not None
+        strings = pa.array([str(x) for x in column.dictionary], pa.string())
+        codes = values.astype(np.int32, copy=False)
+        return strings.take(pa.array(codes, mask=null if null is not None else codes < 0))
+    if column.type == "time":
+        utc = pa.array(values, pa.timestamp("ns", tz="UTC"), mask=null)
+        return utc.cast(pa.timestamp("ns", tz=timezone))
+    if column.type == "duration":
+        return pa.array(values / NS, pa.float64(), mask=null)
+    if column.type == "bool":
+        return pa.array(values, pa.bool_(), mask=null)
+    return pa.array(values.astype(np.float64, copy=False), pa.float64(), mask=null)
+
+
+def measured_ns(ctx: Context, metric: ir.ShareWithin, placed: Placed) -> np.ndarray:
+    """Each placed record's measured time in ns: to its end when known, else so far (to
+    as-of), in business time where the metric says `during`."""
+    table = ctx.table(metric.select.stream)
+    measure = metric.elapsed
+    if isinstance(measure, ir.Measured):  # open cycles hold their time so far
+        return placed.take(table.columns[measure.column].values)
+    clock = ctx.clock if measure.calendar else None
+    duration, known = elapsed_ns(measure, table, clock, placed.rows)
+    if known.all():
+        return duration
+    earlier = table.columns[measure.earlier].values[placed.rows[~known]]
+    as_of = np.full(len(earlier), ctx.as_of, np.int64)
+    so_far = as_of - earlier
+    if measure.calendar:
+        so_far = ctx.clock(measure.calendar).duration(earlier, as_of)
+    duration = duration.copy()
+    duration[~known] = so_far
+    return duration
+
+
+def limits_ns(ctx: Context, metric: ir.ShareWithin, placed: Placed) -> np.ndarray:
+    """Each placed record's limit in ns (its own with business days)."""
+    if not metric.business_days:
+        return np.full(len(placed.rows), metric.limit * NS, np.int64)
+    table = ctx.table(metric.select.stream)
+    measure = metric.elapsed
+    start = "started" if isinstance(measure, ir.Measured) else measure.earlier
+    assert measure.calendar is not None
+    earlier = table.columns[start].values[placed.rows]
+    return ctx.business_day_limits(measure.calendar, earlier, metric.business_days)
+
+
+class Recorder:
+    """Answers `Result.records(node, account=…, period=…)` from one evaluation."""
+
+    def __init__(self, model: ir.Model, ctx: Context, names: np.ndarray) -> None:
+        self.model = model
+        self.ctx = ctx
+        self.names = [str(n) for n in names]
+
+    def __call__(
+        self,
+        node: str,
+        account: str | None = None,
+        period: str | None = None,
+        limit: int | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> pa.Table:
+        inst, objective = resolve_node(self.model, node)
+        agreement = self.model.agreements[inst.agreement]
+        if agreement.kind != "sla":
+            slas = ", ".join(inst.children) or "none"
+            raise SlaUsageError(
+                f"'{inst.path}' is a master; records are those of an sla's objectives: "
+                f"ask for one of {slas}"
+            )
+        if ir.window_seconds(inst.period) is not None:
+            raise SlaUsageError(
+                f"'{inst.path}' is judged over a rolling window; records are listed for "
+                "calendar periods (evaluate an sla that extends it with a 'period')"
+            )
+        grid = self.ctx.grid(inst.period, inst.timezone)
+        accounts = coverage_mask(inst, accounts_table(self.ctx.data), self.ctx)
+        if account is not None:
+            if account not in self.names:
+                raise SlaUsageError(
+                    f"unknown account '{account}'{did_you_mean(account, self.names)}"
+                )
+            only = np.zeros_like(accounts)
+            only[self.names.index(account)] = True
+            accounts &= only
+        periods = np.ones(len(grid.labels), bool)
+        if period is not None:
+            if period not in grid.labels:
+                shown = f"{grid.labels[0]} … {grid.labels[-1]}" if grid.labels else "none"
+                raise SlaUsageError(
+                    f"period '{period}' is not evaluated for '{inst.path}'; its periods are {shown}"
+                )
+            periods[:] = False
+            periods[grid.labels.index(period)] = True
+        if start or end:  # `--from/--to`, as eval reads them
+            from slagraph.engine import periods_in
+            from slagraph.engine.rollup import label_dates
+
+            lo = label_dates(start)[0] if start else None
+            hi = label_dates(end)[1] if end else None
+            between = np.zeros_like(periods)
+            between[periods_in(grid, lo, hi)] = True
+            periods &= between
+        parts = [
+            self._objective(inst, o, grid, accounts, periods, asked=objective is not None)
+            for o in agreement.objectives
+            if objective in (None, o.name)
+        ]
+        tables = [p for p in parts if p is not None]
+        if not tables:
+            return _empty()
+        table = pa.concat_tables(tables, promote_options="permissive")
+        return table if limit is None else table.slice(0, limit)
+
+    def _objective(
+        self,
+        inst: ir.Instance,
+        objective: ir.Objective,
+        grid: PeriodGrid,
+        accounts: np.ndarray,
+        periods: np.ndarray,
+        asked: bool,
+    ) -> pa.Table | None:
+        metric = objective.metric
+        path = f"{inst.path}.{objective.name}"
+        if isinstance(metric, ir.MetOf):  # no records of its own
+            if asked:
+                raise SlaUsageError(
+                    f"'{path}' is met({metric.target}): its records are those of {metric.target}"
+                )
+            return None
+        if isinstance(metric, ir.Uptime):
+            return self._outages(path, metric, grid, accounts, periods, inst.timezone)
+        return self._selected(path, metric, grid, accounts, periods, inst.timezone)
+
+    def _selected(
+        self,
+        path: str,
+        metric: Any,
+        grid: PeriodGrid,
+        accounts: np.ndarray,
+        periods: np.ndarray,
+        timezone: str,
+    ) -> pa.Table:
+        select: ir.Select = metric.select
+        value = getattr(metric, "elapsed", None) or getattr(metric, "value", None)
+        everything = metrics.placed_records(self.ctx, ir.Select(select.stream), value, grid)
+        table = self.ctx.table(select.stream)
+        rows, group = everything.rows, everything.group
+        chosen = self.ctx.mask(select)[rows] if select.where is not None else None
+        verdict = np.full(len(rows), NOT_COUNTED, np.int8)
+        measured = np.full(len(rows), np.nan)
+        limit = np.full(len(rows), np.nan)
+        kept = Placed(
+            rows if chosen is None else rows[chosen],
+            group if chosen is None else group[chosen],
+            everything.shared,
+        )
+        at = slice(None) if chosen is None else chosen
+        if isinstance(metric, ir.ShareWithin):
+            ok, decided = metrics.share_outcomes(self.ctx, metric, kept)
+            verdict[at] = np.where(decided, np.where(ok, OK, FAILED), PENDING)
+            measured[at] = measured_ns(self.ctx, metric, kept) / NS
+            limit[at] = limits_ns(self.ctx, metric, kept) / NS
+        elif isinstance(metric, ir.ShareWhere):
+            holds = evaluate_predicate(metric.condition, table, self.ctx.clock)[kept.rows]
+            verdict[at] = np.where(holds, OK, FAILED)
+        elif isinstance(metric, ir.Count):
+            verdict[at] = COUNTED
+        else:  # sum/mean/min/max/percentile: the records whose value is known count
+            values, known = metrics.known_values(self.ctx, select, metric.value, kept)
+            verdict[at] = np.where(known, COUNTED, NOT_COUNTED)
+            measured[at] = np.where(known, values, np.nan)
+        size = len(grid.labels)
+        if everything.shared:  # a single-account stream counts for every covered account
+            covered = np.flatnonzero(accounts)
+            acc = np.repeat(covered, len(rows))
+            take = np.tile(np.arange(len(rows)), len(covered))
+            per = group[take]
+        else:
+            acc, per = np.divmod(group, size)
+            take = np.arange(len(rows))
+        keep = accounts[acc] & periods[per]
+        acc, per, take = acc[keep], per[keep], take[keep]
+        order = np.argsort(acc * size + per, kind="stable")  # rows stay in file order
+        acc, per, take = acc[order], per[order], take[order]
+        source = rows[take]
+        columns: dict[str, pa.Array] = {
+            "account": take_strings(self.names, acc),
+            "period": take_strings(grid.labels, per),
+            "node": pa.array(np.full(len(take), path, object), pa.string()),
+            "row": pa.array(table.rows[source], pa.int64()),
+            "verdict": take_strings(VERDICTS, verdict[take]),
+            "value": pa.array(measured[take], pa.float64(), from_pandas=True),
+            "limit": pa.array(limit[take], pa.float64(), from_pandas=True),
+        }
+        columns.update(stream_columns(table, source, timezone))
+        return pa.table(columns)
+
+    def _outages(
+        self,
+        path: str,
+        metric: ir.Uptime,
+        grid: PeriodGrid,
+        accounts: np.ndarray,
+        periods: np.ndarray,
+        timezone: str,
+    ) -> pa.Table:
+        """Each outage record cut at the period bounds: `value` is its down time in the
+        period (seconds, before `excluding` windows)."""
+        bounds = grid.bounds
+        size = len(grid.labels)
+        parts = []
+        for select in metric.selects:
+            table = self.ctx.table(select.stream)
+            start = table.columns["start"].values
+            end_col = table.columns["end"]
+            end = end_col.values
+            if end_col.valid is not None:  # still down: until as-of
+                end = np.where(end_col.valid, end, self.ctx.as_of)
+            end = np.minimum(end, self.ctx.as_of)
+            hi = min(int(bounds[-1]), self.ctx.as_of) if size else 0
+            inside = self.ctx.mask(select) & (start < hi) & (end > int(bounds[0])) & (end > start)
+            code = table.columns.get("account")
+            if code is not None and code.valid is not None:
+                inside &= code.valid
+            rows = np.flatnonzero(inside)
+            s, e = start[rows], end[rows]
+            first = np.searchsorted(bounds, np.maximum(s, bounds[0]), side="right") - 1
+            last = np.minimum(np.searchsorted(bounds, e - 1, side="right") - 1, size - 1)
+            spans = last - first + 1
+            take = np.repeat(np.arange(len(rows)), spans)
+            step = np.arange(len(take)) - np.repeat(np.cumsum(spans) - spans, spans)
+            per = first[take] + step
+            down = np.minimum(e[take], bounds[per + 1]) - np.maximum(s[take], bounds[per])
+            if code is None:
+                covered = np.flatnonzero(accounts)
+                acc = np.repeat(covered, len(take))
+                take, per, down = (np.tile(x, len(covered)) for x in (take, per, down))
+            else:
+                acc = code.values[rows[take]].astype(np.int64)
+            keep = accounts[acc] & periods[per]
+            acc, per, take, down = acc[keep], per[keep], take[keep], down[keep]
+            source = rows[take]
+            parts.append((acc, per, source, down, select.stream, table))
+        tables, keys = [], []
+        for acc, per, source, down, stream, table in parts:
+            columns = {
+                "account": take_strings(self.names, acc),
+                "period": take_strings(grid.labels, per),
+                "node": pa.array(np.full(len(source), path, object), pa.string()),
+                "row": pa.array(table.rows[source], pa.int64()),
+                "verdict": take_strings(VERDICTS, np.full(len(source), DOWN)),
+                "value": pa.array(down / NS, pa.float64()),
+                "limit": pa.nulls(len(source), pa.float64()),
+                "stream": pa.array(np.full(len(source), stream, object), pa.string()),
+            }
+            columns.update(stream_columns(table, source, timezone))
+            tables.append(pa.table(columns))
+            keys.append(acc * size + per)
+        merged = pa.concat_tables(tables, promote_options="permissive")
+        return merged.take(pa.array(np.argsort(np.concatenate(keys), kind="stable")))
+
+
+def take_strings(dictionary: Any, codes: np.ndarray) -> pa.Array:
+    strings = pa.array([str(x) for x in dictionary], pa.string())
+    return strings.take(pa.array(np.asarray(codes, np.int64)))
+
+
+def stream_columns(
+    table: EventTable, rows: np.ndarray, timezone: str, taken: Any = FIXED, skip: bool = False
+) -> dict[str, pa.Array]:
+    """The stream's own columns (its account is the `account` column already). One whose
+    name is `taken` by the fixed columns is prefixed with the stream's name, or left out
+    (`skip`) where the caller's column of that name says the same, better."""
+    out = {}
+    for name, column in table.columns.items():
+        if name == "account" or (skip and name in taken):
+            continue
+        key = f"{table.stream}.{name}" if name in taken or name == "stream" else name
+        out[key] = arrow_column(column, rows, timezone)
+    return out
+
+
+def _empty() -> pa.Table:
+    return pa.table(
+        {
+            "account": pa.array([], pa.string()),
+            "period": pa.array([], pa.string()),
+            "node": pa.array([], pa.string()),
+            "row": pa.array([], pa.int64()),
+            "verdict": pa.array([], pa.string()),
+            "value": pa.array([], pa.float64()),
+            "limit": pa.array([], pa.float64()),
+        }
+    )
