@@ -170,7 +170,11 @@ def test_explain_names_the_failing_records() -> None:
     )
     assert code == 0
     assert out.startswith("gold.acme.availability [sla] 2026-02: breached")
-    assert "start=2026-02-10T14:00:00Z, end=2026-02-10T17:00:00Z, down_in_period=3h" in out
+    # times in the node's timezone (America/Santiago), the outage's own columns shown
+    assert (
+        "row=29, down_in_period=3h, stream=outages, service=api, "
+        "start=2026-02-10T11:00:00-03:00, end=2026-02-10T14:00:00-03:00" in out
+    )
 
 
 def test_explain_unknown_account_suggests() -> None:

@@ -316,3 +316,65 @@ def test_records_reaggregate_to_the_objective_rows(case: Case) -> None:
                     assert math.isclose(want, got, rel_tol=1e-12), (case.text, node, row, got)
                 checked += 1
     assume(checked > 0)
+
+
+# ------------------------------------------------------------------ explain
+
+COVERED = """
+stream tickets { account: text, id: text, created: time, solved: time? }
+sla desk {
+    objective fix = share(tickets, solved - created <= 1h) >= 90%
+}
+sla vip for accounts where account == "big" {
+    objective fix = share(tickets, solved - created <= 10m) >= 90%
+}
+master gold {
+    period monthly
+    timezone "America/Santiago"
+    include desk, vip
+}
+"""
+
+
+def covered_data() -> dict:
+    return {
+        "tickets": {
+            "account": ["big", "small", "small"],
+            "id": ["INC-1", "INC-2", "INC-3"],
+            "created": ["2026-03-02T12:00:00Z", "2026-03-02T12:00:00Z", "2026-03-03T12:00:00Z"],
+            "solved": ["2026-03-02T12:30:00Z", "2026-03-02T12:20:00Z", "2026-03-03T15:00:00Z"],
+        }
+    }
+
+
+def test_explain_honours_for_accounts_where_and_shows_ids_local_times_and_limit() -> None:
+    """`small` is not covered by `vip`: its explanation leaves vip out (it used to list it
+    as breached with a credit under a master it called met); failing records show their
+    ticket id, their times in the node's zone and the measured time against the limit."""
+    result = slagraph.compile(COVERED).evaluate(covered_data(), as_of="2026-03-31T00:00:00Z")
+    why = result.explain("small", "2026-03", "gold")
+    assert [c.node for c in why.children] == ["gold.desk"]
+    fix = why.children[0].children[0]
+    assert fix.status == "breached"
+    assert fix.records == (
+        {
+            "row": 3,
+            "measured": "3h",
+            "limit": "1h",
+            "id": "INC-3",
+            "created": "2026-03-03T09:00:00-03:00",
+            "solved": "2026-03-03T12:00:00-03:00",
+        },
+    )
+    with pytest.raises(slagraph.SlaUsageError, match="'gold.vip' does not cover account 'small'"):
+        result.explain("small", "2026-03", "gold.vip")
+    big = result.explain("big", "2026-03", "gold")
+    assert [c.node for c in big.children] == ["gold.desk", "gold.vip"]
+    limited = result.explain("big", "2026-03", "gold.vip.fix", limit=0)
+    assert (limited.records, limited.more_records) == ((), 1)
+    assert set(result.records("gold.vip.fix").column("account").to_pylist()) == {"big"}
+    assert result.records("gold.desk.fix").column("account").to_pylist() == [
+        "big",
+        "small",
+        "small",
+    ]

@@ -174,8 +174,16 @@ def alerts_(
 @click.option("--period", required=True, help="The period label, e.g. 2026-02.")
 @as_of_option
 @click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Failing records listed per objective (all of them: `slagraph records`).",
+)
+@click.option(
     "--format", "fmt_", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@bad_rows_option
 @threads_option
 @guarded
 def explain(
@@ -185,15 +193,18 @@ def explain(
     account: str,
     period: str,
     as_of: str | None,
+    limit: int,
     fmt_: str,
+    on_bad_rows: str,
 ) -> None:
     """Why NODE (a dotted path; default: the first root) is met or breached, down to the
     records that failed it."""
     import json
 
     model = load_model(file)
-    result = model.evaluate(str(source), as_of=as_of)
-    why = result.explain(account, period, node)
+    result = model.evaluate(str(source), as_of=as_of, on_bad_rows=on_bad_rows)
+    report_skipped(result.bad_rows)
+    why = result.explain(account, period, node, limit)
     if fmt_ == "json":
         click.echo(json.dumps(why.to_dict(), indent=1, ensure_ascii=False))
     else:

@@ -11,14 +11,16 @@ from typing import Any
 
 import attrs
 import numpy as np
+import pyarrow.compute as pc
 
 from slagraph.compiler import ir
 from slagraph.engine import metrics
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.kernels import NS
-from slagraph.engine.predicates import evaluate_predicate
+from slagraph.engine.records import Recorder, resolve_node
 from slagraph.engine.rollup import STATUS_NAMES, Verdict, period_map
+from slagraph.engine.writers import with_text_times
 from slagraph.errors import SlaUsageError, did_you_mean
 
 MAX_RECORDS = 20
@@ -81,27 +83,6 @@ def _clean(x: Any) -> float | None:
     return None if np.isnan(value) else value
 
 
-def resolve_node(model: ir.Model, node: str) -> tuple[ir.Instance, str | None]:
-    """A dotted path: an agreement instance, or one of its objectives (then its name)."""
-    by_path = model.plan.by_path()
-    if node in by_path:
-        return by_path[node], None
-    head, _, tail = node.rpartition(".")
-    if head in by_path and any(
-        o.name == tail for o in model.agreements[by_path[head].agreement].objectives
-    ):
-        return by_path[head], tail
-    known = [
-        *by_path,
-        *(
-            f"{p}.{o.name}"
-            for p, i in by_path.items()
-            for o in model.agreements[i.agreement].objectives
-        ),
-    ]
-    raise SlaUsageError(f"unknown node '{node}'{did_you_mean(node, known)}")
-
-
 class Explainer:
     """Answers `Result.explain(account, period, node)` from one evaluation's walk."""
 
@@ -110,10 +91,15 @@ class Explainer:
         self.ctx = ctx
         self.walk = walk
         self.names = [str(n) for n in names]
+        self.recorder = Recorder(model, ctx, names)
+        self.limit: int | None = MAX_RECORDS
 
-    def __call__(self, account: str, period: str, node: str | None = None) -> Explanation:
+    def __call__(
+        self, account: str, period: str, node: str | None = None, limit: int | None = MAX_RECORDS
+    ) -> Explanation:
         if account not in self.names:
             raise SlaUsageError(f"unknown account '{account}'{did_you_mean(account, self.names)}")
+        self.limit = limit
         inst, objective = resolve_node(self.model, node or self.model.plan.roots[0])
         path = inst.path
         if ir.window_seconds(inst.period) is not None:
@@ -186,7 +172,7 @@ class Explainer:
         records: list[dict[str, Any]] = []
         total = 0
         if status in ("breached", "at_risk"):
-            records, total = self._records(objective.metric, v, a, p)
+            records, total = self._records(inst, objective, a, p)
         shown = value
         detail = ""
         if value is not None:
@@ -208,87 +194,72 @@ class Explainer:
             shown,
             objective.target,
             detail,
-            tuple(records[:MAX_RECORDS]),
-            max(0, total - MAX_RECORDS),
+            tuple(records),
+            total - len(records),
         )
 
     def _records(
-        self, metric: ir.Metric, v: Verdict, a: int, p: int
+        self, inst: ir.Instance, objective: ir.Objective, a: int, p: int
     ) -> tuple[list[dict[str, Any]], int]:
-        grid = v.grid
-        periods = len(grid.labels)
-        if isinstance(metric, ir.Uptime):
-            return self._outages(metric, a, p, grid)
+        """The records that failed the objective in the cell (the biggest contributors
+        first for an aggregate), from `records`: ids and text columns, times in the
+        node's timezone, durations as 1h30m, the measured time and its limit."""
+        metric = objective.metric
         if isinstance(metric, ir.MetOf):
             return [{"depends_on": metric.target}], 1
-        select = metric.select  # type: ignore[union-attr]
-        value = getattr(metric, "elapsed", None) or getattr(metric, "value", None)
-        placed = metrics.placed_records(self.ctx, select, value, grid)
-        cell = p if placed.shared else a * periods + p
-        in_cell = placed.group == cell
-        table = self.ctx.table(select.stream)
-        if isinstance(metric, ir.ShareWithin):
-            ok, decided = metrics.share_outcomes(self.ctx, metric, placed)
-            bad = in_cell & decided & ~ok
-        elif isinstance(metric, ir.ShareWhere):
-            holds = evaluate_predicate(metric.condition, table, self.ctx.clock)[placed.rows]
-            bad = in_cell & ~holds
+        grid = self.ctx.grid(inst.period, inst.timezone)
+        path = f"{inst.path}.{objective.name}"
+        table = self.recorder(path, self.names[a], grid.labels[p])
+        verdict = table.column("verdict")
+        if isinstance(metric, ir.ShareWithin | ir.ShareWhere):
+            table = table.filter(pc.equal(verdict, "failed"))
+        elif isinstance(metric, ir.Uptime):
+            table = table.filter(pc.equal(verdict, "down"))
         else:
-            bad = in_cell
-        rows = placed.rows[bad]
-        if isinstance(metric, ir.Aggregate | ir.Percentile):  # biggest contributors first
-            values, known = metrics.known_values(self.ctx, select, metric.value, placed)
-            keyed = np.where(known, values, -np.inf)[bad]
-            rows = rows[np.argsort(-keyed, kind="stable")]
+            table = table.filter(pc.equal(verdict, "counted"))
+            if not isinstance(metric, ir.Count):
+                table = table.sort_by([("value", "descending")])
+        total = table.num_rows
+        if self.limit is not None:
+            table = table.slice(0, self.limit)
+        durations = self._durations(metric)
         out = []
-        for r in rows[:MAX_RECORDS]:
-            record: dict[str, Any] = {"row": int(table.rows[r])}
-            for col_name, col in table.columns.items():
-                if col.type == "time":
-                    present = col.valid is None or bool(col.valid[r])
-                    record[col_name] = _iso(int(col.values[r])) if present else None
-                elif col.type == "duration":
-                    record[col_name] = _seconds(int(col.values[r]))
-            if isinstance(metric, ir.ShareWithin):
-                measure = metric.elapsed
-                end = "stopped" if isinstance(measure, ir.Measured) else measure.later
-                later = table.columns[end]
-                if later.valid is not None and not later.valid[r]:
-                    record["open"] = True
-            out.append(record)
-        return out, len(rows)
-
-    def _outages(
-        self, metric: ir.Uptime, a: int, p: int, grid: Any
-    ) -> tuple[list[dict[str, Any]], int]:
-        start_p, end_p = int(grid.bounds[p]), int(min(grid.bounds[p + 1], self.ctx.as_of))
-        out: list[dict[str, Any]] = []
-        total = 0
-        for select in metric.selects:
-            table = self.ctx.table(select.stream)
-            mask = self.ctx.mask(select).copy()
-            account = table.columns.get("account")
-            if account is not None:
-                mask &= account.values == a
-            start = table.columns["start"].values
-            end_col = table.columns["end"]
-            end = (
-                end_col.values
-                if end_col.valid is None
-                else np.where(end_col.valid, end_col.values, self.ctx.as_of)
-            )
-            mask &= (start < end_p) & (np.minimum(end, self.ctx.as_of) > start_p)
-            rows = np.flatnonzero(mask)
-            total += len(rows)
-            for r in rows[: MAX_RECORDS - len(out)]:
-                s, e = int(start[r]), int(min(end[r], self.ctx.as_of))
-                out.append(
-                    {
-                        "stream": select.stream,
-                        "row": int(table.rows[r]),
-                        "start": _iso(s),
-                        "end": _iso(e) if end_col.valid is None or end_col.valid[r] else None,
-                        "down_in_period": _seconds(min(e, end_p) - max(s, start_p)),
-                    }
-                )
+        uptime = isinstance(metric, ir.Uptime)
+        for record in with_text_times(table).to_pylist():  # at most `limit` of them
+            shown: dict[str, Any] = {}
+            for key, value in record.items():
+                if key in ("account", "period", "node", "verdict") or (
+                    key in ("value", "limit") and value is None
+                ):
+                    continue
+                if isinstance(value, float) and (key in durations or key == "limit"):
+                    value = _seconds(value * NS)
+                if key == "value":
+                    key = "down_in_period" if uptime else "measured"
+                shown[key] = value
+            if isinstance(metric, ir.ShareWithin) and self._open(metric, record):
+                shown["open"] = True
+            out.append(shown)
         return out, total
+
+    def _durations(self, metric: ir.Metric) -> set[str]:
+        """Which record columns hold durations in seconds."""
+        selects = metric.selects if isinstance(metric, ir.Uptime) else (metric.select,)  # type: ignore[union-attr]
+        names = {
+            name
+            for select in selects
+            for name, column in self.ctx.table(select.stream).columns.items()
+            if column.type == "duration"
+        }
+        measure = getattr(metric, "elapsed", None) or getattr(metric, "value", None)
+        if isinstance(metric, ir.ShareWithin | ir.Uptime) or (
+            measure is not None and metrics.is_duration(measure)
+        ):
+            names.add("value")
+        return names
+
+    @staticmethod
+    def _open(metric: ir.ShareWithin, record: dict[str, Any]) -> bool:
+        measure = metric.elapsed
+        end = "stopped" if isinstance(measure, ir.Measured) else measure.later
+        return end in record and record[end] is None

@@ -20,7 +20,6 @@ from slagraph.data import Column, EventTable
 from slagraph.engine import metrics
 from slagraph.engine.context import Context, Placed
 from slagraph.engine.evaluate import accounts_table, coverage_mask
-from slagraph.engine.explain import resolve_node
 from slagraph.engine.kernels import NS
 from slagraph.engine.predicates import elapsed_ns, evaluate_predicate
 from slagraph.errors import SlaUsageError, did_you_mean
@@ -81,6 +80,27 @@ def limits_ns(ctx: Context, metric: ir.ShareWithin, placed: Placed) -> np.ndarra
     assert measure.calendar is not None
     earlier = table.columns[start].values[placed.rows]
     return ctx.business_day_limits(measure.calendar, earlier, metric.business_days)
+
+
+def resolve_node(model: ir.Model, node: str) -> tuple[ir.Instance, str | None]:
+    """A dotted path: an agreement instance, or one of its objectives (then its name)."""
+    by_path = model.plan.by_path()
+    if node in by_path:
+        return by_path[node], None
+    head, _, tail = node.rpartition(".")
+    if head in by_path and any(
+        o.name == tail for o in model.agreements[by_path[head].agreement].objectives
+    ):
+        return by_path[head], tail
+    known = [
+        *by_path,
+        *(
+            f"{p}.{o.name}"
+            for p, i in by_path.items()
+            for o in model.agreements[i.agreement].objectives
+        ),
+    ]
+    raise SlaUsageError(f"unknown node '{node}'{did_you_mean(node, known)}")
 
 
 class Recorder:

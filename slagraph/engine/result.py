@@ -116,13 +116,16 @@ class Result:
         for stream, count in sorted(self.bad_rows.items()):
             yield {"kind": "bad_rows", "stream": stream, "count": count}
 
-    def explain(self, account: str, period: str, node: str | None = None) -> Any:
+    def explain(
+        self, account: str, period: str, node: str | None = None, limit: int | None = 20
+    ) -> Any:
         """Why `node` (a dotted path; default: the first root) is met or breached for
-        `account` in `period`, down to the failing objectives and their records.
-        Returns an `Explanation`: `str()` it for text, `.to_dict()` for data."""
+        `account` in `period`, down to the failing objectives and at most `limit` of
+        their records each (None: all). Returns an `Explanation`: `str()` it for text,
+        `.to_dict()` for data."""
         if self._explainer is None:
             raise RuntimeError("this result carries no explanation data")
-        return self._explainer(account, period, node)
+        return self._explainer(account, period, node, limit)
 
     def records(
         self,

@@ -234,7 +234,7 @@ class _Page:
 
     # ---------------------------------------------------------------- helpers
 
-    def _cmd(self, account: str, period: str, node: str) -> str:
+    def _cmd(self, account: str, period: str, node: str, total: int | None = None) -> str:
         """The `slagraph explain` line that lists every record of a cell."""
         file = getattr(self.model.ir, "file", "") or ""
         file = _quote(file) if file and not file.startswith("<") else "MODEL.sla"
@@ -242,7 +242,7 @@ class _Page:
         return (
             f"slagraph explain {file} {_quote(node)} --data {data} "
             f"--account {_quote(account)} --period {_quote(period)} "
-            f"--as-of {_iso_arg(self.result.as_of)}"
+            f"--as-of {_iso_arg(self.result.as_of)}" + (f" --limit {total}" if total else "")
         )
 
     def _prog(self, period: str) -> str:
@@ -891,7 +891,7 @@ class _Page:
         if not shown:
             return (
                 f'<p class="more">{more:,} failing records: '
-                f"<code>{_e(self._cmd(account, period, path))}</code></p>"
+                f"<code>{_e(self._cmd(account, period, path, len(records) + more))}</code></p>"
             )
         columns = list(dict.fromkeys(k for r in shown for k in r))
         out = ['<div class="scroll"><table class="rec"><thead><tr>']
@@ -908,7 +908,10 @@ class _Page:
         noun = "failing record" if len(shown) == 1 else "failing records"
         out.append(f'<p class="more">{len(shown)} {noun} shown')
         if more:
-            out.append(f", {more:,} more: <code>{_e(self._cmd(account, period, path))}</code>")
+            every = len(records) + int(why.more_records)
+            out.append(
+                f", {more:,} more: <code>{_e(self._cmd(account, period, path, every))}</code>"
+            )
         out.append(".</p>")
         return "".join(out)
 
