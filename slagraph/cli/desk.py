@@ -26,6 +26,7 @@ from slagraph.cli.common import (
     to_option,
 )
 from slagraph.cli.group import main
+from slagraph.errors import SlaUsageError
 
 _SECONDS = {"value", "limit", "elapsed", "paused", "left"}  # durations in seconds
 _STYLE = {"failed": "red", "breached": "bold red", "pending": "yellow", "paused": "cyan"}
@@ -81,13 +82,20 @@ def _durations(table: Any, model: Any, nodes: set[str]) -> set[str]:
 
 @main.command()
 @click.argument("file", type=FILE)
-@click.argument("node")
+@click.argument("node", required=False)
+@click.option("--node", "node_option", help="The node, when not given after FILE.")
 @data_option
 @click.option("--account", help="Only this account's records.")
 @click.option("--period", help="Only this period's records, e.g. 2026-02.")
 @as_of_option
 @from_option
 @to_option
+@click.option(
+    "--verdict",
+    "verdicts",
+    multiple=True,
+    help="Only records with this verdict (repeatable), e.g. --verdict failed.",
+)
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many records.")
 @format_option
 @bad_rows_option
@@ -95,23 +103,35 @@ def _durations(table: Any, model: Any, nodes: set[str]) -> set[str]:
 @guarded
 def records(
     file: Path,
-    node: str,
+    node: str | None,
+    node_option: str | None,
     source: Path,
     account: str | None,
     period: str | None,
     as_of: str | None,
     start: str | None,
     end: str | None,
+    verdicts: tuple[str, ...],
     limit: int | None,
     fmt_: str,
     on_bad_rows: str,
 ) -> None:
     """Every record behind NODE (an objective, or an sla for all its objectives) with its
     verdict, measured value and source row: the table a desk works from."""
+    if (node is None) == (node_option is None):
+        raise SlaUsageError("give the node once: `records FILE NODE` or `--node NODE`")
     model = load_model(file)
     result = model.evaluate(str(source), as_of=as_of, on_bad_rows=on_bad_rows)
     report_skipped(result.bad_rows)
-    table = result.records(node, account, period, limit, start=start, end=end)
+    table = result.records(
+        node or node_option,  # type: ignore[arg-type]
+        account,
+        period,
+        limit,
+        start=start,
+        end=end,
+        verdict=list(verdicts) or None,
+    )
     _write(table, fmt_, as_of=result.as_of, empty="no records", model=model)
 
 

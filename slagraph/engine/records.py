@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
@@ -119,8 +120,22 @@ class Recorder:
         limit: int | None = None,
         start: str | None = None,
         end: str | None = None,
+        verdicts: Any = None,
     ) -> pa.Table:
         inst, objective = resolve_node(self.model, node)
+        wanted = (
+            None
+            if verdicts is None
+            else [verdicts]
+            if isinstance(verdicts, str)
+            else list(verdicts)
+        )
+        for v in wanted or ():
+            if v not in VERDICTS:
+                raise SlaUsageError(
+                    f"unknown verdict '{v}'{did_you_mean(v, VERDICTS)}; verdicts are "
+                    + ", ".join(VERDICTS)
+                )
         agreement = self.model.agreements[inst.agreement]
         if agreement.kind != "sla":
             slas = ", ".join(inst.children) or "none"
@@ -170,6 +185,8 @@ class Recorder:
         if not tables:
             return _empty()
         table = pa.concat_tables(tables, promote_options="permissive")
+        if wanted is not None:
+            table = table.filter(pc.is_in(table.column("verdict"), pa.array(wanted)))
         return table if limit is None else table.slice(0, limit)
 
     def _objective(

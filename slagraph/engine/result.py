@@ -136,16 +136,18 @@ class Result:
         *,
         start: str | None = None,
         end: str | None = None,
+        verdict: Any = None,
     ) -> pa.Table:
         """Every record behind `node` (an objective's dotted path, or an sla's for all its
         objectives), per account and period, with its verdict (`ok`/`failed`/`pending`,
         `counted`/`not counted`, `down` for outages), measured `value` (seconds for
         durations, business time where it applies), `limit`, source `row` and the
         stream's columns, times in the node's timezone (SPEC §6.3). `start`/`end`
-        bound the periods as in `evaluate`. An Arrow table (`.to_pandas()` for pandas)."""
+        bound the periods as in `evaluate`; `verdict` ("failed", or several) keeps those.
+        An Arrow table (`.to_pandas()` for pandas)."""
         if self._recorder is None:
             raise RuntimeError("this result carries no record data")
-        return self._recorder(node, account, period, limit, start, end)
+        return self._recorder(node, account, period, limit, start, end, verdict)
 
 
 def _text(write: Any) -> str:
