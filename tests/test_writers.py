@@ -105,3 +105,31 @@ def test_floats_are_written_as_repr_writes_them() -> None:
     table = pa.table({"v": values})
     got = _bytes(writers.json_lines(table, ["v"])).splitlines()
     assert got == [json.dumps({"v": float(v)}) for v in values]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.integers(-(9 * 10**9), 9 * 10**9)), max_size=30),
+    st.sampled_from(
+        ["UTC", "America/Santiago", "Europe/Madrid", "Asia/Kolkata", "Pacific/Chatham"]
+    ),
+)
+def test_iso_text_is_isoformat_in_the_zone(seconds: list[int | None], zone: str) -> None:
+    """Times written by `records`/`due`: the instant's wall time and offset in its zone
+    (zoneinfo's), to the second; `Z` for UTC; null stays null."""
+    import datetime as dt
+    import zoneinfo
+
+    from slagraph.engine.writers import iso_text
+
+    ns = [None if s is None else s * 10**9 + 123 for s in seconds]
+    arrow = pa.array(ns, pa.timestamp("ns", tz="UTC")).cast(pa.timestamp("ns", tz=zone))
+    want = []
+    for s in seconds:
+        if s is None:
+            want.append(None)
+            continue
+        moment = dt.datetime.fromtimestamp(s, dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
+        text = moment.isoformat()
+        want.append(text.replace("+00:00", "Z") if zone == "UTC" else text)
+    assert iso_text(arrow).to_pylist() == want

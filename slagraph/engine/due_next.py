@@ -132,7 +132,7 @@ def _open(
         for name, values in (("elapsed", so_far), ("limit", limit), ("left", left))
     }
     columns: dict[str, Any] = {
-        "node": pa.array(np.full(len(take), path, object), pa.string()),
+        "node": take_strings([path], np.zeros(len(take), np.int64)),
         "account": take_strings(names, acc),
         "row": pa.array(table.rows[rows[take]], pa.int64()),
         "state": take_strings(STATES, state[take]),

@@ -265,7 +265,7 @@ class Recorder:
         columns: dict[str, pa.Array] = {
             "account": take_strings(self.names, acc),
             "period": take_strings(grid.labels, per),
-            "node": pa.array(np.full(len(take), path, object), pa.string()),
+            "node": take_strings([path], np.zeros(len(take), np.int64)),
             "row": pa.array(table.rows[source], pa.int64()),
             "verdict": take_strings(VERDICTS, verdict[take]),
             "value": pa.array(measured[take], pa.float64(), from_pandas=True),
@@ -325,12 +325,12 @@ class Recorder:
             columns = {
                 "account": take_strings(self.names, acc),
                 "period": take_strings(grid.labels, per),
-                "node": pa.array(np.full(len(source), path, object), pa.string()),
+                "node": take_strings([path], np.zeros(len(source), np.int64)),
                 "row": pa.array(table.rows[source], pa.int64()),
                 "verdict": take_strings(VERDICTS, np.full(len(source), DOWN)),
                 "value": pa.array(down / NS, pa.float64()),
                 "limit": pa.nulls(len(source), pa.float64()),
-                "stream": pa.array(np.full(len(source), stream, object), pa.string()),
+                "stream": take_strings([stream], np.zeros(len(source), np.int64)),
             }
             columns.update(stream_columns(table, source, timezone))
             tables.append(pa.table(columns))

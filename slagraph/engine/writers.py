@@ -109,7 +109,34 @@ def _texts(column: pa.Array, json_null: bool) -> pa.Array:
     if pa.types.is_integer(column.type):
         text = pc.binary_join_element_wise(pc.cast(column, pa.string()), ",", "")
         return pc.fill_null(text, null + ",")
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return _strings(column, json_null)
     return _by_value(column, _json_value if json_null else _csv_value, null)
+
+
+# Characters that make json.dumps escape a string, or csv.writer quote a field.
+_JSON_SPECIAL = r'[\x00-\x1f"\\]'
+_CSV_SPECIAL = r'[,"\r\n]'
+
+
+def _strings(column: pa.Array, json_null: bool) -> pa.Array:
+    """Text: the plain strings wrapped by Arrow (`"…",` or `…,`), only those with a
+    character to escape or quote encoded one by one as `json.dumps`/`csv.writer` do."""
+    special = pc.fill_null(
+        pc.match_substring_regex(column, _JSON_SPECIAL if json_null else _CSV_SPECIAL), False
+    )
+    if json_null:
+        plain = pc.binary_join_element_wise('"', column, '",', "")
+    else:
+        plain = pc.binary_join_element_wise(column, ",", "")
+    if pc.any(special).as_py():
+        at = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+        encode = _json_value if json_null else _csv_value
+        words = ["", *(encode(v) + "," for v in column.take(pa.array(at)).to_pylist())]
+        slot = np.zeros(len(column), np.int64)
+        slot[at] = np.arange(1, len(at) + 1)
+        plain = pc.if_else(special, pa.array(words, pa.string()).take(pa.array(slot)), plain)
+    return pc.fill_null(plain, ("null" if json_null else "") + ",")
 
 
 def _bytes(lines: pa.Array) -> memoryview:
@@ -192,11 +219,65 @@ def with_text_times(table: pa.Table) -> pa.Table:
     (`2026-01-14T11:00:00-03:00`), for the text formats."""
     for i, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
-            zone = field.type.tz or "UTC"
-            seconds = table.column(i).cast(pa.timestamp("s", tz=zone), safe=False)
-            text = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S%Ez")
+            text = iso_text(table.column(i).combine_chunks())
             table = table.set_column(i, field.name, text)
     return table
+
+
+_DAY = 86_400
+
+
+def _offset(seconds: int) -> str:
+    """`datetime.isoformat`'s offset: ±HH:MM, with :SS when there are seconds."""
+    sign, seconds = ("+" if seconds >= 0 else "-"), abs(seconds)
+    text = f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    return text + (f":{seconds % 60:02d}" if seconds % 60 else "")
+
+
+def iso_text(instants: pa.Array) -> pa.Array:
+    """ISO 8601 text of a timestamp array in its zone, from three small tables — the
+    dates in the data's range, the 86,400 times of day, the UTC offsets — taken by
+    index: Arrow's `strftime` converts each value's zone on its own, ~1 µs apiece."""
+    ns = {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[instants.type.unit]  # per second
+    zone = instants.type.tz or "UTC"
+    utc = pc.cast(instants, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    local = pc.local_timestamp(instants) if instants.type.tz else instants
+    wall = pc.cast(local, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    valid = instants.is_valid().to_numpy(zero_copy_only=False)
+    if not valid.all():  # null rows borrow a known instant (or 0), then become null
+        at = int(np.argmax(valid))
+        utc = np.where(valid, utc, utc[at] if valid.any() else 0)
+        wall = np.where(valid, wall, wall[at] if valid.any() else 0)
+    seconds = np.floor_divide(wall, ns)
+    day = np.floor_divide(seconds, _DAY)
+    first = int(day.min()) if len(day) else 0
+    days = np.arange(first, int(day.max()) + 1 if len(day) else 1, dtype=np.int64)
+    dates = pc.strftime(pa.array(days * _DAY, pa.timestamp("s")), format="%Y-%m-%dT")
+    clock = pc.strftime(
+        pa.array(np.arange(_DAY, dtype=np.int64), pa.timestamp("s")), format="%H:%M:%S"
+    )
+    if zone in ("UTC", "Etc/UTC"):
+        offset = pa.array(["Z" if zone == "UTC" else "+00:00"]).take(
+            pa.array(np.zeros(len(utc), np.int64))
+        )
+    else:
+        offsets = np.floor_divide(wall - utc, ns)  # seconds east of UTC
+        if (offsets % 60 == 0).all():  # a small table of every minute in the range
+            low = int(offsets.min()) if len(offsets) else 0
+            span = np.arange(low, int(offsets.max()) + 1 if len(offsets) else 1, 60)
+            index = (offsets - low) // 60
+        else:  # local mean time before 1900-ish: offsets to the second
+            span, index = np.unique(offsets, return_inverse=True)
+        offset = pa.array([_offset(int(x)) for x in span.tolist()]).take(pa.array(index))
+    text = pc.binary_join_element_wise(
+        dates.take(pa.array(day - first)),
+        clock.take(pa.array(seconds - day * _DAY)),
+        offset,
+        "",
+    )
+    return (
+        text if valid.all() else pc.if_else(pa.array(valid), text, pa.nulls(len(text), pa.string()))
+    )
 
 
 def write_table(table: pa.Table, fmt: str, out: Any) -> None:
