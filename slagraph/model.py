@@ -169,10 +169,12 @@ class Model:
         on_bad_rows: str = "error",
         threads: int | None = None,
         executor: Executor | None = None,
+        start: str | None = None,
+        end: str | None = None,
     ) -> WhatIf:
         """Evaluate on `data` and on `data` changed by `changes` (the change language of
         docs/whatif.md), side by side. `seed` fixes the random share of `volume` changes;
-        `threads` and `executor` as for `evaluate`."""
+        `threads`, `executor`, `start` and `end` as for `evaluate`."""
         from slagraph.whatif import whatif
 
         return whatif(
@@ -184,6 +186,8 @@ class Model:
             on_bad_rows=on_bad_rows,
             threads=threads,
             executor=executor,
+            start=start,
+            end=end,
         )
 
     def simulate(

@@ -378,3 +378,54 @@ def test_explain_honours_for_accounts_where_and_shows_ids_local_times_and_limit(
         "small",
         "small",
     ]
+
+
+# ------------------------------------------------------------------ --from/--to
+
+MULTILEVEL = Path(__file__).resolve().parents[1] / "examples" / "multilevel"
+
+
+def test_from_to_filter_termination_lines_as_they_filter_rows() -> None:
+    """initech's termination right arises in 2026-05: reported with May, not after it."""
+    model = slagraph.load(MULTILEVEL / "model.sla")
+    data = str(MULTILEVEL / "data")
+
+    def terminations(**bounds: str) -> list[str]:
+        rows = model.evaluate(data, **bounds).rows()
+        return [r["period"] for r in rows if r.get("kind") == "termination"]
+
+    assert terminations() == ["2026-05"]
+    assert terminations(start="2026-05", end="2026-05") == ["2026-05"]
+    assert terminations(start="2026-06") == []
+    assert terminations(end="2026-04") == []
+
+
+def test_from_to_outside_the_data_is_a_usage_error() -> None:
+    model = slagraph.load(MULTILEVEL / "model.sla")
+    with pytest.raises(
+        slagraph.SlaUsageError,
+        match=r"no evaluated period lies from 2030-01; the periods evaluated are 2026-",
+    ):
+        model.evaluate(str(MULTILEVEL / "data"), start="2030-01")
+    out = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            str(MULTILEVEL / "model.sla"),
+            "--data",
+            str(MULTILEVEL / "data"),
+            "--to",
+            "2001-12",
+        ],
+    )
+    assert out.exit_code == 2 and "no evaluated period lies to 2001-12" in out.output
+
+
+def test_whatif_takes_from_to_and_prints_values_as_eval_does() -> None:
+    spec = Path(__file__).resolve().parents[1] / "examples" / "spec"
+    args = ["whatif", str(spec / "model.sla"), "--data", str(spec / "data")]
+    args += ["--change", 'outages += 2h where service == "db"', "--from", "2026-02"]
+    out = CliRunner().invoke(main, [*args, "--to", "2026-02", "--on-bad-rows", "skip"])
+    assert out.exit_code == 0, out.output
+    assert "99.990% → 99.692%" in out.stdout  # a ratio as eval shows it, not 0.9999
+    assert "2026-01" not in out.stdout and "2026-03" not in out.stdout

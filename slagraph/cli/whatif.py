@@ -11,20 +11,33 @@ from slagraph.cli.common import (
     FILE,
     IN_PROGRESS_LEGEND,
     as_of_option,
+    bad_rows_option,
     data_option,
     emit,
+    fmt_value,
     format_option,
+    from_option,
     guarded,
     load_model,
     period_label,
     print_as_of,
     stdout_console,
     threads_option,
+    to_option,
 )
 from slagraph.cli.group import main
 
 
-def _print_whatif(result: Any, show_all: bool) -> None:
+def _units(model: Any) -> dict[str, str]:
+    """Each objective path's unit, so values print as `eval` prints them."""
+    return {
+        f"{inst.path}.{o.name}": o.unit
+        for inst in model.ir.plan.instances
+        for o in model.ir.agreements[inst.agreement].objectives
+    }
+
+
+def _print_whatif(result: Any, show_all: bool, units: dict[str, str]) -> None:
     from rich.table import Table
 
     out = stdout_console()
@@ -50,13 +63,18 @@ def _print_whatif(result: Any, show_all: bool) -> None:
             return text_b if text_b == text_w else f"{text_b} → [bold]{text_w}[/]"
 
         value_field = "value" if row["kind"] == "objective" else "score"
+        unit = units.get(row["node"], "") if row["kind"] == "objective" else "ratio"
+
+        def value(v: float, unit: str = unit) -> str:  # as eval's table shows it
+            return fmt_value({"kind": "objective", "unit": unit, "value": v}, "value")
+
         in_progress = in_progress or row.get("final") is False
         table.add_row(
             row["account"],
             period_label(row),
             row["node"],
             pair("status", str),
-            pair(value_field, lambda v: f"{v:.6g}"),
+            pair(value_field, value),
             pair("credit_pct", lambda v: f"{v:.2%}"),
             pair("credit", lambda v: f"{v:,.2f}"),
         )
@@ -86,8 +104,11 @@ def _print_whatif(result: Any, show_all: bool) -> None:
     show_default=True,
     help="Seed for the random share of `volume` changes.",
 )
+@from_option
+@to_option
 @click.option("--all", "show_all", is_flag=True, help="Show every row, not only differences.")
 @format_option
+@bad_rows_option
 @threads_option
 @guarded
 def whatif(
@@ -96,15 +117,26 @@ def whatif(
     changes: tuple[str, ...],
     as_of: str | None,
     seed: int,
+    start: str | None,
+    end: str | None,
     show_all: bool,
     fmt_: str,
+    on_bad_rows: str,
 ) -> None:
     """Re-evaluate FILE under changed data and show what differs from the base."""
     model = load_model(file)
-    result = model.whatif(str(source), list(changes), as_of=as_of, seed=seed)
+    result = model.whatif(
+        str(source),
+        list(changes),
+        as_of=as_of,
+        seed=seed,
+        on_bad_rows=on_bad_rows,
+        start=start,
+        end=end,
+    )
     if fmt_ == "table":
         print_as_of(result.as_of)
-        _print_whatif(result, show_all)
+        _print_whatif(result, show_all, _units(model))
     else:
         method = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]
         emit(method(all=show_all))

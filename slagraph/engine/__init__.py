@@ -400,8 +400,10 @@ def _walk_rows(
                     objective.unit,
                 )
             )
-        for rule, first in av.terminations:
-            for a in keep_acc[first[keep_acc] >= 0]:
+        reported = np.zeros(len(grid.labels) + 1, bool)  # [-1]: none
+        reported[keep_per] = True
+        for rule, first in av.terminations:  # those from a period reported, as rows are
+            for a in keep_acc[reported[first[keep_acc]] & (first[keep_acc] >= 0)]:
                 terminations.append(
                     {
                         "kind": "termination",
@@ -414,10 +416,25 @@ def _walk_rows(
                         else f"{rule.count} of {rule.of_n} periods",
                     }
                 )
+    if (start or end) and not any(len(b["_period"]) for b in blocks):
+        _outside(model, ctx, start, end)
     explainer = Explainer(model, ctx, walk, names)
     table = build_table(blocks, names, pool)
     recorder = Recorder(model, ctx, names)
     return Result(table, terminations, dict(data.bad_rows), ctx.as_of, explainer, recorder)
+
+
+def _outside(model: ir.Model, ctx: Context, start: str | None, end: str | None) -> None:
+    """`--from/--to` that keep no period: a usage error naming the evaluated range."""
+    labels = [
+        label
+        for inst in model.plan.instances
+        if ir.window_seconds(inst.period) is None
+        for label in ctx.grid(inst.period, inst.timezone).labels
+    ]
+    asked = " ".join(part for part in (start and f"from {start}", end and f"to {end}") if part)
+    where = f"{min(labels)} … {max(labels)}" if labels else "none"
+    raise SlaUsageError(f"no evaluated period lies {asked}; the periods evaluated are {where}")
 
 
 @attrs.frozen(eq=False)

@@ -96,9 +96,11 @@ def whatif(
     on_bad_rows: str = "error",
     threads: int | None = None,
     executor: Executor | None = None,
+    start: str | None = None,
+    end: str | None = None,
 ) -> WhatIf:
     with runtime.using(threads, executor):
-        return _whatif(model, data, changes, as_of, seed, on_bad_rows)
+        return _whatif(model, data, changes, as_of, seed, on_bad_rows, start, end)
 
 
 def _whatif(
@@ -108,6 +110,8 @@ def _whatif(
     as_of: Any,
     seed: int,
     on_bad_rows: str,
+    start: str | None = None,
+    end: str | None = None,
 ) -> WhatIf:
     base = data if isinstance(data, Dataset) else load_for(model, data, on_bad_rows)
     parsed = parse_changes(model, changes)
@@ -122,7 +126,9 @@ def _whatif(
     lows = [c.data_lo for c in (probe, probe_changed) if c.has_times]
     since = min(lows) if lows else as_of_ns
     stacked = stack([base, changed])
-    result = evaluate(per_scenario(model), stacked, as_of=as_of_ns, since=since)
+    result = evaluate(
+        per_scenario(model), stacked, as_of=as_of_ns, since=since, start=start, end=end
+    )
     sides: list[dict[tuple, dict[str, Any]]] = [{}, {}]
     for row in result.iter_rows():
         if row["kind"] in ("bad_rows",):
