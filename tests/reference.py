@@ -768,14 +768,27 @@ class _Evaluation:
         """Agreement `name` as a member of an agreement evaluated in (kind, timezone):
         each of its periods maps to the parent period holding its first local day."""
         child_kind, child_zone = self.context(name, kind, timezone)
-        inside = [
-            self.agreement(name, child_kind, child_zone, account, p)
-            for p in self.periods(child_kind, child_zone)
-            if (
-                p.label == period.label
-                if kind.startswith("rolling:")
-                else _label(kind, _first_day(kind, p.first)) == period.label
-            )
+        parents = self.periods(kind, timezone)
+        children = self.periods(child_kind, child_zone)
+
+        def home(p: RefPeriod) -> str:
+            """The parent period a child period belongs to: the one holding its first
+            local day; one that starts before the parent's first period but reaches
+            into it (an ISO week across the month end where the data begins) belongs to
+            that first period, so no child breach is left without a parent."""
+            if kind.startswith("rolling:"):
+                return p.label
+            if parents and p.first < parents[0].first < _next_first_day(child_kind, p.first):
+                return parents[0].label
+            return _label(kind, _first_day(kind, p.first))
+
+        indexed = [(i, p) for i, p in enumerate(children) if home(p) == period.label]
+        inside = [self.agreement(name, child_kind, child_zone, account, p) for _, p in indexed]
+        owed = [
+            0.0
+            if self.earned_back(name, child_kind, child_zone, account, children, i)
+            else v["credit_pct"]
+            for (i, _), v in zip(indexed, inside, strict=True)
         ]
         statuses = [v["status"] for v in inside]
         if any(s == "breached" for s in statuses):
@@ -789,8 +802,23 @@ class _Evaluation:
         return {
             "met": all(v["met"] for v in inside),
             "status": status,
-            "credit_pct": sum(v["credit_pct"] for v in inside),
+            "credit_pct": sum(owed),  # a credit earned back is not owed upwards
         }
+
+    def earned_back(
+        self, name: str, kind: str, zone: str, account: str, periods: list, i: int
+    ) -> bool:
+        """Period i's credit of `name` is earned back: it is met in each of the N
+        following periods, all ended by as-of (docs/semantics.md, Earnback)."""
+        agreement = self.model.agreements[name]
+        n = agreement.earnback
+        verdict = self.agreement(name, kind, zone, account, periods[i])
+        if n is None or verdict["credit_pct"] <= 0 or i + n >= len(periods):
+            return False
+        following = periods[i + 1 : i + 1 + n]
+        return following[-1].end <= self.as_of and all(
+            self.agreement(name, kind, zone, account, p)["met"] for p in following
+        )
 
     def agreement(
         self, name: str, kind: str, timezone: str, account: str, period: RefPeriod
@@ -967,13 +995,7 @@ def reference_rows(
             flags: dict[str, list[bool]] = {}
             for i, period in enumerate(periods):
                 verdict = ev.agreement(name, kind, zone, acc, period)
-                earned = False
-                n = agreement.earnback
-                if n is not None and verdict["credit_pct"] > 0 and i + n < len(periods):
-                    following = periods[i + 1 : i + 1 + n]
-                    earned = following[-1].end <= ev.as_of and all(
-                        ev.agreement(name, kind, zone, acc, p)["met"] for p in following
-                    )
+                earned = ev.earned_back(name, kind, zone, acc, periods, i)
                 rows.append(
                     (
                         (index, period.label, mine),

@@ -230,17 +230,33 @@ def period_map(child: PeriodGrid, parent: PeriodGrid) -> np.ndarray:
         return np.full(len(starts_c), -1)
     last_end = np.datetime64(parse_label(parent.kind, parent.labels[-1])[1], "D")
     idx = np.searchsorted(starts_p, starts_c, side="right") - 1
+    # A child period that starts before the parent's first period but reaches into it
+    # (an ISO week across the month end where the data begins) belongs to that first
+    # period: every child breach reaches its parent (docs/semantics.md).
+    ends_c = np.array(
+        [parse_label(child.kind, label)[1] for label in child.labels], dtype="datetime64[D]"
+    )
+    idx = np.where((idx < 0) & (ends_c > starts_p[0]), 0, idx)
     return np.where((idx >= 0) & (starts_c < last_end), idx, -1)
 
 
+def owed(v: Verdict) -> np.ndarray:
+    """The credit still owed: a credit earned back is not passed up to a parent, so what
+    an account is owed is its root's credit, counted once (docs/semantics.md)."""
+    if v.earned_back is None or not v.earned_back.any():
+        return v.credit
+    return np.where(v.earned_back, 0.0, v.credit)
+
+
 def roll_up(v: Verdict, parent: PeriodGrid) -> Verdict:
-    """A child's verdict in its parent's periods: met only if met in every child period."""
+    """A child's verdict in its parent's periods: met only if met in every child period;
+    its credit is what it still owes (`owed`)."""
     mapping = period_map(v.grid, parent)
     if v.grid is parent or (
         len(mapping) == len(parent.labels)
         and np.array_equal(mapping, np.arange(len(parent.labels)))
     ):
-        return attrs.evolve(v, grid=parent)
+        return attrs.evolve(v, grid=parent, credit=owed(v), earned_back=None)
     keep = mapping >= 0
     onehot = np.zeros((len(mapping), len(parent.labels)))
     onehot[np.flatnonzero(keep), mapping[keep]] = 1.0
@@ -256,7 +272,7 @@ def roll_up(v: Verdict, parent: PeriodGrid) -> Verdict:
     status = np.where(
         breached, BREACHED, np.where(at_risk, AT_RISK, np.where(no_data, NO_DATA, MET))
     )
-    return Verdict(parent, met, status.astype(np.int8), v.credit @ onehot)
+    return Verdict(parent, met, status.astype(np.int8), owed(v) @ onehot)
 
 
 def earned_back(
