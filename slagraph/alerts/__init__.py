@@ -14,8 +14,6 @@ objectives and windows only. The data is read as known at as-of, as for `evaluat
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -63,11 +61,9 @@ class AlertResult:
         return json.dumps({"rows": self._rows}, ensure_ascii=False, indent=1) + "\n"
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self._rows)
-        return out.getvalue()
+        from slagraph.engine import writers
+
+        return writers.rows_csv(self._rows, FIELDS)
 
     def to_pandas(self) -> Any:
         import pandas as pd

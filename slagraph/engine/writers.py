@@ -292,3 +292,13 @@ def write_table(table: pa.Table, fmt: str, out: Any) -> None:
         chunks = csv_lines(table, fields)
     for chunk in chunks:
         out.write(chunk)
+
+
+def rows_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
+    """Row dicts (whatif, simulate, alerts) as CSV spelled as `eval` spells it (booleans
+    `true`/`false`, nulls empty), through one Arrow table and `csv_lines`."""
+    table = pa.Table.from_pylist(list(rows)) if rows else pa.table({})
+    for name in fields:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows))
+    return b"".join(bytes(chunk) for chunk in csv_lines(table, list(fields))).decode()

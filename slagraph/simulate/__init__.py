@@ -11,7 +11,6 @@ resampled versions. See docs/whatif.md for the method and its assumptions.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -91,15 +90,9 @@ class Simulation:
         return json.dumps({**meta, "rows": self.rows()}, ensure_ascii=False, indent=1) + "\n"
 
     def to_csv(self) -> str:
-        import csv
+        from slagraph.engine import writers
 
-        out = io.StringIO()
-        fields = list(dict.fromkeys([*NODE_FIELDS, *DRIVER_FIELDS]))
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows():
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
-        return out.getvalue()
+        return writers.rows_csv(self.rows(), list(dict.fromkeys([*NODE_FIELDS, *DRIVER_FIELDS])))
 
 
 def default_block(model: ir.Model) -> str:

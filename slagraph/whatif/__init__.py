@@ -7,7 +7,6 @@ runs once over both, with the same as-of and the same periods, and the rows are 
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
@@ -18,7 +17,7 @@ import numpy as np
 from slagraph import runtime
 from slagraph.compiler import ir
 from slagraph.data import Dataset
-from slagraph.engine import default_as_of, evaluate, load_for, to_ns
+from slagraph.engine import default_as_of, evaluate, load_for, to_ns, writers
 from slagraph.engine.context import Context
 from slagraph.whatif.changes import Change, apply, parse_change, parse_changes
 from slagraph.whatif.scenarios import per_scenario, split, stack
@@ -63,8 +62,6 @@ class WhatIf:
         return json.dumps({"rows": self.rows(all)}, ensure_ascii=False, indent=1) + "\n"
 
     def to_csv(self, all: bool = False) -> str:  # noqa: A002
-        import csv
-
         rows = [r for r in self.rows(all) if r["kind"] != "termination"]
         fields = [
             *_KEY,
@@ -72,12 +69,7 @@ class WhatIf:
             "differs",
             *(f"{w}_{f}" for f in COMPARED for w in ("base", "whatif")),
         ]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
-        return out.getvalue()
+        return writers.rows_csv(rows, fields)
 
 
 def _same(a: Any, b: Any) -> bool:
