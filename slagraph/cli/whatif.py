@@ -92,7 +92,7 @@ def _print_whatif(result: Any, show_all: bool) -> None:
 @guarded
 def whatif(
     file: Path,
-    source: Path,
+    source: Path | str,
     changes: tuple[str, ...],
     as_of: str | None,
     seed: int,

@@ -235,7 +235,7 @@ class DatabaseSource:
             owner, _, table = name.partition(".")
             if (owner, table) in self.tables:
                 return owner, table
-        shown = [self._display(s, t) for s, t in self.tables]
+        shown = sorted(self._display(s, t) for s, t in self.tables)
         raise _error(
             schema,
             f"no table '{name}'{did_you_mean(name, shown)} in {self.shown}; "
@@ -273,7 +273,7 @@ def _typed(array: pa.ChunkedArray) -> pa.ChunkedArray:
     an opaque extension type) as float64, a date as a naive midnight (read, like any
     naive time, in the stream's timezone), other extension types as their storage."""
     t = array.type
-    if isinstance(t, pa.ExtensionType):
+    if isinstance(t, pa.BaseExtensionType):
         array = pa.chunked_array([c.storage for c in array.chunks], t.storage_type)
         if getattr(t, "type_name", None) == "numeric":
             try:
