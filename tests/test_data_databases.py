@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import slagraph
-from slagraph.data import ColumnSpec, StreamSchema, load
+from slagraph.data import StreamSchema, load
 from slagraph.data.databases import quote, redact, scrubber
 from slagraph.errors import SlaDataError, SlaUsageError
 from tests import postgres_server
