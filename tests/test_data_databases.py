@@ -412,3 +412,34 @@ def test_postgres_identifiers_are_quoted_never_sql(postgres: postgres_server.Ser
     assert [1767571200 * 10**9] == data.tables["s"].columns["day"].to_list()
     tickets = load(postgres.uri(), [one_stream("account: text", source="tickets")])
     assert 4 == len(tickets.tables["s"].columns["account"].to_list())
+
+
+def test_psycopg_connection_is_refused_with_what_to_pass(
+    postgres: postgres_server.Server,
+) -> None:
+    """psycopg hands COPY data over one row at a time and its cursors build a Python
+    object per value: the message says what to pass instead."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(postgres.uri()) as con:
+        with pytest.raises(SlaUsageError) as error:
+            load(con, [one_stream("account: text", source="tickets")])
+    assert "pass the connection string (postgresql://…) or an ADBC connection" in str(
+        error.value
+    )
+
+
+def test_whatif_and_explain_read_postgres(postgres: postgres_server.Server, tmp_path: Path) -> None:
+    from slagraph.cli import main
+
+    file = tmp_path / "model.sla"
+    file.write_text(MODEL)
+    uri = postgres.uri()
+    runs = [
+        ["whatif", str(file), "--data", uri, "--as-of", AS_OF, "--change", 'drop tickets where note == "vip"'],
+        ["explain", str(file), "--data", uri, "--account", "acme", "--period", "2026-01",
+         "--as-of", AS_OF],
+    ]  # fmt: skip
+    for args in runs:
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert PASSWORD not in result.output
