@@ -423,9 +423,7 @@ def test_psycopg_connection_is_refused_with_what_to_pass(
     with psycopg.connect(postgres.uri()) as con:
         with pytest.raises(SlaUsageError) as error:
             load(con, [one_stream("account: text", source="tickets")])
-    assert "pass the connection string (postgresql://…) or an ADBC connection" in str(
-        error.value
-    )
+    assert "pass the connection string (postgresql://…) or an ADBC connection" in str(error.value)
 
 
 def test_whatif_and_explain_read_postgres(postgres: postgres_server.Server, tmp_path: Path) -> None:
@@ -435,7 +433,8 @@ def test_whatif_and_explain_read_postgres(postgres: postgres_server.Server, tmp_
     file.write_text(MODEL)
     uri = postgres.uri()
     runs = [
-        ["whatif", str(file), "--data", uri, "--as-of", AS_OF, "--change", 'drop tickets where note == "vip"'],
+        ["whatif", str(file), "--data", uri, "--as-of", AS_OF,
+         "--change", 'drop tickets where note == "vip"'],
         ["explain", str(file), "--data", uri, "--account", "acme", "--period", "2026-01",
          "--as-of", AS_OF],
     ]  # fmt: skip
