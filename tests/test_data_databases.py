@@ -128,6 +128,14 @@ def test_duckdb_connection_gives_the_folders_results(
         con.close()
 
 
+def test_duckdb_adbc_connection_gives_the_folders_results(
+    duck: Path, model: slagraph.Model, expected: str
+) -> None:
+    dbapi = pytest.importorskip("adbc_driver_duckdb.dbapi")
+    with dbapi.connect(str(duck)) as con:
+        assert expected == model.evaluate(con, as_of=AS_OF).to_jsonl()
+
+
 def test_duckdb_file_is_found_by_its_bytes_whatever_its_name(
     duck: Path, model: slagraph.Model, expected: str
 ) -> None:
