@@ -60,8 +60,10 @@ class Model:
         """Evaluate every root agreement for every account and period.
 
         Args:
-            data: a folder of `NAME.csv|parquet|jsonl`, a SQLite file, or a mapping
-                `{stream: DataFrame | pyarrow.Table | dict of arrays}`.
+            data: a folder of `NAME.csv|parquet|jsonl`, a SQLite or DuckDB file, a
+                `postgresql://` URI, an open ADBC or DuckDB connection (left open), or a
+                mapping `{stream: DataFrame | pyarrow.Table | dict of arrays}`
+                (docs/data-sources.md).
             as_of: the evaluation instant (ISO string with offset, aware datetime or int ns);
                 default: the latest timestamp in the data. Later periods are partial.
             start, end: period labels (`2026-01`, `2026-Q1`, …) bounding the rows reported.

@@ -194,13 +194,27 @@ def duration_text(seconds: float) -> str:
     return text or "0s"
 
 
-DATA = click.Path(exists=True, path_type=Path)
+class DataSource(click.ParamType):
+    """`--data`: an existing folder or file, or a `postgresql://` URI passed through as
+    it is (shown with its password hidden if it is wrong)."""
+
+    name = "source"
+    _path = click.Path(exists=True, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.startswith(("postgresql://", "postgres://")):
+            return value
+        return self._path.convert(value, param, ctx)
+
+
+DATA = DataSource()
 data_option = click.option(
     "--data",
     "source",
     required=True,
     type=DATA,
-    help="Folder of NAME.csv/.parquet/.jsonl files, or a SQLite file.",
+    help="Folder of NAME.csv/.parquet/.jsonl files, a SQLite or DuckDB file, or a "
+    "postgresql:// URI.",
 )
 as_of_option = click.option("--as-of", help="Evaluate as of this time (ISO 8601 with offset).")
 from_option = click.option("--from", "start", help="First period to report, e.g. 2026-01.")

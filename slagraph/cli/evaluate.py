@@ -100,7 +100,7 @@ def _print_table(result: Any) -> None:
 @guarded
 def eval_(
     file: Path,
-    source: Path,
+    source: Path | str,
     as_of: str | None,
     start: str | None,
     end: str | None,
@@ -136,7 +136,7 @@ def eval_(
 @guarded
 def alerts_(
     file: Path,
-    source: Path,
+    source: Path | str,
     as_of: str | None,
     start: str | None,
     end: str | None,
@@ -189,7 +189,7 @@ def alerts_(
 def explain(
     file: Path,
     node: str | None,
-    source: Path,
+    source: Path | str,
     account: str,
     period: str,
     as_of: str | None,
@@ -237,7 +237,7 @@ def explain(
 @guarded
 def report(
     file: Path,
-    source: Path,
+    source: Path | str,
     output: Path,
     as_of: str | None,
     start: str | None,
@@ -254,7 +254,10 @@ def report(
     model = load_model(file)
     result = model.evaluate(str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows)
     report_skipped(result.bad_rows)
-    page = render(result, model, title=title, source=str(source), max_records=max_records)
+    from slagraph.data.databases import redact
+
+    shown = redact(str(source))  # a postgresql:// URI goes into the page without its password
+    page = render(result, model, title=title, source=shown, max_records=max_records)
     if str(output) == "-":
         emit(page)
         return

@@ -187,7 +187,7 @@ def _print_estimate(est: Any) -> None:
 @guarded
 def simulate(
     file: Path,
-    source: Path,
+    source: Path | str,
     runs: int,
     seed: int,
     method: str,

@@ -113,7 +113,7 @@ def _print_whatif(result: Any, show_all: bool, units: dict[str, str]) -> None:
 @guarded
 def whatif(
     file: Path,
-    source: Path,
+    source: Path | str,
     changes: tuple[str, ...],
     as_of: str | None,
     seed: int,

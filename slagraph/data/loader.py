@@ -49,7 +49,8 @@ def load(
 
     Args:
         source: a folder (`NAME.csv` / `NAME.parquet` / `NAME.jsonl` per stream, NAME being
-            the schema's `source`), a SQLite file (one table per stream), or a mapping
+            the schema's `source`), a SQLite or DuckDB file or a `postgresql://` URI
+            (one table per stream), an open ADBC or DuckDB connection, or a mapping
             `{name: DataFrame | pyarrow.Table | dict of columns}`.
         streams: the declared streams.
         accounts: the accounts table's schema, if the model declares one.

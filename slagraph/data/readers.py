@@ -1,4 +1,5 @@
-"""Where tables come from: a folder of CSV/Parquet/JSONL files, a SQLite file, or memory.
+"""Where tables come from: a folder of CSV/Parquet/JSONL files, a SQLite file, memory, or
+a database (PostgreSQL, DuckDB: `databases`).
 
 A reader's only job is to produce, for one declared stream, an Arrow table holding the
 declared columns (as close to their final types as the format allows), the source row
@@ -14,6 +15,8 @@ What "row" means (also in docs/data.md):
   labels are ignored).
 * SQLite: the rowid (`SELECT * FROM t WHERE rowid = N` finds it); tables without rowid
   (and views) fall back to position.
+* PostgreSQL, DuckDB: the position in primary-key order; without a key, the position
+  in the order the database returned (see `databases`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import pyarrow as pa
 import pyarrow.json as pjson
 import pyarrow.parquet as pq
 
+from slagraph.data import databases
 from slagraph.data.csv_reader import (  # noqa: F401 (re-exported: the CSV helpers lived here)
     _ends_outside_quotes,
     _keeping_crlf_whole,
@@ -41,6 +45,7 @@ from slagraph.data.csv_reader import (  # noqa: F401 (re-exported: the CSV helpe
     read_csv,
     record_lines,
 )
+from slagraph.data.databases import DatabaseSource
 from slagraph.data.raw import (
     BOM,
     RawTable,
@@ -438,14 +443,19 @@ class MemorySource:
         )
 
 
-def open_source(source: object) -> FolderSource | SqliteSource | MemorySource:
+def open_source(source: object) -> FolderSource | SqliteSource | MemorySource | DatabaseSource:
     """Decide what `source` is, opening nothing but it."""
     if isinstance(source, Mapping):
         return MemorySource(source)
+    if databases.is_connection(source):
+        return databases.open_connection(source)
+    if databases.is_postgres_uri(source):
+        assert isinstance(source, str)
+        return databases.open_postgres(source)
     if not isinstance(source, str | os.PathLike):
         raise SlaUsageError(
-            "data must be a folder, a SQLite file or a mapping {stream: table}, "
-            f"got {type(source).__name__}"
+            "data must be a folder, a SQLite or DuckDB file, a postgresql:// URI, a "
+            f"database connection or a mapping {{stream: table}}, got {type(source).__name__}"
         )
     path = Path(source)
     if path.is_dir():
@@ -453,10 +463,12 @@ def open_source(source: object) -> FolderSource | SqliteSource | MemorySource:
     if not path.exists():
         raise SlaUsageError(f"data source {path} does not exist")
     with open(path, "rb") as f:
-        magic = f.read(len(SQLITE_MAGIC))
-    if magic != SQLITE_MAGIC:
-        raise SlaUsageError(
-            f"data source {path} is neither a folder nor a SQLite database; "
-            "give a folder with one NAME.csv/NAME.parquet/NAME.jsonl per stream"
-        )
-    return SqliteSource(path)
+        head = f.read(len(SQLITE_MAGIC))
+    if head == SQLITE_MAGIC:
+        return SqliteSource(path)
+    if databases.is_duckdb_file(path, head):
+        return databases.open_duckdb(path)
+    raise SlaUsageError(
+        f"data source {path} is neither a folder nor a SQLite or DuckDB database; "
+        "give a folder with one NAME.csv/NAME.parquet/NAME.jsonl per stream"
+    )
