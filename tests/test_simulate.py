@@ -500,3 +500,22 @@ def test_cli_skips_bad_rows_and_says_so(tmp_path: Path) -> None:
     assert "skipped 1 bad row in stream 'tickets'" in skipped.stderr
     sim = slagraph.load(spec / "model.sla").simulate(str(data), runs=5, on_bad_rows="skip")
     assert sim.bad_rows == {"tickets": 1}
+
+
+def test_drivers_average_only_over_the_accounts_a_child_covers() -> None:
+    """`vip` covers `big` only: P(vip breached) in gold's drivers is vip's P(breach) on
+    big's row — not half of it, as when `small`, which vip leaves out, counted as a met
+    cell."""
+    from tests.test_desk import COVERED, covered_data
+
+    model = slagraph.compile(COVERED)
+    result = model.simulate(covered_data(), runs=40, seed=1, as_of="2026-03-31T00:00:00Z")
+    rows = result.rows()
+    drivers = {(r["node"], r["member"]): r for r in rows if r["kind"] == "driver"}
+    vip_row = next(
+        r
+        for r in rows
+        if r["kind"] != "driver" and r["node"] == "gold.vip" and r["account"] == "big"
+    )
+    assert 0 < vip_row["p_breach"] < 1
+    assert drivers[("gold", "gold.vip")]["p_member_breach"] == vip_row["p_breach"]

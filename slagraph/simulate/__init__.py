@@ -282,6 +282,7 @@ def _simulate(
     shell = attrs.evolve(dataset, tables={})  # the walk reads only the accounts table
     contexts: dict[int, Context] = {}
     tallies: dict[str, NodeTally] = {}
+    within: dict[str, np.ndarray] = {}  # child path → the parent's accounts it covers
     observed: dict[str, np.ndarray] = {}
     done = 0
     resident = _resident_bytes() if on_estimate is not None else 0
@@ -322,10 +323,14 @@ def _simulate(
                 path = f"{inst.path}.{o.name}"
                 member = tallies[path].add(v.met, v.credit, len(ids), accounts)
                 node.add_member(path, breached, member)
-            by_agreement = {model.plan.by_path()[c].agreement: c for c in inst.children}
+            by_path = model.plan.by_path()
+            by_agreement = {by_path[c].agreement: c for c in inst.children}
             for name, v in av.children.items():
+                child = by_agreement[name]
+                if child not in within:  # the parent's accounts the child covers
+                    within[child] = coverage_mask(by_path[child], table, base)[node.accounts]
                 node.add_member(
-                    by_agreement[name], breached, ~node.cells(v.met, len(ids), accounts)
+                    child, breached, ~node.cells(v.met, len(ids), accounts), within[child]
                 )
         done += len(ids)
         del walk

@@ -38,7 +38,9 @@ class NodeTally:
         self.credit = np.zeros(shape)
         self.any_breach = np.zeros(len(periods), np.int64)
         self.per_run: list[np.ndarray] = []  # credit fraction per run, slas and masters
-        self.members: dict[str, list[int]] = {}  # member path → [both, member breaches]
+        # member path → [both breached, member breached, member's cells, node breached
+        # in the member's cells]: a child counts only on the accounts it covers
+        self.members: dict[str, list[int]] = {}
         self.cells_breached = 0
 
     def cells(self, a: np.ndarray, runs: int, accounts: int) -> np.ndarray:
@@ -56,9 +58,19 @@ class NodeTally:
         self.cells_breached += int(breached.sum())
         return breached
 
-    def add_member(self, path: str, breached: np.ndarray, member: np.ndarray) -> None:
-        both, alone = self.members.setdefault(path, [0, 0])
-        self.members[path] = [both + int((breached & member).sum()), alone + int(member.sum())]
+    def add_member(
+        self, path: str, breached: np.ndarray, member: np.ndarray, within: np.ndarray | None = None
+    ) -> None:
+        """`within`: which of this node's accounts the member covers (None: all)."""
+        if within is not None and not within.all():
+            breached, member = breached[:, within], member[:, within]
+        both, alone, cells, node = self.members.setdefault(path, [0, 0, 0, 0])
+        self.members[path] = [
+            both + int((breached & member).sum()),
+            alone + int(member.sum()),
+            cells + member.size,
+            node + int(breached.sum()),
+        ]
 
 
 def _money(x: float) -> float | None:
@@ -136,18 +148,18 @@ def node_rows(
 
 
 def driver_rows(tally: NodeTally, runs: int) -> list[dict[str, Any]]:
-    """For each member (child agreement or objective): P(member breached | node breached)."""
-    cells = runs * len(tally.accounts) * len(tally.periods)
+    """For each member (child agreement or objective): P(member breached | node breached),
+    over the accounts the member covers (a child `for accounts where` leaves some out)."""
     rows = []
-    for path, (both, alone) in tally.members.items():
+    for path, (both, alone, cells, node) in tally.members.items():
         rows.append(
             {
                 "kind": "driver",
                 "node": tally.path,
                 "member": path,
-                "p_breach": tally.cells_breached / cells if cells else None,
+                "p_breach": node / cells if cells else None,
                 "p_member_breach": alone / cells if cells else None,
-                "coincidence": both / tally.cells_breached if tally.cells_breached else None,
+                "coincidence": both / node if node else None,
             }
         )
     return rows
