@@ -224,6 +224,16 @@ class Recorder:
         everything = metrics.placed_records(self.ctx, ir.Select(select.stream), value, grid)
         table = self.ctx.table(select.stream)
         rows, group = everything.rows, everything.group
+        size = len(grid.labels)
+        # Only the cells asked for (an account, a period, the covered accounts) are
+        # measured: `explain` asks for one cell at a time.
+        wanted = (
+            periods[group % size]
+            if everything.shared
+            else (accounts[group // size] & periods[group % size])
+        )
+        if not wanted.all():
+            rows, group = rows[wanted], group[wanted]
         chosen = self.ctx.mask(select)[rows] if select.where is not None else None
         verdict = np.full(len(rows), NOT_COUNTED, np.int8)
         measured = np.full(len(rows), np.nan)
@@ -248,7 +258,6 @@ class Recorder:
             values, known = metrics.known_values(self.ctx, select, metric.value, kept)
             verdict[at] = np.where(known, COUNTED, NOT_COUNTED)
             measured[at] = np.where(known, values, np.nan)
-        size = len(grid.labels)
         if everything.shared:  # a single-account stream counts for every covered account
             covered = np.flatnonzero(accounts)
             acc = np.repeat(covered, len(rows))

@@ -253,9 +253,12 @@ def iso_text(instants: pa.Array) -> pa.Array:
     first = int(day.min()) if len(day) else 0
     days = np.arange(first, int(day.max()) + 1 if len(day) else 1, dtype=np.int64)
     dates = pc.strftime(pa.array(days * _DAY, pa.timestamp("s")), format="%Y-%m-%dT")
-    clock = pc.strftime(
-        pa.array(np.arange(_DAY, dtype=np.int64), pa.timestamp("s")), format="%H:%M:%S"
-    )
+    of_day = seconds - day * _DAY
+    if len(of_day) < _DAY // 4:  # few values: format only the times of day they hold
+        times, of_day = np.unique(of_day, return_inverse=True)
+    else:
+        times = np.arange(_DAY, dtype=np.int64)
+    clock = pc.strftime(pa.array(times, pa.timestamp("s")), format="%H:%M:%S")
     if zone in ("UTC", "Etc/UTC"):
         offset = pa.array(["Z" if zone == "UTC" else "+00:00"]).take(
             pa.array(np.zeros(len(utc), np.int64))
@@ -271,7 +274,7 @@ def iso_text(instants: pa.Array) -> pa.Array:
         offset = pa.array([_offset(int(x)) for x in span.tolist()]).take(pa.array(index))
     text = pc.binary_join_element_wise(
         dates.take(pa.array(day - first)),
-        clock.take(pa.array(seconds - day * _DAY)),
+        clock.take(pa.array(of_day)),
         offset,
         "",
     )
