@@ -324,7 +324,9 @@ def test_servicenow_agreement_with_made_sla_as_the_readme_says() -> None:
     resolution, _ = servicenow_cycles()
     loop: dict[str, bool] = {}
     for c in resolution:
-        loop[c.item] = loop.get(c.item, False) or verdict(c, SN_RESOLUTION[c.last["priority"]]) == "failed"
+        loop[c.item] = (
+            loop.get(c.item, False) or verdict(c, SN_RESOLUTION[c.last["priority"]]) == "failed"
+        )
     assert ours == loop
 
 
@@ -354,5 +356,7 @@ def test_readmes_state_their_commands() -> None:
     """The commands the READMEs give are the ones these tests run (same as-of)."""
     for folder, as_of in ((SN, SN_AS_OF), (VOLVO, VOLVO_AS_OF)):
         readme = (folder / "README.md").read_text("utf-8")
-        assert re.search(rf"slagraph eval examples/{folder.name}/model\.sla .*{re.escape(as_of)}", readme)
+        assert re.search(
+            rf"slagraph eval examples/{folder.name}/model\.sla .*{re.escape(as_of)}", readme
+        )
         assert "licen" in readme.lower()

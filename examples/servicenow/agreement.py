@@ -26,7 +26,9 @@ def main(records: str) -> None:
 
     same, n = agreement(res.verdict == "ok")
     print(f"{same:,} of {n:,} incidents agree: {same / n:.1%}")
-    print(pd.crosstab(res.groupby("number").verdict.min().rename("slagraph"), made.rename("made_sla")))
+    print(
+        pd.crosstab(res.groupby("number").verdict.min().rename("slagraph"), made.rename("made_sla"))
+    )
     limit = res.priority.map(LIMITS) * 3600
     same, n = agreement(res.elapsed + res.paused <= limit)
     print(f"awaiting time counted as running: {same / n:.1%}")

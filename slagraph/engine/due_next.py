@@ -97,7 +97,10 @@ def _open(
     left = np.where(limit == NEVER, NEVER, limit - so_far)
     state = np.where(decided & ~ok, BREACHED, RUNNING)
     if clocked:
-        state[(state == RUNNING) & (table.columns[state_key(table.stream, table.columns)].values[rows] == 1)] = PAUSED
+        state[
+            (state == RUNNING)
+            & (table.columns[state_key(table.stream, table.columns)].values[rows] == 1)
+        ] = PAUSED
     calendar = measure.calendar
     clock = ctx.clock(calendar) if calendar else None
     breach = np.full(len(rows), NEVER, np.int64)
