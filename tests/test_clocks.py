@@ -343,3 +343,25 @@ def test_clock_order_is_lexsorts() -> None:
             for keys in ([k1], [k1, k2], [k2.astype(np.float64)]):
                 expected = np.lexsort((times, *reversed(keys)))
                 assert expected.tolist() == _order(keys, times).tolist()
+
+
+def test_a_stream_column_called_state_is_not_shadowed_by_the_clock_s_own() -> None:
+    """ServiceNow's `incident_state` read as `state`: `where state == "Active"` filters on
+    the incident's state at the cycle's last event, and `records` shows both that and
+    the clock's own running/paused/stopped (as `fix.state`). The clock's state used to
+    replace the stream's column silently."""
+    text = GROUPS.replace("count(fix)", 'count(fix where state == "Active")')
+    data = {
+        "updates": {
+            "number": ["I1", "I1", "I2", "I2"],
+            "state": ["New", "Active", "New", "Closed"],
+            "group": ["g1", "g1", "g1", "g1"],
+            "at": [z("2026-01-05 10:00"), z("2026-01-05 11:00")]
+            + [z("2026-01-05 10:00"), z("2026-01-05 11:00")],
+        }
+    }
+    result = slagraph.compile(text).evaluate(data, as_of="2026-01-05T12:00:00Z")
+    assert [1] == [r["value"] for r in result.rows() if r["node"] == "desk.n"]
+    records = result.records("desk.n").to_pydict()
+    assert ["Active", "Closed"] == records["state"]
+    assert ["running", "stopped"] == records["fix.state"]

@@ -20,7 +20,7 @@ calendar (business time) and summed per cycle, whose rows are contiguous in the 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -90,6 +90,14 @@ def _order(keys: list[np.ndarray], t: np.ndarray) -> np.ndarray:
 
 
 STATES = np.array(["running", "paused", "stopped"], object)
+
+
+def state_key(clock: str, table_columns: Collection[str]) -> str:
+    """The name of a clock table's own `state` column: `state`, or `CLOCK.state` when the
+    stream has a `state` of its own (ServiceNow's `incident_state` read as `state`), which
+    the clock keeps like every other stream column instead of shadowing it."""
+    prefixed = f"{clock}.state"
+    return prefixed if prefixed in table_columns else "state"
 
 
 def clock_table(
@@ -187,6 +195,7 @@ def clock_table(
     number = cycle_of[head_rows] - item_base[item[head_rows]] + 1
 
     last_source = rows[tail_rows]  # every other column: at the cycle's last event
+    own_state = f"{clock.name}.state" if "state" in source.columns else "state"
     columns: dict[str, Column] = {
         "cycle": Column("number", number.astype(np.float64), None),
         "started": Column("time", t[head_rows], None),
@@ -194,7 +203,7 @@ def clock_table(
         "elapsed": Column("duration", elapsed, None if closed.all() else closed),
         "paused": Column("duration", held, None if closed.all() else closed),
         # where each cycle stands at as-of (`due` lists the running ones)
-        "state": Column(
+        own_state: Column(
             "text", np.where(closed, 2, pause[tail_rows]).astype(np.int32), None, STATES
         ),
     }

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from slagraph.compiler import ir
 from slagraph.engine import metrics
+from slagraph.engine.clocks import state_key
 from slagraph.engine.context import Context, Placed
 from slagraph.engine.evaluate import accounts_table, coverage_mask
 from slagraph.engine.kernels import NS
@@ -96,7 +97,10 @@ def _open(
     left = np.where(limit == NEVER, NEVER, limit - so_far)
     state = np.where(decided & ~ok, BREACHED, RUNNING)
     if clocked:
-        state[(state == RUNNING) & (table.columns["state"].values[rows] == 1)] = PAUSED
+        state[
+            (state == RUNNING)
+            & (table.columns[state_key(table.stream, table.columns)].values[rows] == 1)
+        ] = PAUSED
     calendar = measure.calendar
     clock = ctx.clock(calendar) if calendar else None
     breach = np.full(len(rows), NEVER, np.int64)
