@@ -378,18 +378,8 @@ def test_multilevel_caps_earnback_and_terminations() -> None:
     assert any("capped at" in c["text"] or "at cap" in c["text"] for c in page.credit_lines)
 
 
-# The real logs (72 ServiceNow groups x 12 months, 25 Volvo org lines x 27 months) take
-# minutes to render and check cell by cell here; tests/test_real_log_examples.py covers them.
-REAL_LOGS = {"servicenow", "volvo"}
-
-
 @pytest.mark.parametrize(
-    "example",
-    sorted(
-        p.parent.name
-        for p in (ROOT / "examples").glob("*/model.sla")
-        if p.parent.name not in REAL_LOGS
-    ),
+    "example", sorted(p.parent.name for p in (ROOT / "examples").glob("*/model.sla"))
 )
 def test_every_example_renders(example: str) -> None:
     """From one account (customer_support, internal_leads) to several, with and without
