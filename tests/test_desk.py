@@ -429,3 +429,9 @@ def test_whatif_takes_from_to_and_prints_values_as_eval_does() -> None:
     assert out.exit_code == 0, out.output
     assert "99.990% → 99.692%" in out.stdout  # a ratio as eval shows it, not 0.9999
     assert "2026-01" not in out.stdout and "2026-03" not in out.stdout
+
+
+def test_simulate_from_to_outside_the_data_is_a_usage_error() -> None:
+    model = slagraph.load(MULTILEVEL / "model.sla")
+    with pytest.raises(slagraph.SlaUsageError, match="no evaluated period lies from 2031-01"):
+        model.simulate(str(MULTILEVEL / "data"), runs=5, start="2031-01")

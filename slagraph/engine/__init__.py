@@ -417,21 +417,27 @@ def _walk_rows(
                     }
                 )
     if (start or end) and not any(len(b["_period"]) for b in blocks):
-        _outside(model, ctx, start, end)
+        require_periods(model, ctx, start, end)
     explainer = Explainer(model, ctx, walk, names)
     table = build_table(blocks, names, pool)
     recorder = Recorder(model, ctx, names)
     return Result(table, terminations, dict(data.bad_rows), ctx.as_of, explainer, recorder)
 
 
-def _outside(model: ir.Model, ctx: Context, start: str | None, end: str | None) -> None:
-    """`--from/--to` that keep no period: a usage error naming the evaluated range."""
-    labels = [
-        label
-        for inst in model.plan.instances
-        if ir.window_seconds(inst.period) is None
-        for label in ctx.grid(inst.period, inst.timezone).labels
-    ]
+def require_periods(model: ir.Model, ctx: Context, start: str | None, end: str | None) -> None:
+    """`--from/--to` must keep a period of some node: else a usage error naming the
+    evaluated range (every command that takes them)."""
+    if not (start or end):
+        return
+    lo = label_dates(start)[0] if start else None
+    hi = label_dates(end)[1] if end else None
+    labels: list[str] = []
+    for inst in model.plan.instances:
+        grid = ctx.grid(inst.period, inst.timezone)
+        if len(periods_in(grid, lo, hi)):
+            return
+        if ir.window_seconds(inst.period) is None:
+            labels += grid.labels
     asked = " ".join(part for part in (start and f"from {start}", end and f"to {end}") if part)
     where = f"{min(labels)} … {max(labels)}" if labels else "none"
     raise SlaUsageError(f"no evaluated period lies {asked}; the periods evaluated are {where}")

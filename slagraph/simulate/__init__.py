@@ -25,7 +25,7 @@ import numpy as np
 from slagraph import runtime
 from slagraph.compiler import ir
 from slagraph.data import Dataset
-from slagraph.engine import fees, known_at, load_for, periods_in, preorder
+from slagraph.engine import fees, known_at, load_for, periods_in, preorder, require_periods
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.rollup import STATUS_NAMES, in_progress, label_dates
@@ -270,6 +270,7 @@ def _simulate(
     names = np.asarray(dataset.account_names, dtype=object)
     fee = fees(dataset)
     table = accounts_table(dataset)
+    require_periods(model, base, start, end)
     lo_date = label_dates(start)[0] if start else None
     hi_date = label_dates(end)[1] if end else None
 
