@@ -435,3 +435,9 @@ def test_simulate_from_to_outside_the_data_is_a_usage_error() -> None:
     model = slagraph.load(MULTILEVEL / "model.sla")
     with pytest.raises(slagraph.SlaUsageError, match="no evaluated period lies from 2031-01"):
         model.simulate(str(MULTILEVEL / "data"), runs=5, start="2031-01")
+
+
+def test_records_from_to_outside_the_data_is_a_usage_error() -> None:
+    result = slagraph.load(MULTILEVEL / "model.sla").evaluate(str(MULTILEVEL / "data"))
+    with pytest.raises(slagraph.SlaUsageError, match="no evaluated period lies to 2001-01"):
+        result.records("group_msa.online.checkout.available", end="2001-01")

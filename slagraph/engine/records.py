@@ -168,7 +168,9 @@ class Recorder:
             periods[:] = False
             periods[grid.labels.index(period)] = True
         if start or end:  # `--from/--to`, as eval reads them
-            from slagraph.engine import periods_in
+            from slagraph.engine import periods_in, require_periods
+
+            require_periods(self.model, self.ctx, start, end)
             from slagraph.engine.rollup import label_dates
 
             lo = label_dates(start)[0] if start else None
