@@ -233,3 +233,32 @@ def test_spec_6_5_block_parses_compiles_and_evaluates() -> None:
     assert a["budget_used"] == pytest.approx(20 / 5.76)
     alerts = model.alerts(requests, as_of=as_of, start=instant(0, 0)).rows()
     assert {(r["account"], r["alert"]) for r in alerts} == {("a", "page"), ("a", "ticket")}
+
+
+def test_pyrra_windows_and_factors() -> None:
+    """Pyrra (slo/rules.go `Windows`): the 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h are
+    W/672, W/112, W/28, W/7 over W/8064, W/1344, W/336, W/112, rounded to the minute
+    (halves up, as Go's Duration.Round), with fixed factors 14, 7, 2, 1. For 30 days:
+    2,592,000 s / 672 = 3,857.1 s → 64 min; / 8064 = 321.4 s → 5 min; / 112 = 23,142.9
+    s → 386 min; / 1344 = 1,928.6 s → 32 min; / 28 = 92,571.4 s → 1,543 min; / 336 =
+    7,714.3 s → 129 min; / 7 = 370,285.7 s → 6,171 min."""
+    from slagraph.compiler.alerts import pyrra_factors
+
+    minutes = [(n, lo // 60, sh // 60, f) for n, lo, sh, f in pyrra_factors(28 * DAY)]
+    assert minutes == [
+        ("critical", 60, 5, 14.0),
+        ("critical", 360, 30, 7.0),
+        ("warning", 1440, 120, 2.0),
+        ("warning", 5760, 360, 1.0),
+    ]
+    minutes = [(lo // 60, sh // 60) for _, lo, sh, _ in pyrra_factors(30 * DAY)]
+    assert minutes == [(64, 5), (386, 32), (1543, 129), (6171, 386)]
+    model = slagraph.compile(
+        "stream r { account: text, at: time, ok: bool }\n"
+        "sla s { window rolling 28d\n objective good = share(r, ok) >= 99.9%\n"
+        " alert burn_rates pyrra }\n"
+    )
+    critical, warning = model.ir.agreements["s"].alerts
+    assert (critical.name, warning.name) == ("good_critical", "good_warning")
+    first = critical.condition.parts[0].parts
+    assert [(leaf.window, leaf.threshold) for leaf in first] == [(3600, 14.0), (300, 14.0)]

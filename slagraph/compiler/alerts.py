@@ -27,7 +27,16 @@ SRE_PAIRS = (
     ("ticket", 86400, 2 * 3600, Fraction(10, 100)),
     ("ticket", 3 * 86400, 6 * 3600, Fraction(10, 100)),
 )
-PRESETS = ("sre",)
+# Pyrra's (slo/rules.go `Windows`): windows as fractions of the SLO window (its 28-day
+# windows 1h/5m, 6h/30m, 1d/2h, 4d/6h), rounded to the minute, with fixed factors.
+# (severity, long window = W ÷ this, short window = W ÷ this, factor)
+PYRRA_PAIRS = (
+    ("critical", 28 * 24, 28 * 24 * 12, 14.0),
+    ("critical", 28 * 4, 28 * 24 * 2, 7.0),
+    ("warning", 28, 28 * 12, 2.0),
+    ("warning", 7, 28 * 4, 1.0),
+)
+PRESETS = ("sre", "pyrra")
 NOMINAL_DAYS = {"daily": 1, "weekly": 7, "monthly": 30, "quarterly": 90, "yearly": 365}
 _OPS = (">", ">=", "<", "<=")
 
@@ -41,11 +50,27 @@ def sre_factors(slo_window: int) -> tuple[tuple[str, int, int, float], ...]:
     )
 
 
-def sre_alerts(objective: str, slo_window: int) -> tuple[ir.Alert, ...]:
-    """`<objective>_page` and `<objective>_ticket`: each pair is long AND short over the
-    factor; the two pairs of a severity are OR-ed."""
+def _to_minute(seconds: Fraction) -> int:
+    """Go's `Duration.Round(time.Minute)`: the nearest minute, halves away from zero."""
+    minutes, rest = divmod(seconds, 60)
+    return int(minutes + (1 if rest * 2 >= 60 else 0)) * 60
+
+
+def pyrra_factors(slo_window: int) -> tuple[tuple[str, int, int, float], ...]:
+    """Pyrra's four pairs for an SLO window of `slo_window` seconds: (severity, long,
+    short, factor); windows scaled from its 28-day ones, factors fixed (14, 7, 2, 1)."""
+    return tuple(
+        (name, _to_minute(Fraction(slo_window, long)), _to_minute(Fraction(slo_window, short)), f)
+        for name, long, short, f in PYRRA_PAIRS
+    )
+
+
+def sre_alerts(objective: str, slo_window: int, preset: str = "sre") -> tuple[ir.Alert, ...]:
+    """`<objective>_page` and `<objective>_ticket` (Pyrra: `_critical`, `_warning`):
+    each pair is long AND short over the factor; the pairs of a severity are OR-ed."""
     by_alert: dict[str, list[ir.AlertCondition]] = {}
-    for name, long, short, factor in sre_factors(slo_window):
+    pairs = sre_factors(slo_window) if preset == "sre" else pyrra_factors(slo_window)
+    for name, long, short, factor in pairs:
         pair = ir.AlertAll(
             (
                 ir.BurnRate(objective, long, ">", factor),
@@ -145,7 +170,8 @@ def compile_alerts(
         if preset not in PRESETS:
             raise SlaCompileError(
                 f"unknown alert preset '{preset}'{did_you_mean(preset, PRESETS)}; "
-                "expected alert burn_rates sre",
+                "expected alert burn_rates sre (the SRE workbook's, as Sloth scales them) "
+                "or alert burn_rates pyrra",
                 item.preset.span,
             )
         if window is None:  # a calendar period's nominal length (monthly: 30 days)
@@ -157,7 +183,7 @@ def compile_alerts(
                 item.span,
             )
         for objective in budgeted:
-            alerts.extend(sre_alerts(objective.name, window))
+            alerts.extend(sre_alerts(objective.name, window, preset))
     seen: set[str] = set()
     for alert in alerts:
         if alert.name in seen:
