@@ -201,6 +201,17 @@ def _offset_table(name: str, lo_ns: int, hi_ns: int) -> tuple[np.ndarray, np.nda
     return seconds * NS, table[:, 1] * NS
 
 
+def utc_offsets(utc_ns: np.ndarray, zone: str) -> np.ndarray:
+    """Each instant's UTC offset in `zone` (ns), as zoneinfo gives it — also past 2037,
+    where Arrow's zone conversions keep the last transition's offset and drop the
+    zone's ongoing DST rule."""
+    utc_ns = np.asarray(utc_ns, dtype=np.int64)
+    if zone in ("UTC", "Etc/UTC") or len(utc_ns) == 0:
+        return np.zeros(len(utc_ns), np.int64)
+    starts, offsets = _offset_table(zone, int(utc_ns.min()), int(utc_ns.max()))
+    return offsets[np.maximum(np.searchsorted(starts, utc_ns, side="right") - 1, 0)]
+
+
 ZONED_MARGIN_NS = 2 * _DAY_NS
 """How far inside the ns range a naive time read in a zone must lie (`zoned_fits`)."""
 

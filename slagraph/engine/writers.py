@@ -27,6 +27,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slagraph.data.times import utc_offsets
+
 BATCH_ROWS = 65_536  # rows per batch: a few MiB of text, written, then freed
 
 # Python writes |x| < 1e-4 in scientific notation, orjson in fixed notation down to 1e-9:
@@ -241,13 +243,10 @@ def iso_text(instants: pa.Array) -> pa.Array:
     ns = {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[instants.type.unit]  # per second
     zone = instants.type.tz or "UTC"
     utc = pc.cast(instants, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-    local = pc.local_timestamp(instants) if instants.type.tz else instants
-    wall = pc.cast(local, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
     valid = instants.is_valid().to_numpy(zero_copy_only=False)
     if not valid.all():  # null rows borrow a known instant (or 0), then become null
-        at = int(np.argmax(valid))
-        utc = np.where(valid, utc, utc[at] if valid.any() else 0)
-        wall = np.where(valid, wall, wall[at] if valid.any() else 0)
+        utc = np.where(valid, utc, utc[int(np.argmax(valid))] if valid.any() else 0)
+    wall = utc + utc_offsets(utc * (10**9 // ns), zone) // (10**9 // ns)
     seconds = np.floor_divide(wall, ns)
     day = np.floor_divide(seconds, _DAY)
     first = int(day.min()) if len(day) else 0
