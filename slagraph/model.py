@@ -56,6 +56,7 @@ class Model:
         threads: int | None = None,
         executor: Executor | None = None,
         every: Any = None,
+        client: Any = None,
     ) -> Result:
         """Evaluate every root agreement for every account and period.
 
@@ -77,9 +78,26 @@ class Model:
                 the call's own (share one across calls and requests).
             every: the step of `window rolling` agreements, as a duration ("1h") or
                 seconds; default: each local midnight of the agreement's timezone.
+            client: a `distributed.Client`: partitions of the accounts are evaluated on
+                its Dask cluster, giving the same rows (docs/distributed.md; needs the
+                `slagraph[dask]` extra). `threads`/`executor` then do not apply.
         """
         if on_bad_rows not in ("error", "skip"):
             raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        if client is not None:
+            from slagraph import distributed
+
+            return distributed.evaluate(
+                self.ir,
+                data,
+                client,
+                as_of=as_of,
+                start=start,
+                end=end,
+                on_bad_rows=on_bad_rows,
+                since=since,
+                every=every,
+            )
         from slagraph.engine import evaluate
 
         return evaluate(
