@@ -201,9 +201,22 @@ class _Failed:
     error: BaseException
 
 
+class _Loaded:
+    """A partition's loaded data, kept on the worker that loaded it. Should Dask move
+    it (to another worker, or to disk), it travels as what to load and is loaded again
+    where it lands: a load is pure, and a `Dataset` holds locks that cannot be pickled."""
+
+    def __init__(self, model: ir.Model, subset: Subset, on_bad_rows: str) -> None:
+        self.args = (model, subset, on_bad_rows)
+        self.dataset = load_for(model, subset, on_bad_rows)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Loaded, self.args)
+
+
 def _load(model: ir.Model, subset: Subset, on_bad_rows: str) -> Any:
     try:
-        return load_for(model, subset, on_bad_rows)
+        return _Loaded(model, subset, on_bad_rows)
     except SlaError as e:
         return _Failed(e)
 
@@ -213,6 +226,7 @@ def _bounds(model: ir.Model, dataset: Any, as_of: int | None) -> Any:
     where the partition has no times."""
     if isinstance(dataset, _Failed):
         return dataset
+    dataset = dataset.dataset
     probe = Context(model, dataset, 0, 0)
     if not probe.has_times:
         return None, default_as_of(model, dataset), None, False
@@ -241,6 +255,7 @@ def _evaluate(
     """One partition's result, without what would need its data later (explain)."""
     if isinstance(dataset, _Failed):
         return dataset
+    dataset = dataset.dataset
     try:
         result = _evaluate_here(model, dataset, frame, start, end, every)
     except SlaError as e:
@@ -283,6 +298,11 @@ def evaluate(
     _distributed()
     if partitions is None:
         partitions = PER_WORKER * max(1, sum(client.nthreads().values()))
+    if model.clocks:
+        # A clock gives each cycle the account of its item's last event naming one: an
+        # item's rows may name several accounts, or none, so they cannot be cut by
+        # account. Not partitioned (yet): one task, the same rows.
+        partitions = 1
     the_plan = plan(model, data, partitions)
     run = uuid.uuid4().hex[:12]
     shared = client.scatter(model, broadcast=True, hash=False)
