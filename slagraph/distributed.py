@@ -87,7 +87,7 @@ def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterato
         distributed.LocalCluster(
             n_workers=workers or 1,
             threads_per_worker=1,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never "8787 is already in use"
             silence_logs=logging.ERROR,
         ) as local,
         distributed.Client(local) as client,
@@ -126,9 +126,9 @@ def plan(model: ir.Model, data: Any, partitions: int) -> Plan:
         reader = open_source(data)
         raws = {schema.name: reader.read(schema) for schema in _schemas(model)}
         columns = {
-            name: raw.table.column(s.account_column)
+            s.name: raws[s.name].table.column(s.account_column)
             for s in _schemas(model)
-            if (name := s.name) and s.account_column in raws[name].table.column_names
+            if s.account_column in raws[s.name].table.column_names
         }
     elif shippable(data):
         raws = {}
@@ -461,4 +461,4 @@ class _Local:
         )
 
 
-__all__ = ["Frame", "Plan", "cluster", "evaluate", "plan"]
+__all__ = ["Frame", "Plan", "Subset", "cluster", "evaluate", "plan"]

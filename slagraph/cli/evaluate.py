@@ -99,8 +99,8 @@ def _print_table(result: Any) -> None:
 @bad_rows_option
 @click.option("--every", help="Step of rolling windows, e.g. 1h (default: each local midnight).")
 @threads_option
-@dask_options
 @guarded
+@dask_options
 def eval_(
     file: Path,
     source: Path | str,
