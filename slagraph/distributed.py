@@ -34,18 +34,15 @@ from slagraph.data.readers import open_source
 from slagraph.data.schema import StreamSchema
 from slagraph.engine import (
     Result,
-    _as_known_at,
-    _as_loaded,
-    _rows,
     default_as_of,
+    evaluate_framed,
     load_for,
     placed_at,
     preorder,
-    streams_read,
+    schemas_read,
     to_ns,
 )
 from slagraph.engine.context import Context
-from slagraph.engine.windows import step_ns
 from slagraph.errors import SlaError, SlaUsageError
 
 PER_WORKER = 4
@@ -114,8 +111,7 @@ class Plan:
 
 
 def _schemas(model: ir.Model) -> list[StreamSchema]:
-    schemas = [_as_loaded(model, name) for name in streams_read(model)]
-    return schemas + ([model.accounts] if model.accounts is not None else [])
+    return schemas_read(model)
 
 
 def plan(model: ir.Model, data: Any, partitions: int) -> Plan:
@@ -269,10 +265,16 @@ def _evaluate(
 def _evaluate_here(
     model: ir.Model, dataset: Any, frame: Frame, start: str | None, end: str | None, every: Any
 ) -> Result:
-    probe = Context(model, dataset, 0, 0)
-    known = _as_known_at(model, dataset, frame.as_of, probe.data_hi if probe.has_times else 0)
-    ctx = Context(model, known, frame.as_of, frame.lo, through=frame.through, every=step_ns(every))
-    return _rows(model, ctx, ctx.data, start, end)
+    return evaluate_framed(
+        model,
+        dataset,
+        as_of=frame.as_of,
+        lo=frame.lo,
+        through=frame.through,
+        start=start,
+        end=end,
+        every=every,
+    )
 
 
 # ------------------------------------------------------------------ the client side
@@ -315,9 +317,7 @@ def evaluate(
 
     loads = [submit(_load, "load", i, s, on_bad_rows) for i, s in enumerate(the_plan.subsets)]
     as_of_ns = None if as_of is None else to_ns(as_of)
-    bounds = client.gather(
-        [submit(_bounds, "bounds", i, f, as_of_ns) for i, f in enumerate(loads)]
-    )
+    bounds = client.gather([submit(_bounds, "bounds", i, f, as_of_ns) for i, f in enumerate(loads)])
     _raise_first(bounds)
     frame = _frame(bounds, as_of_ns, since)
     futures = [
@@ -410,8 +410,8 @@ def _terminations(model: ir.Model, parts: Sequence[Any]) -> list[dict[str, Any]]
         for t in terminations:  # a few lines per account at most
             a = where[t["account"]]
             account_key = int(rank[a]) if rank is not None else t["account"]
-            rule = rules.get((t["node"], t["target"], t["rule"]), 0)
-            keyed.append(((node[t["node"]], rule, account_key), t))
+            j = rules.get((t["node"], t["target"], t["rule"]), 0)
+            keyed.append(((node[t["node"]], j, account_key), t))
     keyed.sort(key=lambda pair: pair[0])
     return [t for _, t in keyed]
 
