@@ -43,7 +43,7 @@ from slagraph.engine import (
     to_ns,
 )
 from slagraph.engine.context import Context
-from slagraph.errors import SlaError, SlaUsageError
+from slagraph.errors import SlaError, SlaUsageError, did_you_mean
 
 PER_WORKER = 4
 """Partitions per worker thread: enough that a slow partition does not hold up the end."""
@@ -218,11 +218,14 @@ def _load(model: ir.Model, subset: Subset, on_bad_rows: str) -> Any:
 
 
 def _bounds(model: ir.Model, dataset: Any, as_of: int | None) -> Any:
-    """(earliest time, default as-of, latest time, a record placed at `as_of`), Nones
-    where the partition has no times."""
     if isinstance(dataset, _Failed):
         return dataset
-    dataset = dataset.dataset
+    return _bounds_of(model, dataset.dataset, as_of)
+
+
+def _bounds_of(model: ir.Model, dataset: Any, as_of: int | None) -> Any:
+    """(earliest time, default as-of, latest time, a record placed at `as_of`), Nones
+    where the partition has no times."""
     probe = Context(model, dataset, 0, 0)
     if not probe.has_times:
         return None, default_as_of(model, dataset), None, False
@@ -297,25 +300,8 @@ def evaluate(
     """`Model.evaluate(data, client=…)`: the same rows as one process, evaluated on the
     Dask cluster of `client` (a `distributed.Client`). `partitions`: how many (default
     `PER_WORKER` per worker thread); `progress(done, total)` after each partition."""
-    _distributed()
-    if partitions is None:
-        partitions = PER_WORKER * max(1, sum(client.nthreads().values()))
-    if model.clocks:
-        # A clock gives each cycle the account of its item's last event naming one: an
-        # item's rows may name several accounts, or none, so they cannot be cut by
-        # account. Not partitioned (yet): one task, the same rows.
-        partitions = 1
-    the_plan = plan(model, data, partitions)
-    run = uuid.uuid4().hex[:12]
-    shared = client.scatter(model, broadcast=True, hash=False)
-
-    def submit(fn: Callable[..., Any], step: str, i: int, *args: Any) -> Any:
-        # one key per (run, step, partition): a rerun replaces a result, never adds one
-        return client.submit(
-            fn, shared, *args, key=f"slagraph-{step}-{run}-{i}", retries=RETRIES, pure=False
-        )
-
-    loads = [submit(_load, "load", i, s, on_bad_rows) for i, s in enumerate(the_plan.subsets)]
+    submit, subsets = _session(model, data, client, partitions)
+    loads = [submit(_load, "load", i, s, on_bad_rows) for i, s in enumerate(subsets)]
     as_of_ns = None if as_of is None else to_ns(as_of)
     bounds = client.gather([submit(_bounds, "bounds", i, f, as_of_ns) for i, f in enumerate(loads)])
     _raise_first(bounds)
@@ -323,11 +309,7 @@ def evaluate(
     futures = [
         submit(_evaluate, "eval", i, f, frame, start, end, every) for i, f in enumerate(loads)
     ]
-    if progress is not None:
-        distributed = _distributed()
-        for done, _ in enumerate(distributed.as_completed(futures), 1):
-            progress(done, len(futures))
-    parts = client.gather(futures)
+    parts = _gathered(client, futures, progress)
     del loads, futures
     _raise_first(parts)
     return _merge(model, parts, frame, _Local(model, data, frame, on_bad_rows, every))
@@ -394,6 +376,24 @@ def _codes(column: pa.ChunkedArray, names: np.ndarray) -> np.ndarray:
 
 def _terminations(model: ir.Model, parts: Sequence[Any]) -> list[dict[str, Any]]:
     """Termination lines in one evaluation's order: by instance, rule, then account."""
+    key = _termination_key(model)
+    keyed = []
+    for _, terminations, _, names, rank in parts:
+        of = _account_key(names, rank)
+        keyed += [(key(t, of), t) for t in terminations]  # a few lines per account at most
+    keyed.sort(key=lambda pair: pair[0])
+    return [t for _, t in keyed]
+
+
+def _account_key(names: np.ndarray, rank: np.ndarray | None) -> Callable[[str], Any]:
+    """An account's place in one evaluation's order: its accounts-table row, or its name."""
+    if rank is None:
+        return lambda name: name
+    where = {str(n): int(rank[i]) for i, n in enumerate(names)}
+    return where.__getitem__
+
+
+def _termination_key(model: ir.Model) -> Callable[[dict[str, Any], Any], tuple[Any, ...]]:
     node = {inst.path: i for i, inst in enumerate(preorder(model.plan))}
     rules: dict[tuple[str, Any, str], int] = {}
     for inst in preorder(model.plan):
@@ -404,16 +404,176 @@ def _terminations(model: ir.Model, parts: Sequence[Any]) -> list[dict[str, Any]]
                 else f"{rule.count} of {rule.of_n} periods"
             )
             rules.setdefault((inst.path, rule.target, text), j)
-    keyed = []
-    for _, terminations, _, names, rank in parts:
-        where = {str(n): i for i, n in enumerate(names)}
-        for t in terminations:  # a few lines per account at most
-            a = where[t["account"]]
-            account_key = int(rank[a]) if rank is not None else t["account"]
-            j = rules.get((t["node"], t["target"], t["rule"]), 0)
-            keyed.append(((node[t["node"]], j, account_key), t))
-    keyed.sort(key=lambda pair: pair[0])
-    return [t for _, t in keyed]
+
+    def key(t: dict[str, Any], account: Callable[[str], Any]) -> tuple[Any, ...]:
+        j = rules.get((t["node"], t["target"], t["rule"]), 0)
+        return node[t["node"]], j, account(t["account"])
+
+    return key
+
+
+# ------------------------------------------------------------------ what-if
+
+
+def _whatif_sides(model: ir.Model, loaded: _Loaded, changes: Sequence[str], seed: int) -> Any:
+    """Base and changed data of one partition; the changes' draws are seeded by (seed,
+    partition's first account), so they do not depend on where the task runs."""
+    from slagraph.whatif.changes import apply, parse_changes
+
+    base = loaded.dataset
+    first = str(base.account_names[0]) if len(base.account_names) else ""
+    rng = np.random.default_rng([seed, *first.encode()])
+    mine = set(base.account_names)
+    parsed = [  # a record added for one account is added where that account is
+        c for c in parse_changes(model, changes) if _added_for(c) in (None, *mine)
+    ]
+    return base, apply(model, base, parsed, rng)
+
+
+def _added_for(change: Any) -> str | None:
+    """The account an `add … account="X"` change adds its record for (None: every one)."""
+    given = dict(change.fields).get("account") if change.kind == "add" else None
+    return None if given is None else str(given[1] if isinstance(given, tuple) else given)
+
+
+def _whatif_bounds(
+    model: ir.Model, loaded: Any, changes: Sequence[str], seed: int, as_of: int | None
+) -> Any:
+    if isinstance(loaded, _Failed):
+        return loaded
+    try:
+        return [_bounds_of(model, d, as_of) for d in _whatif_sides(model, loaded, changes, seed)]
+    except SlaError as e:
+        return _Failed(e)
+
+
+def _whatif_part(
+    model: ir.Model,
+    loaded: Any,
+    changes: Sequence[str],
+    seed: int,
+    frame: Frame,
+    start: str | None,
+    end: str | None,
+) -> Any:
+    from slagraph.whatif import paired
+    from slagraph.whatif.scenarios import per_scenario, stack
+
+    if isinstance(loaded, _Failed):
+        return loaded
+    try:
+        both = stack(list(_whatif_sides(model, loaded, changes, seed)))
+        result = evaluate_framed(
+            per_scenario(model),
+            both,
+            as_of=frame.as_of,
+            lo=frame.lo,
+            through=frame.through,
+            start=start,
+            end=end,
+        )
+    except SlaError as e:
+        return _Failed(e)
+    base = loaded.dataset
+    rank = base.accounts.rows.astype(np.int64) if base.accounts is not None else None
+    return (*paired(result), base.account_names, rank)
+
+
+def whatif(
+    model: ir.Model,
+    data: Any,
+    changes: Sequence[str],
+    client: Any,
+    *,
+    as_of: Any = None,
+    seed: int = 0,
+    on_bad_rows: str = "error",
+    start: str | None = None,
+    end: str | None = None,
+    partitions: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
+    """`Model.whatif(…, client=…)`: base and changed data of each partition of the
+    accounts evaluated on Dask, pairs in one process's order. The same as one process
+    but for `volume` changes by a fraction, whose seeded draws are per partition."""
+    from slagraph.whatif import WhatIf
+    from slagraph.whatif.changes import parse_changes
+
+    parsed = parse_changes(model, changes)  # a bad change fails here, before any task
+    for change in parsed:
+        if change.kind == "set" and change.column == "account" and change.stream != "accounts":
+            raise SlaUsageError(
+                "a change that moves records to another account cannot run on Dask (the "
+                "accounts are evaluated apart): run this what-if without a Dask client"
+            )
+    submit, subsets = _session(model, data, client, partitions)
+    known = {str(n) for s in subsets for n in s.accounts.to_pylist()}
+    for change in parsed:
+        account = _added_for(change)
+        if account is not None and account not in known:
+            raise SlaUsageError(f"unknown account '{account}'{did_you_mean(account, known)}")
+    loads = [submit(_load, "load", i, s, on_bad_rows) for i, s in enumerate(subsets)]
+    as_of_ns = None if as_of is None else to_ns(as_of)
+    found = client.gather(
+        [
+            submit(_whatif_bounds, "bounds", i, f, list(changes), seed, as_of_ns)
+            for i, f in enumerate(loads)
+        ]
+    )
+    _raise_first(found)
+    frame = _frame([b for sides in found for b in sides], as_of_ns, None)
+    futures = [
+        submit(_whatif_part, "whatif", i, f, list(changes), seed, frame, start, end)
+        for i, f in enumerate(loads)
+    ]
+    parts = _gathered(client, futures, progress)
+    del loads, futures
+    _raise_first(parts)
+    key = _termination_key(model)
+    pairs: list[tuple[Any, dict[str, Any]]] = []
+    terms: list[tuple[Any, dict[str, Any]]] = []
+    for part_pairs, part_terms, names, rank in parts:
+        of = _account_key(names, rank)
+        # base rows first, then those only the changed side has, each in account order
+        pairs += [((p["base_met"] is None, of(p["account"])), p) for p in part_pairs]
+        terms += [((t["base_period"] is None, *key(t, of)), t) for t in part_terms]
+    pairs.sort(key=lambda pair: pair[0])
+    terms.sort(key=lambda pair: pair[0])
+    return WhatIf([p for _, p in pairs], [t for _, t in terms], parsed, frame.as_of)
+
+
+def _gathered(
+    client: Any, futures: list[Any], progress: Callable[[int, int], None] | None
+) -> list[Any]:
+    if progress is not None:
+        for done, _ in enumerate(_distributed().as_completed(futures), 1):
+            progress(done, len(futures))
+    return list(client.gather(futures))
+
+
+def _session(
+    model: ir.Model, data: Any, client: Any, partitions: int | None
+) -> tuple[Callable[..., Any], tuple[Subset, ...]]:
+    """The plan's subsets and a `submit(fn, step, partition, *args)` giving each task
+    one key per (run, step, partition): a rerun replaces a result, never adds one."""
+    _distributed()
+    if partitions is None:
+        partitions = PER_WORKER * max(1, sum(client.nthreads().values()))
+    if model.clocks:
+        # A clock gives each cycle the account of its item's last event naming one: an
+        # item's rows may name several accounts, or none, so they cannot be cut by
+        # account. Not partitioned (yet): one task, the same rows.
+        partitions = 1
+    the_plan = plan(model, data, partitions)
+    run = uuid.uuid4().hex[:12]
+    shared = client.scatter(model, broadcast=True, hash=False)
+
+    def submit(fn: Callable[..., Any], step: str, i: int, *args: Any) -> Any:
+        return client.submit(
+            fn, shared, *args, key=f"slagraph-{step}-{run}-{i}", retries=RETRIES, pure=False
+        )
+
+    return submit, the_plan.subsets
 
 
 class _Local:
@@ -461,4 +621,4 @@ class _Local:
         )
 
 
-__all__ = ["Frame", "Plan", "Subset", "cluster", "evaluate", "plan"]
+__all__ = ["Frame", "Plan", "Subset", "cluster", "evaluate", "plan", "whatif"]

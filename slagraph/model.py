@@ -191,10 +191,26 @@ class Model:
         executor: Executor | None = None,
         start: str | None = None,
         end: str | None = None,
+        client: Any = None,
     ) -> WhatIf:
         """Evaluate on `data` and on `data` changed by `changes` (the change language of
         docs/whatif.md), side by side. `seed` fixes the random share of `volume` changes;
-        `threads`, `executor`, `start` and `end` as for `evaluate`."""
+        `threads`, `executor`, `start`, `end` and `client` as for `evaluate` (on Dask,
+        the random share of `volume` changes is drawn per partition)."""
+        if client is not None:
+            from slagraph import distributed
+
+            return distributed.whatif(  # type: ignore[no-any-return]
+                self.ir,
+                data,
+                list(changes),
+                client,
+                as_of=as_of,
+                seed=seed,
+                on_bad_rows=on_bad_rows,
+                start=start,
+                end=end,
+            )
         from slagraph.whatif import whatif
 
         return whatif(

@@ -219,3 +219,23 @@ def test_workers_and_scheduler_together_is_a_usage_error() -> None:
     done = CliRunner().invoke(main, [*args, "--workers", "2", "--scheduler", "tcp://x:1"])
     assert done.exit_code == 2
     assert "not both" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        'add outages account="acme" service="api" start=2026-01-10T14:00:00Z duration=3h '
+        "planned=false",
+        'add outages service="api" start=2026-02-03T01:00:00Z duration=90m planned=false',
+        'incidents.resolved - incidents.opened *= 1.5 where priority == "P1"',
+        'drop tickets where channel == "chat"',
+    ],
+)
+def test_whatif_gives_the_same_pairs(client: object, change: str) -> None:
+    """Changes that are no random share: the pairs and termination lines of one process."""
+    model = slagraph.load(SPEC / "model.sla")
+    data = str(SPEC / "data")
+    one = model.whatif(data, [change])
+    many = model.whatif(data, [change], client=client)
+    assert one.to_jsonl(all=True) == many.to_jsonl(all=True)
+    assert one.as_of == many.as_of
