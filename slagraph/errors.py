@@ -8,7 +8,7 @@ never a traceback.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -95,6 +95,9 @@ class SlaSourceError(SlaError):
         self.span = span
         self.source = source
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (errors raised on Dask workers)
+        return (type(self), (self.message, self.span, self.source))
+
     def __str__(self) -> str:
         if self.span is None:
             return f"{self.kind}: {self.message}"
@@ -121,6 +124,9 @@ class SlaDataError(SlaError):
     def __init__(self, message: str, location: DataLocation | None = None) -> None:
         super().__init__(message)
         self.location = location
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.location))
 
     def __str__(self) -> str:
         if self.location is None:

@@ -56,6 +56,7 @@ class Model:
         threads: int | None = None,
         executor: Executor | None = None,
         every: Any = None,
+        client: Any = None,
     ) -> Result:
         """Evaluate every root agreement for every account and period.
 
@@ -77,9 +78,26 @@ class Model:
                 the call's own (share one across calls and requests).
             every: the step of `window rolling` agreements, as a duration ("1h") or
                 seconds; default: each local midnight of the agreement's timezone.
+            client: a `distributed.Client`: partitions of the accounts are evaluated on
+                its Dask cluster, giving the same rows (docs/distributed.md; needs the
+                `slagraph[dask]` extra). `threads`/`executor` then do not apply.
         """
         if on_bad_rows not in ("error", "skip"):
             raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        if client is not None:
+            from slagraph import distributed
+
+            return distributed.evaluate(
+                self.ir,
+                data,
+                client,
+                as_of=as_of,
+                start=start,
+                end=end,
+                on_bad_rows=on_bad_rows,
+                since=since,
+                every=every,
+            )
         from slagraph.engine import evaluate
 
         return evaluate(
@@ -173,10 +191,26 @@ class Model:
         executor: Executor | None = None,
         start: str | None = None,
         end: str | None = None,
+        client: Any = None,
     ) -> WhatIf:
         """Evaluate on `data` and on `data` changed by `changes` (the change language of
         docs/whatif.md), side by side. `seed` fixes the random share of `volume` changes;
-        `threads`, `executor`, `start` and `end` as for `evaluate`."""
+        `threads`, `executor`, `start`, `end` and `client` as for `evaluate` (on Dask,
+        the random share of `volume` changes is drawn per partition)."""
+        if client is not None:
+            from slagraph import distributed
+
+            return distributed.whatif(  # type: ignore[no-any-return]
+                self.ir,
+                data,
+                list(changes),
+                client,
+                as_of=as_of,
+                seed=seed,
+                on_bad_rows=on_bad_rows,
+                start=start,
+                end=end,
+            )
         from slagraph.whatif import whatif
 
         return whatif(

@@ -248,3 +248,56 @@ def threads_option(func: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="Threads to use at most (default: CPUs, at most 8; or SLAGRAPH_THREADS).",
     )(run)
+
+
+def dask_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--workers N` (a local Dask cluster of N processes, one thread each) or
+    `--scheduler ADDRESS` (an existing one): the command gets `client=` (None without
+    either), connected for the command's duration (docs/distributed.md)."""
+
+    @wraps(func)
+    def run(*args: Any, workers: int | None, scheduler: str | None, **kwargs: Any) -> Any:
+        if workers is not None and scheduler is not None:
+            raise SlaUsageError("give --workers or --scheduler, not both")
+        if workers is None and scheduler is None:
+            return func(*args, client=None, **kwargs)
+        from slagraph import distributed
+
+        with distributed.cluster(workers, scheduler) as client:
+            return func(*args, client=client, **kwargs)
+
+    run = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Evaluate on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786.",
+    )(run)
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Evaluate on a local Dask cluster of N worker processes (needs slagraph[dask]).",
+    )(run)
+
+
+def partition_progress() -> Any:
+    """A context giving `progress(done, total)` for partitions evaluated on Dask: a bar
+    on stderr when it is a terminal, else nothing shown."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def bar() -> Any:
+        if not err.is_terminal:
+            yield None
+            return
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        columns = (
+            TextColumn("evaluating"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} partitions"),
+        )
+        with Progress(*columns, console=err, transient=True) as shown:
+            task = shown.add_task("partitions", total=None)
+            yield lambda done, total: shown.update(task, completed=done, total=total)
+
+    return bar()

@@ -13,6 +13,7 @@ from slagraph.cli.common import (
     STATUS_STYLE,
     as_of_option,
     bad_rows_option,
+    dask_options,
     data_option,
     emit,
     emit_with,
@@ -21,6 +22,7 @@ from slagraph.cli.common import (
     from_option,
     guarded,
     load_model,
+    partition_progress,
     period_label,
     print_as_of,
     report_skipped,
@@ -98,6 +100,7 @@ def _print_table(result: Any) -> None:
 @click.option("--every", help="Step of rolling windows, e.g. 1h (default: each local midnight).")
 @threads_option
 @guarded
+@dask_options
 def eval_(
     file: Path,
     source: Path | str,
@@ -107,12 +110,22 @@ def eval_(
     fmt_: str,
     on_bad_rows: str,
     every: str | None,
+    client: Any,
 ) -> None:
     """Evaluate FILE on the event data in SOURCE."""
     model = load_model(file)
-    result = model.evaluate(
-        str(source), as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows, every=every
+    options: dict[str, Any] = dict(
+        as_of=as_of, start=start, end=end, on_bad_rows=on_bad_rows, every=every
     )
+    if client is None:
+        result = model.evaluate(str(source), **options)
+    else:
+        from slagraph import distributed
+
+        with partition_progress() as progress:
+            result = distributed.evaluate(
+                model.ir, str(source), client, progress=progress, **options
+            )
     report_skipped(result.bad_rows)
     if fmt_ == "table":
         print_as_of(result.as_of)

@@ -12,6 +12,7 @@ from slagraph.cli.common import (
     IN_PROGRESS_LEGEND,
     as_of_option,
     bad_rows_option,
+    dask_options,
     data_option,
     emit,
     fmt_value,
@@ -19,6 +20,7 @@ from slagraph.cli.common import (
     from_option,
     guarded,
     load_model,
+    partition_progress,
     period_label,
     print_as_of,
     stdout_console,
@@ -111,6 +113,7 @@ def _print_whatif(result: Any, show_all: bool, units: dict[str, str]) -> None:
 @bad_rows_option
 @threads_option
 @guarded
+@dask_options
 def whatif(
     file: Path,
     source: Path | str,
@@ -122,18 +125,22 @@ def whatif(
     show_all: bool,
     fmt_: str,
     on_bad_rows: str,
+    client: Any,
 ) -> None:
     """Re-evaluate FILE under changed data and show what differs from the base."""
     model = load_model(file)
-    result = model.whatif(
-        str(source),
-        list(changes),
-        as_of=as_of,
-        seed=seed,
-        on_bad_rows=on_bad_rows,
-        start=start,
-        end=end,
+    options: dict[str, Any] = dict(
+        as_of=as_of, seed=seed, on_bad_rows=on_bad_rows, start=start, end=end
     )
+    if client is None:
+        result = model.whatif(str(source), list(changes), **options)
+    else:
+        from slagraph import distributed
+
+        with partition_progress() as progress:
+            result = distributed.whatif(
+                model.ir, str(source), list(changes), client, progress=progress, **options
+            )
     if fmt_ == "table":
         print_as_of(result.as_of)
         _print_whatif(result, show_all, _units(model))

@@ -169,7 +169,15 @@ def bisect(n: int, read: Callable[[int, int], object]) -> tuple[list, list[tuple
 # ------------------------------------------------------------------ Parquet
 
 
-def read_parquet(path: Path, schema: StreamSchema, origin: str) -> RawTable:
+Keep = Callable[[StreamSchema, pa.ChunkedArray], np.ndarray]
+"""Which rows of a stream to read, from its account column (a partition's accounts)."""
+
+
+def read_parquet(
+    path: Path, schema: StreamSchema, origin: str, keep: Keep | None = None
+) -> RawTable:
+    """With `keep`, the account column is read first and only the row groups holding a
+    kept row are read whole (slagraph.distributed); row numbers stay those of the file."""
     try:
         # `ParquetFile.read`, not `pq.read_table`: the latter imports pandas (for pandas'
         # metadata in the file), which slagraph never uses.
@@ -178,10 +186,24 @@ def read_parquet(path: Path, schema: StreamSchema, origin: str) -> RawTable:
         present = file.schema_arrow.names
         _check_columns(schema, present, origin)
         sources = [c.source for c in schema.columns]
-        table = file.read(columns=sources)
+        spec = schema.column(schema.account_column) if schema.account_column else None
+        if keep is None or spec is None:
+            table = file.read(columns=sources)
+            return RawTable(renamed(table, schema), origin, _positions(table.num_rows))
+        mask = keep(schema, file.read(columns=[spec.source]).column(0))
+        sizes = [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)]
+        starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        kept = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+        groups = np.flatnonzero(kept[starts[1:]] > kept[starts[:-1]])
+        table = file.read_row_groups(list(groups), columns=sources)
+        inside = np.concatenate(
+            [np.arange(starts[g], starts[g + 1]) for g in groups] or [np.zeros(0, np.int64)]
+        )
+        table = table.filter(pa.array(mask[inside]))
+        rows = inside[mask[inside]] + 1
     except (pa.ArrowInvalid, OSError) as e:
         raise _error(schema, f"cannot read {origin} as Parquet: {e}") from e
-    return RawTable(renamed(table, schema), origin, _positions(table.num_rows))
+    return RawTable(renamed(table, schema), origin, rows.astype(np.int64))
 
 
 # ------------------------------------------------------------------ Python values
@@ -397,7 +419,9 @@ class FolderSource:
     def close(self) -> None:
         pass
 
-    def read(self, schema: StreamSchema) -> RawTable:
+    def read(self, schema: StreamSchema, keep: Keep | None = None) -> RawTable:
+        """`keep`: the rows to read, pushed into Parquet reads (other formats are read
+        whole; the caller filters them)."""
         wanted = file_names(schema.source)
         found = [name for name in wanted if name in self.files]
         if len(found) > 1:
@@ -418,7 +442,7 @@ class FolderSource:
         if name.endswith((".csv", ".csv.gz")):
             return read_csv(file, schema, origin)
         if name.endswith(".parquet"):
-            return read_parquet(file, schema, origin)
+            return read_parquet(file, schema, origin, keep)
         return read_jsonl(file, schema, origin)
 
 
@@ -445,6 +469,9 @@ class MemorySource:
 
 def open_source(source: object) -> FolderSource | SqliteSource | MemorySource | DatabaseSource:
     """Decide what `source` is, opening nothing but it."""
+    opener = getattr(source, "open_reader", None)  # a partition (data/partitions.py)
+    if callable(opener):
+        return opener()  # type: ignore[no-any-return]
     if isinstance(source, Mapping):
         return MemorySource(source)
     if databases.is_connection(source):

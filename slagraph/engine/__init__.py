@@ -36,7 +36,15 @@ from slagraph.engine.windows import RollingGrid, step_ns
 from slagraph.errors import SlaDataError, SlaUsageError, SlaWarning
 from slagraph.runtime import workers
 
-__all__ = ["Known", "Result", "evaluate", "known_at", "load_for"]
+__all__ = [
+    "Known",
+    "Result",
+    "evaluate",
+    "evaluate_framed",
+    "known_at",
+    "load_for",
+    "schemas_read",
+]
 
 
 def _elapsed_in(node: Any) -> Iterator[tuple[str, ir.Elapsed]]:
@@ -131,6 +139,32 @@ def evaluate(
     with runtime.using(threads, executor):
         ctx = context(model, data, as_of, on_bad_rows, since, every)
         return _rows(model, ctx, ctx.data, start, end)
+
+
+def schemas_read(model: ir.Model) -> list[StreamSchema]:
+    """The schemas `load_for` reads: the streams the graph uses, then the accounts table."""
+    schemas = [_as_loaded(model, name) for name in streams_read(model)]
+    return schemas + ([model.accounts] if model.accounts is not None else [])
+
+
+def evaluate_framed(
+    model: ir.Model,
+    dataset: Dataset,
+    *,
+    as_of: int,
+    lo: int,
+    through: int,
+    start: str | None = None,
+    end: str | None = None,
+    every: Any = None,
+) -> Result:
+    """`evaluate` of loaded data with as-of, first and last instant given (see `Known`)
+    rather than found in it: so that partitions of the accounts (slagraph.distributed),
+    each seeing part of the data, build the periods the whole data gives."""
+    probe = Context(model, dataset, 0, 0)
+    known = _as_known_at(model, dataset, as_of, probe.data_hi if probe.has_times else 0)
+    ctx = Context(model, known, as_of, lo, through=through, every=step_ns(every))
+    return _rows(model, ctx, ctx.data, start, end)
 
 
 def context(

@@ -22,7 +22,7 @@ from slagraph.engine.context import Context
 from slagraph.whatif.changes import Change, apply, parse_change, parse_changes
 from slagraph.whatif.scenarios import per_scenario, split, stack
 
-__all__ = ["Change", "WhatIf", "parse_change", "whatif"]
+__all__ = ["Change", "WhatIf", "paired", "parse_change", "whatif"]
 
 COMPARED = ("status", "met", "value", "score", "budget_used", "credit_pct", "credit", "earned_back")
 _KEY = ("account", "period", "node", "kind")
@@ -121,6 +121,14 @@ def _whatif(
     result = evaluate(
         per_scenario(model), stacked, as_of=as_of_ns, since=since, start=start, end=end
     )
+    pairs, terms = paired(result)
+    return WhatIf(pairs, terms, parsed, as_of_ns)
+
+
+def paired(result: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of a two-scenario evaluation paired by (account, period, node), then the
+    termination lines by (node, account, rule): base order first, then what only the
+    changed side has."""
     sides: list[dict[tuple, dict[str, Any]]] = [{}, {}]
     for row in result.iter_rows():
         if row["kind"] in ("bad_rows",):
@@ -160,4 +168,4 @@ def _whatif(
             differs = differs or not _same(bv, wv)
         pair["differs"] = differs
         pairs.append(pair)
-    return WhatIf(pairs, terms, parsed, as_of_ns)
+    return pairs, terms
