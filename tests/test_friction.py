@@ -31,3 +31,11 @@ def test_durations_as_people_write_them_are_answered_with_the_accepted_spelling(
         assert f"{written!r} is not a duration; write {spelled!r}" in str(info.value)
         assert info.value.span is not None
         assert info.value.span.end_column - info.value.span.column == len(written)
+
+
+def test_a_country_code_in_lower_case_is_the_code() -> None:
+    """ISO codes are written upper case, but "cl" can only mean Chile."""
+    lower = slagraph.compile('calendar c { holidays country "cl" subdivision "rm" }')
+    upper = slagraph.compile('calendar c { holidays country "CL" subdivision "RM" }')
+    assert lower.ir.calendars["c"] == upper.ir.calendars["c"]
+    assert lower.ir.calendars["c"].countries == (("CL", "RM"),)
