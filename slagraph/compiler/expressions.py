@@ -390,8 +390,7 @@ def _minus_span(node: object, value: ir.Elapsed) -> Span | None:
                 if (left.id, right.id) == (value.later, value.earlier):
                     return item.span
         if attrs.has(type(item)):
-            for field in attrs.fields(type(item)):
-                child = getattr(item, field.name)
+            for child in attrs.astuple(item, recurse=False):  # type: ignore[arg-type]
                 stack.extend(child if isinstance(child, tuple) else [child])
     return None
 
