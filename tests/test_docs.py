@@ -10,7 +10,8 @@ What is run (CONTRIBUTING.md, "The docs test", says the same for authors):
   directory a temporary folder in which `examples/` links to the repository's, so
   relative paths like "examples/spec/model.sla" work and any file a block writes lands
   in the temporary folder;
-* every ```console or ```bash block of docs/cli.md, docs/embedding.md and README.md whose
+* every ```console or ```bash block of docs/cli.md, docs/embedding.md, docs/tutorial.md,
+  docs/authoring.md and README.md whose
   first line starts with `$ slagraph` is run through the real command. Lines starting
   with `$ ` are commands; other lines are output. The exit code must be 0, unless the
   block shows it with `$ echo $?` followed by the number. When output is pasted, the real
@@ -37,7 +38,13 @@ from slagraph.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 LANGUAGE = DOCS / "language.md"
-CLI_PAGES = [DOCS / "cli.md", DOCS / "embedding.md", DOCS / "tutorial.md", ROOT / "README.md"]
+CLI_PAGES = [
+    DOCS / "cli.md",
+    DOCS / "embedding.md",
+    DOCS / "tutorial.md",
+    ROOT / "README.md",
+    DOCS / "authoring.md",
+]
 KNOWN_FENCES = {"sla", "python", "console", "bash", "text", "json", ""}
 PRELUDE_MARK = "<!-- docs-test: prelude -->"
 
