@@ -138,3 +138,17 @@ def test_a_termination_the_new_version_adds() -> None:
         }
     ]
     assert all(r["difference"] == 0.0 for r in rows if r["kind"] == "money")
+
+
+def test_cli_prints_a_changed_termination(tmp_path: Path) -> None:
+    spec = ROOT / "examples" / "spec"
+    text = (spec / "model.sla").read_text(encoding="utf-8")
+    new = tmp_path / "new.sla"
+    new.write_text(text.replace("in 3 consecutive periods", "in 1 consecutive periods"))
+    args = ["diff", str(spec / "model.sla"), str(new), "--data", str(spec / "data")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "termination gold.acme for acme (availability breached in 1 consecutive periods): "
+        "none → 2026-02"
+    ) in result.stdout
