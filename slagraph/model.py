@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from slagraph.engine.result import Result
     from slagraph.simulate import Simulation
     from slagraph.whatif import WhatIf
+    from slagraph.whatif.diff import Diff
 
 
 class Model:
@@ -219,6 +220,40 @@ class Model:
             changes,
             as_of=as_of,
             seed=seed,
+            on_bad_rows=on_bad_rows,
+            threads=threads,
+            executor=executor,
+            start=start,
+            end=end,
+        )
+
+    def diff(
+        self,
+        other: Model,
+        data: Any,
+        *,
+        as_of: Any = None,
+        on_bad_rows: str = "error",
+        threads: int | None = None,
+        executor: Executor | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> Diff:
+        """This model (the old version) and `other` (the new) on the same data, side by
+        side (SPEC §6.6): rows paired by (account, period, node) with `base_` and `new_`
+        status, value, credit_pct, credit…, the terminations, and one `money` line per
+        account (credits of ended periods not earned back over root rows, new − old).
+        Both are judged as of one instant: `as_of`, else the latest placing time either
+        model finds in the data. `start`, `end`, `threads`, `executor` as for `evaluate`."""
+        if on_bad_rows not in ("error", "skip"):
+            raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        from slagraph.whatif.diff import diff
+
+        return diff(
+            self.ir,
+            other.ir,
+            data,
+            as_of=as_of,
             on_bad_rows=on_bad_rows,
             threads=threads,
             executor=executor,

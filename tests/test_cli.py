@@ -36,7 +36,8 @@ def spec_blocks() -> list[str]:
 def test_help_lists_every_command() -> None:
     code, out, _ = run("--help")
     assert code == 0
-    for command in ("check", "fmt", "graph", "eval", "explain", "whatif", "simulate", "report"):
+    commands = ("check", "fmt", "graph", "eval", "explain", "whatif", "diff", "simulate", "report")
+    for command in commands:
         assert re.search(rf"^\s+{command}\b", out, re.M), command
 
 

@@ -2,14 +2,16 @@
 
 What is run (CONTRIBUTING.md, "The docs test", says the same for authors):
 
-* every ```sla block of docs/language.md is compiled with `slagraph.compile`: on its own
-  if it declares what it uses, else after the prelude (the block that follows the line
-  `<!-- docs-test: prelude -->`, stated once at the top of the page);
+* every ```sla block of docs/*.md and README.md is compiled with `slagraph.compile`; in
+  docs/language.md on its own if it declares what it uses, else after the prelude (the
+  block that follows the line `<!-- docs-test: prelude -->`, stated once at the top of
+  the page); on every other page on its own;
 * every ```python block of docs/*.md is executed, in a fresh namespace, with the working
   directory a temporary folder in which `examples/` links to the repository's, so
   relative paths like "examples/spec/model.sla" work and any file a block writes lands
   in the temporary folder;
-* every ```console or ```bash block of docs/cli.md, docs/embedding.md and README.md whose
+* every ```console or ```bash block of docs/cli.md, docs/embedding.md, docs/tutorial.md,
+  docs/authoring.md and README.md whose
   first line starts with `$ slagraph` is run through the real command. Lines starting
   with `$ ` are commands; other lines are output. The exit code must be 0, unless the
   block shows it with `$ echo $?` followed by the number. When output is pasted, the real
@@ -36,7 +38,13 @@ from slagraph.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 LANGUAGE = DOCS / "language.md"
-CLI_PAGES = [DOCS / "cli.md", DOCS / "embedding.md", DOCS / "tutorial.md", ROOT / "README.md"]
+CLI_PAGES = [
+    DOCS / "cli.md",
+    DOCS / "embedding.md",
+    DOCS / "tutorial.md",
+    ROOT / "README.md",
+    DOCS / "authoring.md",
+]
 KNOWN_FENCES = {"sla", "python", "console", "bash", "text", "json", ""}
 PRELUDE_MARK = "<!-- docs-test: prelude -->"
 
@@ -128,7 +136,7 @@ def prelude() -> str:
 
 
 def sla_blocks() -> list[Block]:
-    return [b for b in blocks(LANGUAGE) if b.lang == "sla"]
+    return [b for page in scanned_pages() for b in blocks(page) if b.lang == "sla"]
 
 
 @pytest.mark.parametrize("block", _params(sla_blocks()))
@@ -141,6 +149,8 @@ def test_sla_block_compiles(block: Block) -> None:
         pass
     if block.after.strip() == PRELUDE_MARK:
         raise AssertionError("the prelude must compile on its own")
+    if block.page != LANGUAGE:  # only language.md has a prelude
+        slagraph.compile(block.text, block.name)
     text = prelude() + "\n" + block.text
     try:
         slagraph.compile(text, block.name + " (after the prelude)")

@@ -38,3 +38,33 @@ def test_model_graph_is_the_networkx_graph_of_its_dependencies() -> None:
     assert list(model.ir.dependencies.nodes) == list(graph.nodes)
     assert dict(model.ir.dependencies.edges) == {(u, v): d for u, v, d in graph.edges(data=True)}
     assert model.graph is graph  # built once
+
+
+EXTENDS = """
+stream tickets { account: text, created: time, first_reply: time? }
+sla base "Base" { objective reply = share(tickets, first_reply - created <= 4h) >= 90% }
+sla gold "Gold" extends base { objective reply = share(tickets, first_reply - created <= 2h) >= 9% }
+master all { include gold }
+"""
+
+
+def test_extends_is_drawn_dashed_from_the_child_to_its_parent() -> None:
+    """`extends` is an edge of the graph (relation "extends"), drawn dashed and labelled."""
+    from slagraph.compiler import render
+
+    model = slagraph.compile(EXTENDS)
+    assert model.graph.edges["sla:base", "sla:gold"] == {"relation": "extends"}
+    assert "    sla_gold -. extends .-> sla_base\n" in render.to_mermaid(model.graph)
+    assert '  sla_gold -> sla_base [style=dashed, label="extends"];\n' in render.to_dot(model.graph)
+    assert model.roots == ("base", "all")
+
+
+def test_extends_takes_no_part_in_the_cycle_check() -> None:
+    """A parent asking met() of a child that overrides that objective is no cycle: the
+    child's statements were copied at compile time."""
+    model = slagraph.compile("""
+stream tickets { account: text, created: time, first_reply: time? }
+sla base { objective g = met(gold) >= 1 }
+sla gold extends base { objective g = count(tickets) >= 0 }
+""")
+    assert ("sla:base", "sla:gold") in model.graph.edges

@@ -11,7 +11,14 @@ import signal
 import sys
 from typing import Any
 
-from slagraph.cli import authoring, desk, evaluate, simulate, whatif  # noqa: F401  (registers commands)
+from slagraph.cli import (  # noqa: F401  (registers commands)
+    authoring,
+    desk,
+    diff,
+    evaluate,
+    simulate,
+    whatif,
+)
 from slagraph.cli.common import err, silence_stdout
 from slagraph.cli.group import main
 from slagraph.cli.simulate import estimate_line
@@ -34,7 +41,9 @@ def _on_interrupt(signum: int, frame: object) -> None:
 
 # Commands that read data: they reach pyarrow's lazy `import pandas`, which runs inside a
 # Cython function that prints and drops any exception, a KeyboardInterrupt included.
-_READS_DATA = {"eval", "explain", "report", "whatif", "simulate", "records", "due", "alerts"}
+_READS_DATA = {
+    *("eval", "explain", "report", "whatif", "diff", "simulate", "records", "due", "alerts")
+}
 
 
 def _preload(args: list[str]) -> None:

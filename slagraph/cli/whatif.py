@@ -40,7 +40,12 @@ def _units(model: Any) -> dict[str, str]:
 
 
 def _print_whatif(result: Any, show_all: bool, units: dict[str, str]) -> None:
+    """The paired rows as one table (`base → changed` where they differ), terminations
+    and (for `diff`) money lines after it; `result.side` names the changed side."""
     from rich.table import Table
+
+    side = result.side
+    money = []
 
     out = stdout_console()
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
@@ -53,13 +58,16 @@ def _print_whatif(result: Any, show_all: bool, units: dict[str, str]) -> None:
             out.print(
                 f"[bold]termination[/] {row['node']} for {row['account']} "
                 f"({row['target']} breached in {row['rule']}): "
-                f"{row['base_period'] or 'none'} → {row['whatif_period'] or 'none'}"
+                f"{row['base_period'] or 'none'} → {row[f'{side}_period'] or 'none'}"
             )
+            continue
+        if row["kind"] == "money":
+            money.append(row)
             continue
         shown += 1
 
         def pair(field: str, fmt: Any, row: dict[str, Any] = row) -> str:
-            b, w = row[f"base_{field}"], row[f"whatif_{field}"]
+            b, w = row[f"base_{field}"], row[f"{side}_{field}"]
             text_b = "" if b is None else fmt(b)
             text_w = "" if w is None else fmt(w)
             return text_b if text_b == text_w else f"{text_b} → [bold]{text_w}[/]"
@@ -86,6 +94,12 @@ def _print_whatif(result: Any, show_all: bool, units: dict[str, str]) -> None:
             out.print(IN_PROGRESS_LEGEND)
     else:
         out.print("no differences" if not show_all else "no rows")
+    for row in money:
+        out.print(
+            f"[bold]money[/] {row['account']}: credits of ended periods "
+            f"{row['base_credit']:,.2f} → {row['new_credit']:,.2f} "
+            f"({row['difference']:+,.2f})"
+        )
 
 
 @main.command()

@@ -400,6 +400,7 @@ def compile_agreement(
         terminations=tuple(terminations),
         alerts=alerts,
         span=decl.span,
+        extends=decl.parent.id if decl.parent is not None else None,
         **fields,  # type: ignore[arg-type]
     )
 

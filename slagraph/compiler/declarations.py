@@ -71,10 +71,14 @@ def _country_codes() -> tuple[str, ...]:
 
 
 def _country(item: ast.CountryHolidays) -> tuple[str, str | None]:
+    """The (country, subdivision) codes `holidays` knows; codes in any case are the codes
+    (`"cl"` is Chile), a subdivision's name (`"Madrid"`) is answered with its code."""
     import holidays as holidays_lib  # only for a calendar that names a country
 
     supported = _country_codes()
     code = item.country.value
+    if code not in supported and code.upper() in supported:
+        code = code.upper()
     if code not in supported:
         raise SlaCompileError(
             f"no public holidays known for country '{code}'{did_you_mean(code, supported)}; "
@@ -84,13 +88,29 @@ def _country(item: ast.CountryHolidays) -> tuple[str, str | None]:
     sub = item.subdivision.value if item.subdivision is not None else None
     if sub is None:
         return (code, None)
-    subdivisions = list(getattr(holidays_lib, code).subdivisions)
-    if sub not in subdivisions:
+    entity = getattr(holidays_lib, code)
+    subdivisions = list(entity.subdivisions)
+    if sub in subdivisions:
+        return (code, sub)
+    by_case = [s for s in subdivisions if s.casefold() == sub.casefold()]
+    if len(by_case) == 1:
+        return (code, by_case[0])
+    span = item.subdivision.span if item.subdivision else item.span
+    aliases: dict[str, str] = dict(getattr(entity, "subdivisions_aliases", None) or {})
+    named = {a for a, c in aliases.items() if a.casefold() == sub.casefold()}
+    if named:
+        alias = named.pop()
         raise SlaCompileError(
-            f"'{sub}' is not a subdivision of {code}{did_you_mean(sub, subdivisions)}",
-            item.subdivision.span if item.subdivision else item.span,
+            f"subdivisions are written as codes: {alias!r} is {code}'s "
+            f'subdivision "{aliases[alias]}"; write subdivision "{aliases[alias]}"',
+            span,
         )
-    return (code, sub)
+    # a misspelt name ("Madird") suggests the code its closest name stands for
+    hint = did_you_mean(sub, [*subdivisions, *aliases])
+    for alias, alias_code in aliases.items():
+        if hint == f" (did you mean '{alias}'?)":
+            hint = f" (did you mean '{alias_code}', {alias}?)"
+    raise SlaCompileError(f"'{sub}' is not a subdivision of {code}{hint}", span)
 
 
 def compile_calendar(decl: ast.CalendarDecl) -> Calendar:

@@ -379,7 +379,25 @@ def placing_column(schema: StreamSchema, value: object = None) -> str | None:
     return next((c.name for c in schema.columns if c.type == "time"), None)
 
 
-def _check_placement(metric: ir.Metric, scope: Scope, span: Span | None) -> None:
+def _minus_span(node: object, value: ir.Elapsed) -> Span | None:
+    """Where `later - earlier` is written inside the metric, for the caret."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Minus):
+            left, right = item.left, item.right
+            if isinstance(left, ast.Name) and isinstance(right, ast.Name):
+                if (left.id, right.id) == (value.later, value.earlier):
+                    return item.span
+        if attrs.has(type(item)):
+            for child in attrs.astuple(item, recurse=False):  # type: ignore[arg-type]
+                stack.extend(child if isinstance(child, tuple) else [child])
+    return None
+
+
+def _check_placement(
+    metric: ir.Metric, scope: Scope, span: Span | None, node: object = None
+) -> None:
     if isinstance(metric, ir.MetOf | ir.Uptime):
         return
     value = getattr(metric, "elapsed", None) or getattr(metric, "value", None)
@@ -390,7 +408,22 @@ def _check_placement(metric: ir.Metric, scope: Scope, span: Span | None) -> None
             f"stream '{schema.name}' has no time column to place its records in periods",
             span,
         )
-    if next(c for c in schema.columns if c.name == column).nullable:
+    nullable = {c.name for c in schema.columns if c.nullable}
+    order = [c.name for c in schema.columns]
+    if (
+        isinstance(value, ir.Elapsed)
+        and column in nullable
+        and value.later not in nullable
+        and order.index(value.later) < order.index(value.earlier)
+    ):
+        # `created - first_reply`: the optional time, declared after, is the later one
+        raise SlaCompileError(
+            f"'{value.later} - {value.earlier}' is earlier minus later ('{value.earlier}' "
+            f"is optional and declared after '{value.later}'); a duration is the later time "
+            f"minus the earlier: write '{value.earlier} - {value.later}'",
+            _minus_span(node, value) or span,
+        )
+    if column in nullable:
         raise SlaCompileError(
             f"records of '{schema.name}' are placed in periods by '{column}', which is "
             f"nullable; declare it '{column}: time' (without ?) or measure from another column",
@@ -401,7 +434,7 @@ def _check_placement(metric: ir.Metric, scope: Scope, span: Span | None) -> None
 def compile_metric(node: ast.Expr, scope: Scope) -> tuple[ir.Metric, str]:
     """A metric and its unit: "ratio", "duration" or "number"."""
     metric, unit = _metric(node, scope)
-    _check_placement(metric, scope, span_of(node))
+    _check_placement(metric, scope, span_of(node), node)
     return metric, unit
 
 

@@ -3,6 +3,8 @@
 Edges come from the IR, never from text: a stream feeds an objective that selects it, an
 objective feeds its SLA, a child feeds every master that includes it, and whatever
 `met(X)` names feeds the objective that asks. A cycle is an error naming the cycle.
+`extends` edges (parent → child) are drawn but take no part in the cycle check: the
+child's statements were copied at compile time, where an extends cycle is its own error.
 
 Compiling does not import networkx: the graph is a few hundred nodes, and the two things
 compiling asks of it — is there a cycle, which one — are one depth-first search here
@@ -76,6 +78,8 @@ def build_graph(
     for agreement in agreements.values():
         me = node_id(agreement.kind, agreement.name)
         node(me, kind=agreement.kind, name=agreement.name, title=agreement.title)
+        if agreement.extends is not None:  # merged already: drawn, never evaluated
+            edge(node_id(agreement.kind, agreement.extends), me, "extends")
         for child, _ in agreement.children:
             target = agreements.get(child)
             if target is None:
@@ -132,8 +136,9 @@ def find_cycle(graph: ir.Dependencies) -> list[tuple[str, str]]:
     returns for the same graph (depth first from each node in order, successors in edge
     order; the first edge back into the current path closes it)."""
     successors: dict[str, list[str]] = {n: [] for n in graph.nodes}
-    for u, v in graph.edges:
-        successors[u].append(v)
+    for (u, v), data in graph.edges.items():
+        if data.get("relation") != "extends":  # a copy made at compile time, not a dependency
+            successors[u].append(v)
     done: set[str] = set()
     for root in graph.nodes:
         if root in done:

@@ -269,6 +269,7 @@ class Agreement:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
     window: int | None = None  # `window rolling D`, seconds (instead of a period)
     alerts: tuple[Alert, ...] = ()
+    extends: str | None = None  # the agreement it was written as a copy of (graph only)
 
 
 ROLLING = "rolling:"

@@ -2,6 +2,7 @@
 
 Drawn top-down the way people read an agreement: masters → SLAs → objectives → clocks →
 streams (the reverse of the dependency edges, which point from what is read to what reads it).
+An `extends` edge is dashed and labelled, from the child to the agreement it copies.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def _edges(graph: nx.DiGraph) -> list[tuple[str, str]]:
     )
 
 
+def _extends(graph: nx.DiGraph, drawn_from: str, drawn_to: str) -> bool:
+    return bool(graph.edges[drawn_to, drawn_from].get("relation") == "extends")
+
+
 def to_dot(graph: nx.DiGraph) -> str:
     lines = ["digraph slagraph {", "  rankdir=TB;"]
     for node in sorted(graph.nodes, key=lambda n: (_ORDER[graph.nodes[n]["kind"]], n)):
@@ -45,7 +50,11 @@ def to_dot(graph: nx.DiGraph) -> str:
         lines.append(
             f"  {_ident(node)} [label={label}, shape={_SHAPES[graph.nodes[node]['kind']]}];"
         )
-    lines += [f"  {_ident(a)} -> {_ident(b)};" for a, b in _edges(graph)]
+    lines += [
+        f"  {_ident(a)} -> {_ident(b)}"
+        + (' [style=dashed, label="extends"];' if _extends(graph, a, b) else ";")
+        for a, b in _edges(graph)
+    ]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -64,7 +73,10 @@ def to_mermaid(graph: nx.DiGraph) -> str:
         left, right = brackets[graph.nodes[node]["kind"]]
         text = _label(graph, node).replace('"', "'").replace("\n", "<br/>")
         lines.append(f'    {_ident(node)}{left}"{text}"{right}')
-    lines += [f"    {_ident(a)} --> {_ident(b)}" for a, b in _edges(graph)]
+    lines += [
+        f"    {_ident(a)} {'-. extends .->' if _extends(graph, a, b) else '-->'} {_ident(b)}"
+        for a, b in _edges(graph)
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -75,12 +75,25 @@ def _check_columns(schema: StreamSchema, present: Sequence[str], origin: str) ->
     for spec in schema.columns:
         if spec.source not in have:
             listed = ", ".join(present) if present else "none"
+            hint = _separator_hint(spec.source, present) or did_you_mean(spec.source, present)
             raise _error(
                 schema,
                 f"missing column: {origin} has no column {_read_as(spec)}"
-                f"{did_you_mean(spec.source, present)}; columns there: {listed}",
+                f"{hint}; columns there: {listed}",
                 spec.name,
             )
+
+
+_SEPARATOR_WORDS = {";": "semicolon", ",": "comma", "|": "pipe"}
+
+
+def _separator_hint(source: str, present: Sequence[str]) -> str:
+    """A header read whole (`account;fee` as one name) is a file split by another
+    character: say which one to declare, not "did you mean 'account;fee'"."""
+    for sep, word in _SEPARATOR_WORDS.items():
+        if any(source in (part.strip().strip('"') for part in n.split(sep)) for n in present):
+            return f' (it looks like a {word}-separated file; declare `csv separator "{sep}"`)'
+    return ""
 
 
 def renamed(table: pa.Table, schema: StreamSchema) -> pa.Table:

@@ -248,7 +248,72 @@ def _expected_words(names: set[str]) -> str:
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
+# A number and a unit word as people write them (`4hrs`, `1.5h`, `90 min`): the spelling
+# is answered with the accepted one instead of "unexpected character '4'".
+_LOOSE_DURATION = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)([ \t]*)([A-Za-z]+)\b")
+_UNIT_WORDS = {
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), "w"),
+    **dict.fromkeys(("d", "day", "days"), "d"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), "m"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "s"),
+}
+
+
+def _loose_duration(text: str, pos: int) -> tuple[int, int, str] | None:
+    """(start, end, accepted spelling) of a misspelled duration around `pos`, if any."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    line_end = len(text) if line_end < 0 else line_end
+    for m in _LOOSE_DURATION.finditer(text, line_start, line_end):
+        number, space, word = m.groups()
+        unit = _UNIT_WORDS.get(word.lower())
+        if not m.start() <= pos < m.end() or unit is None:
+            continue
+        if "." not in number and not space and word == unit:
+            return None  # already a duration: the error is something else
+        seconds = Decimal(number) * _UNITS[unit]
+        if seconds != seconds.to_integral_value():
+            return None
+        if "." not in number:
+            spelled = f"{number}{unit}"
+        else:
+            rest, parts = int(seconds), []
+            for u, size in _UNITS.items():
+                count, rest = divmod(rest, size)
+                if count:
+                    parts.append(f"{count}{u}")
+            spelled = "".join(parts) or "0s"
+        return m.start(), m.end(), spelled
+    return None
+
+
+def _duration_hint(
+    exc: lark.exceptions.UnexpectedInput, text: str, file: str
+) -> SlaSyntaxError | None:
+    pos = exc.pos_in_stream
+    if isinstance(exc, lark.exceptions.UnexpectedToken) and exc.token.type != "$END":
+        pos = exc.token.start_pos
+    if pos is None:
+        return None
+    found = _loose_duration(text, pos)
+    if found is None:
+        return None
+    start, end, spelled = found
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    written = text[start:end]
+    message = (
+        f"{written!r} is not a duration; write {spelled!r} (a whole number and w, d, h, m "
+        "or s, written together: 4h, 1h30m, 90m)"
+    )
+    return SlaSyntaxError(message, Span(file, line, column, line, column + len(written)), text)
+
+
 def syntax_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> SlaSyntaxError:
+    hint = _duration_hint(exc, text, file)
+    if hint is not None:
+        return hint
     line, column = exc.line, exc.column
     if isinstance(exc, lark.exceptions.UnexpectedToken):
         token = exc.token

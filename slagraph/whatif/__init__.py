@@ -8,7 +8,7 @@ runs once over both, with the same as-of and the same periods, and the rows are 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -22,7 +22,7 @@ from slagraph.engine.context import Context
 from slagraph.whatif.changes import Change, apply, parse_change, parse_changes
 from slagraph.whatif.scenarios import per_scenario, split, stack
 
-__all__ = ["Change", "WhatIf", "paired", "parse_change", "whatif"]
+__all__ = ["Change", "WhatIf", "pair_rows", "paired", "parse_change", "whatif"]
 
 COMPARED = ("status", "met", "value", "score", "budget_used", "credit_pct", "credit", "earned_back")
 _KEY = ("account", "period", "node", "kind")
@@ -30,6 +30,8 @@ _KEY = ("account", "period", "node", "kind")
 
 class WhatIf:
     """Base and changed rows, paired. `rows()` gives only what differs unless all=True."""
+
+    side = "whatif"  # the prefix of the changed side's fields (`whatif_status`)
 
     def __init__(
         self,
@@ -67,7 +69,7 @@ class WhatIf:
             *_KEY,
             "final",
             "differs",
-            *(f"{w}_{f}" for f in COMPARED for w in ("base", "whatif")),
+            *(f"{w}_{f}" for f in COMPARED for w in ("base", self.side)),
         ]
         return writers.rows_csv(rows, fields)
 
@@ -126,20 +128,35 @@ def _whatif(
 
 
 def paired(result: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The rows of a two-scenario evaluation paired by (account, period, node), then the
-    termination lines by (node, account, rule): base order first, then what only the
-    changed side has."""
-    sides: list[dict[tuple, dict[str, Any]]] = [{}, {}]
+    """The rows of a two-scenario evaluation (`per_scenario`) paired by (account,
+    period, node), then the termination lines: base order first, then what only the
+    changed side has (`pair_rows`)."""
+    sides: list[list[dict[str, Any]]] = [[], []]
     for row in result.iter_rows():
-        if row["kind"] in ("bad_rows",):
+        if row["kind"] == "bad_rows":
             continue
         scenario, account = split(row["account"])
-        row = {**row, "account": account}
-        if row["kind"] == "termination":
-            key = ("termination", row["node"], account, row["target"], row["rule"])
-        else:
-            key = tuple(row[k] for k in _KEY)
-        sides[scenario][key] = row
+        sides[scenario].append({**row, "account": account})
+    return pair_rows(sides[0], sides[1])
+
+
+def pair_rows(
+    base: Iterable[dict[str, Any]], other: Iterable[dict[str, Any]], side: str = "whatif"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Two evaluations' rows paired by (account, period, node, kind), and their
+    terminations by (node, account, target, rule): `base_F` beside `{side}_F` for every
+    compared field F, `differs` when any differs or a key is on one side only. Shared by
+    `whatif` (changed data) and `diff` (changed model), so both compare alike."""
+    sides: list[dict[tuple, dict[str, Any]]] = [{}, {}]
+    for i, rows in enumerate((base, other)):
+        for row in rows:
+            if row["kind"] == "bad_rows":
+                continue
+            if row["kind"] == "termination":
+                key = ("termination", row["node"], row["account"], row["target"], row["rule"])
+            else:
+                key = tuple(row[k] for k in _KEY)
+            sides[i][key] = row
     pairs, terms = [], []
     for key in dict.fromkeys([*sides[0], *sides[1]]):
         b, w = sides[0].get(key), sides[1].get(key)
@@ -153,7 +170,7 @@ def paired(result: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                     "target": target,
                     "rule": rule,
                     "base_period": b["period"] if b else None,
-                    "whatif_period": w["period"] if w else None,
+                    f"{side}_period": w["period"] if w else None,
                     "differs": (b or {}).get("period") != (w or {}).get("period"),
                 }
             )
@@ -164,7 +181,7 @@ def paired(result: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         for field in COMPARED:
             bv, wv = (b or {}).get(field), (w or {}).get(field)
             pair[f"base_{field}"] = bv
-            pair[f"whatif_{field}"] = wv
+            pair[f"{side}_{field}"] = wv
             differs = differs or not _same(bv, wv)
         pair["differs"] = differs
         pairs.append(pair)
