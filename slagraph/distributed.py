@@ -569,6 +569,10 @@ def _simulate_part(
     return runner.tallies
 
 
+def _forget(session: str) -> None:
+    _SETUPS.pop(session, None)
+
+
 def task_pieces(
     bounds: Sequence[tuple[int, int]], tasks: int
 ) -> list[list[tuple[int, int, int, bool]]]:
@@ -669,8 +673,11 @@ def simulate(
         for future in _distributed().as_completed(futures):
             done += size[future.key]
             progress(done, runs)
-    parts = list(client.gather(futures))
-    del futures
+    try:
+        parts = list(client.gather(futures))
+    finally:
+        del futures
+        client.run(_forget, session)  # the workers' copies of the data
     _raise_first(parts)
     tallies = {path: merged([p[path] for p in parts]) for path in parts[0]}
     return finish(setup, tallies)

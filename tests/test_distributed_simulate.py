@@ -88,3 +88,14 @@ def test_an_open_dataset_is_refused(client) -> None:  # type: ignore[no-untyped-
     dataset = load_for(model.ir, str(SPEC / "data"), "error")
     with pytest.raises(slagraph.SlaUsageError, match="on Dask"):
         model.simulate(dataset, runs=4, client=client)
+
+
+def test_a_mapping_of_tables_with_changes(client) -> None:  # type: ignore[no-untyped-def]
+    """In-memory tables are shipped to the workers; changes are applied there alike."""
+    from tests.test_simulate import AS_OF, MODEL, as_input, reference_data
+
+    model = slagraph.compile(MODEL)
+    data = as_input(reference_data(3))
+    options = dict(runs=30, seed=4, as_of=AS_OF, changes=["drop outages"], method="poisson")
+    one = model.simulate(data, **options)
+    assert model.simulate(data, client=client, **options).to_jsonl() == one.to_jsonl()
