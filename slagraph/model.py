@@ -278,6 +278,7 @@ class Model:
         threads: int | None = None,
         executor: Executor | None = None,
         on_estimate: Any = None,
+        client: Any = None,
     ) -> Simulation:
         """Monte Carlo over resampled data: P(breach) with a 95% interval, expected credit
         and credit exposure quantiles per node, account and period, and the drivers.
@@ -292,13 +293,35 @@ class Model:
             threads, executor: as for `evaluate`.
             on_estimate: called once, after the first chunk when runs remain, with a
                 `slagraph.simulate.Estimate` of the time left and the memory at the end
-                (extrapolated from that chunk).
+                (extrapolated from that chunk). Not called on Dask.
+            client: a `distributed.Client`: the runs are cut into contiguous ranges
+                simulated on its Dask cluster, giving the same rows to the bit
+                (docs/distributed.md). `threads`/`executor` then do not apply.
         See docs/whatif.md for the method and its assumptions.
         """
         from slagraph.simulate import simulate
 
         if on_bad_rows not in ("error", "skip"):
             raise SlaUsageError(f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}")
+        if client is not None:
+            from slagraph import distributed
+
+            return distributed.simulate(  # type: ignore[no-any-return]
+                self.ir,
+                data,
+                client,
+                runs=runs,
+                seed=seed,
+                method=method,
+                changes=list(changes),
+                block=block,
+                as_of=as_of,
+                start=start,
+                end=end,
+                on_bad_rows=on_bad_rows,
+                pilot=on_estimate is not None,
+                progress=progress,
+            )
         return simulate(
             self.ir,
             data,

@@ -15,6 +15,7 @@ from slagraph.cli.common import (
     STATUS_STYLE,
     as_of_option,
     bad_rows_option,
+    dask_options,
     data_option,
     emit,
     err,
@@ -185,6 +186,7 @@ def _print_estimate(est: Any) -> None:
 @bad_rows_option
 @threads_option
 @guarded
+@dask_options
 def simulate(
     file: Path,
     source: Path | str,
@@ -199,6 +201,7 @@ def simulate(
     everything: bool,
     fmt_: str,
     on_bad_rows: str,
+    client: Any,
 ) -> None:
     """Monte Carlo: breach probabilities and credit exposure of FILE on resampled SOURCE."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -216,6 +219,8 @@ def simulate(
         on_bad_rows=on_bad_rows,
     )
     kwargs["on_estimate"] = _print_estimate
+    if client is not None:  # the same rows: chunks summed as one process sums them
+        kwargs["client"] = client
     if err.is_terminal:
         columns = (
             TextColumn("simulating"),

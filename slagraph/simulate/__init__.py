@@ -244,6 +244,90 @@ def _simulate(
     chunk: int | None,
     on_estimate: Callable[[Estimate], None] | None,
 ) -> Simulation:
+    setup = prepare(
+        model, data, runs, seed, method, changes, block, as_of, start, end, on_bad_rows, chunk
+    )
+    chunk = setup.chunk
+    runner = Runner(setup)
+    done = 0
+    resident = _resident_bytes() if on_estimate is not None else 0
+    peak = _peak_bytes() if on_estimate is not None else 0
+    began = time.perf_counter()
+    for lo, hi in chunk_bounds(runs, chunk, on_estimate is not None):
+        runner.run(np.arange(lo, hi))
+        done = hi
+        if on_estimate is not None and lo == 0 and done < runs:
+            kept = sum(
+                8 * len(t.accounts) * len(t.periods)
+                for t in runner.tallies.values()
+                if t.kind in ("sla", "master")
+            )
+            elapsed = time.perf_counter() - began
+            # The pilot's own peak when it raised the process's (a host may have peaked
+            # long before, on something else); else what it holds now.
+            after = _peak_bytes()
+            high = after if after > peak else _resident_bytes()
+            on_estimate(estimate(runs, setup.accounts, done, elapsed, kept, resident, high, chunk))
+        if progress is not None:
+            progress(done, runs)
+    return finish(setup, runner.tallies)
+
+
+def chunk_bounds(runs: int, chunk: int, pilot: bool) -> list[tuple[int, int]]:
+    """The (first, end) run ids of each chunk one process runs. With `pilot` (an
+    `on_estimate` given), the first chunk is a short pilot (a twentieth of a chunk) that
+    the estimate is taken from, so that it comes within a second or so, not after a
+    whole chunk. The pilot's runs are part of the result: chunking changes only the
+    order floats are summed in (which Dask reproduces: `slagraph.distributed`)."""
+    first = max(1, chunk // 20) if pilot else chunk
+    bounds, done = [], 0
+    while done < runs:
+        hi = min(done + (first if done == 0 else chunk), runs)
+        bounds.append((done, hi))
+        done = hi
+    return bounds
+
+
+@attrs.define(eq=False)
+class Setup:
+    """What every chunk of runs shares: the data (changed, known at as-of), the
+    resampler, the base evaluation (observed statuses) and the reported periods."""
+
+    model: ir.Model
+    runs: int
+    seed: int
+    method: str
+    block: str
+    dataset: Dataset
+    as_of_ns: int
+    lo: int
+    through: int
+    resampler: Resampler
+    base: Context
+    accounts: int
+    observed_walk: Walk
+    table: Any
+    lo_date: Any
+    hi_date: Any
+    chunk: int
+
+
+def prepare(
+    model: ir.Model,
+    data: Any,
+    runs: int,
+    seed: int,
+    method: str,
+    changes: Sequence[str | Change],
+    block: str | None,
+    as_of: Any,
+    start: str | None,
+    end: str | None,
+    on_bad_rows: str,
+    chunk: int | None,
+) -> Setup:
+    """Checks the arguments, loads the data and evaluates it once (the observed
+    statuses); `chunk`: runs per chunk (default: about CELLS_PER_CHUNK cells)."""
     if method not in METHODS:
         raise SlaUsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not 1 <= runs <= MAX_RUNS:
@@ -267,8 +351,6 @@ def _simulate(
     for inst in preorder(model.plan):  # the base evaluation: observed statuses
         observed_walk.agreement(inst.agreement, inst.period, inst.timezone)
     resampler.expect(base.measures)
-    names = np.asarray(dataset.account_names, dtype=object)
-    fee = fees(dataset)
     table = accounts_table(dataset)
     require_periods(model, base, start, end)
     lo_date = label_dates(start)[0] if start else None
@@ -280,51 +362,71 @@ def _simulate(
         else:
             width = max([len(t) for t in dataset.tables.values()] + [accounts])
         chunk = max(1, min(runs, CELLS_PER_CHUNK // max(width, 1)))
-    shell = attrs.evolve(dataset, tables={})  # the walk reads only the accounts table
-    contexts: dict[int, Context] = {}
-    tallies: dict[str, NodeTally] = {}
-    within: dict[str, np.ndarray] = {}  # child path → the parent's accounts it covers
-    observed: dict[str, np.ndarray] = {}
-    done = 0
-    resident = _resident_bytes() if on_estimate is not None else 0
-    peak = _peak_bytes() if on_estimate is not None else 0
-    began = time.perf_counter()
-    # With `on_estimate`, the first chunk is a short pilot (a twentieth of a chunk) that
-    # the estimate is taken from, so that it comes within a second or so, not after a
-    # whole chunk. The pilot's runs are part of the result: chunking changes only the
-    # order floats are summed in.
-    pilot = max(1, chunk // 20) if on_estimate is not None else chunk
-    while done < runs:
-        ids = np.arange(done, min(done + (pilot if done == 0 else chunk), runs))
-        if len(ids) not in contexts:  # one per chunk size: the full chunks and the last
-            contexts[len(ids)] = Context(
-                model, stack([shell] * len(ids)), as_of_ns, lo, through=through
+    return Setup(
+        model,
+        runs,
+        seed,
+        method,
+        block,
+        dataset,
+        as_of_ns,
+        lo,
+        through,
+        resampler,
+        base,
+        accounts,
+        observed_walk,
+        table,
+        lo_date,
+        hi_date,
+        chunk,
+    )
+
+
+class Runner:
+    """Runs chunks of runs and tallies them, node by node (`tallies`, by node path)."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.shell = attrs.evolve(setup.dataset, tables={})  # the walk reads only accounts
+        self.contexts: dict[int, Context] = {}
+        self.tallies: dict[str, NodeTally] = {}
+        self.within: dict[str, np.ndarray] = {}  # child path → the parent's accounts it covers
+
+    def run(self, ids: np.ndarray, piece: int | None = None, whole: bool = True) -> None:
+        """One chunk: the runs `ids`. `piece` (on Dask): keep the chunk's credits in
+        each tally's `pieces`, as index `piece` of the one-process chunks (`whole`: all
+        of it, else part of it), for the client to sum as one process does."""
+        s = self.setup
+        model, accounts, base, table = s.model, s.accounts, s.base, s.table
+        if len(ids) not in self.contexts:  # one per chunk size: the full chunks and the last
+            self.contexts[len(ids)] = Context(
+                model, stack([self.shell] * len(ids)), s.as_of_ns, s.lo, through=s.through
             )
-        resampler.set_runs(ids)
-        ctx = contexts[len(ids)]
+        s.resampler.set_runs(ids)
+        ctx = self.contexts[len(ids)]
         ctx.measures.clear()  # the previous chunk's
-        walk = Walk(model, ctx, measure=resampler.measure)
+        walk = Walk(model, ctx, measure=s.resampler.measure)
+        tallies, within = self.tallies, self.within
+        keep = None if piece is None else (piece, whole)
+        by_path = model.plan.by_path()
         for inst in preorder(model.plan):
             agreement = model.agreements[inst.agreement]
             av = walk.agreement(inst.agreement, inst.period, inst.timezone)
             if inst.path not in tallies:
-                base_av = observed_walk.agreement(inst.agreement, inst.period, inst.timezone)
                 covered = np.flatnonzero(coverage_mask(inst, table, base))
-                periods = periods_in(av.verdict.grid, lo_date, hi_date)
+                periods = periods_in(av.verdict.grid, s.lo_date, s.hi_date)
                 tallies[inst.path] = NodeTally(inst.path, agreement.kind, covered, periods)
-                observed[inst.path] = STATUS_NAMES[base_av.verdict.status]
                 for o in agreement.objectives:
                     path = f"{inst.path}.{o.name}"
                     tallies[path] = NodeTally(path, "objective", covered, periods)
-                    observed[path] = STATUS_NAMES[base_av.objectives[o.name].status]
             node = tallies[inst.path]
-            breached = node.add(av.verdict.met, av.verdict.credit, len(ids), accounts)
+            breached = node.add(av.verdict.met, av.verdict.credit, len(ids), accounts, keep)
             for o in agreement.objectives:
                 v = av.objectives[o.name]
                 path = f"{inst.path}.{o.name}"
-                member = tallies[path].add(v.met, v.credit, len(ids), accounts)
+                member = tallies[path].add(v.met, v.credit, len(ids), accounts, keep)
                 node.add_member(path, breached, member)
-            by_path = model.plan.by_path()
             by_agreement = {by_path[c].agreement: c for c in inst.children}
             for name, v in av.children.items():
                 child = by_agreement[name]
@@ -333,24 +435,22 @@ def _simulate(
                 node.add_member(
                     child, breached, ~node.cells(v.met, len(ids), accounts), within[child]
                 )
-        done += len(ids)
         del walk
-        if on_estimate is not None and done == len(ids) and done < runs:
-            kept = sum(
-                8 * len(t.accounts) * len(t.periods)
-                for t in tallies.values()
-                if t.kind in ("sla", "master")
-            )
-            elapsed = time.perf_counter() - began
-            # The pilot's own peak when it raised the process's (a host may have peaked
-            # long before, on something else); else what it holds now.
-            after = _peak_bytes()
-            high = after if after > peak else _resident_bytes()
-            on_estimate(estimate(runs, accounts, done, elapsed, kept, resident, high, chunk))
-        if progress is not None:
-            progress(done, runs)
+
+
+def finish(setup: Setup, tallies: dict[str, NodeTally]) -> Simulation:
+    """The rows of the tallies of all `setup.runs` runs."""
+    model, runs, dataset, as_of_ns = setup.model, setup.runs, setup.dataset, setup.as_of_ns
+    names = np.asarray(dataset.account_names, dtype=object)
+    fee = fees(dataset)
+    observed: dict[str, np.ndarray] = {}
+    for inst in preorder(model.plan):
+        base_av = setup.observed_walk.agreement(inst.agreement, inst.period, inst.timezone)
+        observed[inst.path] = STATUS_NAMES[base_av.verdict.status]
+        for o in model.agreements[inst.agreement].objectives:
+            observed[f"{inst.path}.{o.name}"] = STATUS_NAMES[base_av.objectives[o.name].status]
     nodes, drivers = [], []
-    grids = {p: observed_walk.ctx.grid(*p) for p in _grids(model)}
+    grids = {p: setup.observed_walk.ctx.grid(*p) for p in _grids(model)}
     for inst in preorder(model.plan):
         grid = grids[(inst.period, inst.timezone)]
         grid_labels = (grid.labels, ~in_progress(grid, as_of_ns))
@@ -361,7 +461,14 @@ def _simulate(
             nodes += node_rows(tallies[path], runs, names, grid_labels, fee, observed[path])
         drivers += driver_rows(tallies[inst.path], runs)
     return Simulation(
-        nodes, drivers, runs, seed, method, block, dict(dataset.bad_rows), as_of=as_of_ns
+        nodes,
+        drivers,
+        runs,
+        setup.seed,
+        setup.method,
+        setup.block,
+        dict(dataset.bad_rows),
+        as_of=as_of_ns,
     )
 
 

@@ -42,19 +42,35 @@ class NodeTally:
         # in the member's cells]: a child counts only on the accounts it covers
         self.members: dict[str, list[int]] = {}
         self.cells_breached = 0
+        # on Dask: (chunk index, whole, credit) per chunk of runs: the chunk's credit sum
+        # when the task ran all of it, else its (runs, A', P') credits (see `merged`)
+        self.pieces: list[tuple[int, bool, np.ndarray]] = []
 
     def cells(self, a: np.ndarray, runs: int, accounts: int) -> np.ndarray:
         """(runs, covered accounts, reported periods) out of a stacked (runs·A, P) array."""
         return a.reshape(runs, accounts, a.shape[-1])[:, self.accounts][:, :, self.periods]
 
-    def add(self, met: np.ndarray, credit: np.ndarray, runs: int, accounts: int) -> np.ndarray:
+    def add(
+        self,
+        met: np.ndarray,
+        credit: np.ndarray,
+        runs: int,
+        accounts: int,
+        keep: tuple[int, bool] | None = None,
+    ) -> np.ndarray:
+        """`keep` (on Dask): (chunk index, whole): keep this chunk's credits in `pieces`."""
         breached = ~self.cells(met, runs, accounts)
         self.breaches += breached.sum(axis=0)
         self.any_breach += breached.any(axis=1).sum(axis=0)
         c = self.cells(credit, runs, accounts)
-        self.credit += c.sum(axis=0)
+        total = c.sum(axis=0)
+        self.credit += total
         if self.kind in ("sla", "master"):
             self.per_run.append(c.copy())
+        if keep is not None:
+            # a part keeps its layout (fancy indexing may give Fortran order), whose
+            # sum along runs its concatenation must repeat (pairwise, not in a row)
+            self.pieces.append((keep[0], keep[1], total if keep[1] else c.copy(order="K")))
         self.cells_breached += int(breached.sum())
         return breached
 
@@ -71,6 +87,40 @@ class NodeTally:
             cells + member.size,
             node + int(breached.sum()),
         ]
+
+
+def merged(parts: list[NodeTally]) -> NodeTally:
+    """One node's tally of all runs out of those of contiguous ranges of runs (in run
+    order), the same to the bit as one process's: counts are summed, per-run credits
+    concatenated, and the credit sums added chunk by chunk as one process adds them
+    (a chunk cut between two tasks is put together again and summed here)."""
+    first = parts[0]
+    out = NodeTally(first.path, first.kind, first.accounts, first.periods)
+    for part in parts:
+        out.breaches += part.breaches
+        out.any_breach += part.any_breach
+        out.cells_breached += part.cells_breached
+        out.per_run += part.per_run
+        for path, counts in part.members.items():
+            have = out.members.setdefault(path, [0, 0, 0, 0])
+            out.members[path] = [a + b for a, b in zip(have, counts, strict=True)]
+    pieces = [p for part in parts for p in part.pieces]
+    i = 0
+    while i < len(pieces):
+        index, whole, credit = pieces[i]
+        if whole:
+            out.credit += credit
+            i += 1
+            continue
+        cut = []
+        while i < len(pieces) and pieces[i][0] == index:
+            cut.append(pieces[i][2])
+            i += 1
+        shape = (sum(len(c) for c in cut), *cut[0].shape[1:])
+        whole_chunk = np.empty_like(cut[0], shape=shape)  # order "K": the parts' layout
+        np.concatenate(cut, out=whole_chunk)
+        out.credit += whole_chunk.sum(axis=0)
+    return out
 
 
 def _money(x: float) -> float | None:
