@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from slagraph.alerts import AlertResult
     from slagraph.compiler import ir
     from slagraph.engine.result import Result
+    from slagraph.errors import StrictWarning
     from slagraph.simulate import Simulation
     from slagraph.whatif import WhatIf
     from slagraph.whatif.diff import Diff
@@ -316,6 +317,16 @@ class Model:
             executor=executor,
             on_estimate=on_estimate,
         )
+
+    def warnings(self) -> list[StrictWarning]:
+        """What `slagraph check --strict` reports: targets that cannot be met or are
+        trivially met, credit tiers that never apply, streams and calendars nothing reads
+        (docs/authoring.md, "Strict checks"). Each has a span; `str()` of one is
+        `file:line:col: warning: …` with the source line and a caret, like a compile error."""
+        from slagraph.compiler.strict import strict_warnings
+        from slagraph.syntax.parser import parse
+
+        return strict_warnings(parse(self.source, self.ir.file), self.ir)
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

@@ -13,10 +13,26 @@ from slagraph.cli.group import main
 
 @main.command()
 @click.argument("file", type=FILE)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also warn about targets that cannot be met or are trivially met, credit tiers "
+    "that never apply, and unused streams and calendars; exit 1 on any warning.",
+)
 @guarded
-def check(file: Path) -> None:
+def check(file: Path, strict: bool) -> None:
     """Parse and compile FILE; print errors, or a one-line summary."""
     model = load_model(file)
+    if strict:
+        found = model.warnings()
+        if found:
+            for warning in found:
+                err.print(str(warning), markup=False)
+            err.print(
+                f"strict: {file}: {len(found)} warning{'s' if len(found) != 1 else ''}",
+                markup=False,
+            )
+            sys.exit(1)
     agreements = model.ir.agreements
     objectives = sum(len(a.objectives) for a in agreements.values())
     click.echo(
