@@ -157,6 +157,7 @@ class StrictWarning:
     what nothing reads. `code` names the check; `str()` is formatted like a compile error."""
 
     code: str  # "series-targets" | "no-budget" | "trivial-target" | "unused" | "credit-tier"
+    # | "no-accounts" (with data)
     message: str
     span: Span | None = None
     source: str | None = attrs.field(default=None, eq=False, repr=False)

@@ -318,15 +318,17 @@ class Model:
             on_estimate=on_estimate,
         )
 
-    def warnings(self) -> list[StrictWarning]:
+    def warnings(self, data: Any = None) -> list[StrictWarning]:
         """What `slagraph check --strict` reports: targets that cannot be met or are
         trivially met, credit tiers that never apply, streams and calendars nothing reads
-        (docs/authoring.md, "Strict checks"). Each has a span; `str()` of one is
-        `file:line:col: warning: …` with the source line and a caret, like a compile error."""
+        (docs/authoring.md, "Strict checks"); with `data` (any source `evaluate` reads),
+        also `for accounts where` that no row of its accounts table satisfies. Each has a
+        span; `str()` of one is `file:line:col: warning: …` with the source line and a
+        caret, like a compile error."""
         from slagraph.compiler.strict import strict_warnings
         from slagraph.syntax.parser import parse
 
-        return strict_warnings(parse(self.source, self.ir.file), self.ir)
+        return strict_warnings(parse(self.source, self.ir.file), self.ir, data)
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

@@ -1,5 +1,6 @@
 """`slagraph check --strict`: every file in tests/strict/ must give exactly the warnings in
-its `.expected` twin (empty when the file is clean).
+its `.expected` twin (empty when the file is clean). A case with a folder of the same name
+is checked against that folder as data (`check --strict --data`).
 
 To add a case: write `tests/strict/NAME.sla`, run `python tests/test_strict.py NAME` to
 print the current warnings, read them, and save them as `tests/strict/NAME.expected` only
@@ -25,7 +26,8 @@ CASES = sorted(p.stem for p in STRICT.glob("*.sla"))
 def message(name: str) -> str:
     path = STRICT / f"{name}.sla"
     model = slagraph.compile(path.read_text(encoding="utf-8"), f"strict/{name}.sla")
-    return "".join(f"{w}\n" for w in model.warnings())
+    data = STRICT / name
+    return "".join(f"{w}\n" for w in model.warnings(data if data.is_dir() else None))
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -40,9 +42,18 @@ def test_every_check_has_a_case() -> None:
     codes = {
         w.code
         for name in CASES
-        for w in slagraph.compile((STRICT / f"{name}.sla").read_text(encoding="utf-8")).warnings()
+        for w in slagraph.compile((STRICT / f"{name}.sla").read_text(encoding="utf-8")).warnings(
+            STRICT / name if (STRICT / name).is_dir() else None
+        )
     }
-    assert codes == {"series-targets", "no-budget", "trivial-target", "unused", "credit-tier"}
+    assert codes == {
+        "series-targets",
+        "no-budget",
+        "trivial-target",
+        "unused",
+        "credit-tier",
+        "no-accounts",
+    }
 
 
 def test_block_diagram_maths() -> None:
@@ -68,6 +79,18 @@ def test_cli_strict_exit_codes() -> None:
     assert strict.output.rstrip().endswith("1 warning")
     clean = runner.invoke(main, ["check", "--strict", str(STRICT / "clean.sla")])
     assert clean.exit_code == 0 and clean.output.startswith("ok: ")
+
+
+def test_cli_strict_data() -> None:
+    runner = CliRunner()
+    file, data = str(STRICT / "no_accounts.sla"), str(STRICT / "no_accounts")
+    without = runner.invoke(main, ["check", "--strict", file])
+    assert without.exit_code == 0, without.output  # the coverage check needs the data
+    warned = runner.invoke(main, ["check", "--strict", "--data", data, file])
+    assert warned.exit_code == 1
+    assert "4:37: warning: sla 'availability' covers no account" in warned.output
+    assert "gold_only" not in warned.output
+    assert runner.invoke(main, ["check", "--data", data, file]).exit_code == 2
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from slagraph.cli.common import FILE, err, guarded, load_model
+from slagraph.cli.common import DATA, FILE, err, guarded, load_model
 from slagraph.cli.group import main
+from slagraph.errors import SlaUsageError
 
 
 @main.command()
@@ -19,12 +20,21 @@ from slagraph.cli.group import main
     help="Also warn about targets that cannot be met or are trivially met, credit tiers "
     "that never apply, and unused streams and calendars; exit 1 on any warning.",
 )
+@click.option(
+    "--data",
+    "source",
+    type=DATA,
+    help="With --strict: also warn about a `for accounts where` no account of this "
+    "source's accounts table satisfies.",
+)
 @guarded
-def check(file: Path, strict: bool) -> None:
+def check(file: Path, strict: bool, source: object) -> None:
     """Parse and compile FILE; print errors, or a one-line summary."""
     model = load_model(file)
+    if source is not None and not strict:
+        raise SlaUsageError("--data is read only with --strict")
     if strict:
-        found = model.warnings()
+        found = model.warnings(source)
         if found:
             for warning in found:
                 err.print(str(warning), markup=False)

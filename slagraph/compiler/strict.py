@@ -11,7 +11,8 @@ syntax tree for where to point the caret:
   budget; a ratio target that can never be missed or never be met;
 * ``unused``: a stream, clock or calendar that nothing reads;
 * ``credit-tier``: a `below` tier that can never apply, or that applies while the
-  objective is met.
+  objective is met;
+* ``no-accounts`` (only given data): a `for accounts where` no account satisfies.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ from slagraph.syntax import ast
 EPSILON = 1e-12
 
 
-def strict_warnings(module: ast.Module, model: ir.Model) -> list[StrictWarning]:
-    """Every strict warning for a compiled module, in source order, each once."""
+def strict_warnings(
+    module: ast.Module, model: ir.Model, data: object = None
+) -> list[StrictWarning]:
+    """Every strict warning for a compiled module, in source order, each once. With `data`
+    (any source `evaluate` reads), also `for accounts where` no account satisfies."""
     found: list[StrictWarning] = []
     seen: set[tuple[Span | None, str]] = set()
     for code, message, span in (
@@ -37,6 +41,7 @@ def strict_warnings(module: ast.Module, model: ir.Model) -> list[StrictWarning]:
         *_targets(module, model),
         *_series(module, model),
         *_credit_tiers(module, model),
+        *(_coverage(module, model, data) if data is not None else ()),
     ):
         if (span, message) not in seen:
             seen.add((span, message))
@@ -301,3 +306,34 @@ def _value(objective: ir.Objective, value: float) -> str:
     if objective.unit == "ratio":
         return pct(value)
     return format(value, "g")
+
+
+# ------------------------------------------------------------------ coverage on data
+
+
+def _coverage(module: ast.Module, model: ir.Model, data: object) -> Found:
+    """`for accounts where …` that no row of the data's accounts table satisfies."""
+    if model.accounts is None:
+        return  # accounts are then those seen in the streams: nothing to hold them to
+    from slagraph.compiler.expressions import span_of
+    from slagraph.data.loader import load
+    from slagraph.engine.predicates import evaluate_predicate
+
+    dataset = load(data, [], model.accounts)
+    table = dataset.accounts
+    if table is None:  # pragma: no cover - declared, so loaded
+        return
+    decls = {d.name.id: d for d in module.decls if isinstance(d, ast.AgreementDecl)}
+    for name, agreement in model.agreements.items():
+        if agreement.coverage is None:
+            continue
+        if not evaluate_predicate(agreement.coverage, table).any():
+            decl = decls.get(name)
+            where = span_of(decl.coverage) if decl is not None and decl.coverage else None
+            rows = len(table)
+            yield (
+                "no-accounts",
+                f"{agreement.kind} '{name}' covers no account: none of the {rows} rows of "
+                "the accounts table satisfies its 'for accounts where'",
+                where or agreement.span,
+            )
