@@ -328,7 +328,15 @@ class Model:
         from slagraph.compiler.strict import strict_warnings
         from slagraph.syntax.parser import parse
 
-        return strict_warnings(parse(self.source, self.ir.file), self.ir, data)
+        accounts = None
+        if data is not None and self.ir.accounts is not None:
+            from slagraph.data.loader import load as load_data
+            from slagraph.engine.predicates import evaluate_predicate
+
+            table = load_data(data, [], self.ir.accounts).accounts
+            if table is not None:
+                accounts = (len(table), lambda p: bool(evaluate_predicate(p, table).any()))
+        return strict_warnings(parse(self.source, self.ir.file), self.ir, accounts)
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

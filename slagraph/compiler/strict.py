@@ -17,7 +17,7 @@ syntax tree for where to point the caret:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import attrs
 
@@ -29,11 +29,16 @@ from slagraph.syntax import ast
 EPSILON = 1e-12
 
 
+Accounts = tuple[int, Callable[[ir.Predicate], bool]]
+"""The data's accounts table, as its row count and whether any row satisfies a predicate
+(built by `Model.warnings` from the data: the compiler reads no data)."""
+
+
 def strict_warnings(
-    module: ast.Module, model: ir.Model, data: object = None
+    module: ast.Module, model: ir.Model, accounts: Accounts | None = None
 ) -> list[StrictWarning]:
-    """Every strict warning for a compiled module, in source order, each once. With `data`
-    (any source `evaluate` reads), also `for accounts where` no account satisfies."""
+    """Every strict warning for a compiled module, in source order, each once. With
+    `accounts`, also `for accounts where` no account satisfies."""
     found: list[StrictWarning] = []
     seen: set[tuple[Span | None, str]] = set()
     for code, message, span in (
@@ -41,7 +46,7 @@ def strict_warnings(
         *_targets(module, model),
         *_series(module, model),
         *_credit_tiers(module, model),
-        *(_coverage(module, model, data) if data is not None else ()),
+        *(_coverage(module, model, accounts) if accounts is not None else ()),
     ):
         if (span, message) not in seen:
             seen.add((span, message))
@@ -311,29 +316,22 @@ def _value(objective: ir.Objective, value: float) -> str:
 # ------------------------------------------------------------------ coverage on data
 
 
-def _coverage(module: ast.Module, model: ir.Model, data: object) -> Found:
+def _coverage(module: ast.Module, model: ir.Model, accounts: Accounts) -> Found:
     """`for accounts where …` that no row of the data's accounts table satisfies."""
     if model.accounts is None:
         return  # accounts are then those seen in the streams: nothing to hold them to
     from slagraph.compiler.expressions import span_of
-    from slagraph.data.loader import load
-    from slagraph.engine.predicates import evaluate_predicate
 
-    dataset = load(data, [], model.accounts)
-    table = dataset.accounts
-    if table is None:  # pragma: no cover - declared, so loaded
-        return
+    rows, satisfied = accounts
     decls = {d.name.id: d for d in module.decls if isinstance(d, ast.AgreementDecl)}
     for name, agreement in model.agreements.items():
-        if agreement.coverage is None:
+        if agreement.coverage is None or satisfied(agreement.coverage):
             continue
-        if not evaluate_predicate(agreement.coverage, table).any():
-            decl = decls.get(name)
-            where = span_of(decl.coverage) if decl is not None and decl.coverage else None
-            rows = len(table)
-            yield (
-                "no-accounts",
-                f"{agreement.kind} '{name}' covers no account: none of the {rows} rows of "
-                "the accounts table satisfies its 'for accounts where'",
-                where or agreement.span,
-            )
+        decl = decls.get(name)
+        where = span_of(decl.coverage) if decl is not None and decl.coverage else None
+        yield (
+            "no-accounts",
+            f"{agreement.kind} '{name}' covers no account: none of the {rows} rows of "
+            "the accounts table satisfies its 'for accounts where'",
+            where or agreement.span,
+        )
