@@ -74,6 +74,16 @@ def caret_excerpt(source: str, span: Span) -> str:
     return f"{gutter}{text}\n{pad}{' ' * (span.column - 1)}{'^' * width}"
 
 
+def located(kind: str, message: str, span: Span | None, source: str | None) -> str:
+    """`file:line:col: KIND: message`, then the source line with a caret (errors and
+    `check --strict` warnings alike)."""
+    if span is None:
+        return f"{kind}: {message}"
+    head = f"{span}: {kind}: {message}"
+    excerpt = caret_excerpt(source, span) if source else ""
+    return f"{head}\n{excerpt}" if excerpt else head
+
+
 class SlaError(Exception):
     """Root of every error slagraph raises on bad input."""
 
@@ -99,11 +109,7 @@ class SlaSourceError(SlaError):
         return (type(self), (self.message, self.span, self.source))
 
     def __str__(self) -> str:
-        if self.span is None:
-            return f"{self.kind}: {self.message}"
-        head = f"{self.span}: {self.kind}: {self.message}"
-        excerpt = caret_excerpt(self.source, self.span) if self.source else ""
-        return f"{head}\n{excerpt}" if excerpt else head
+        return located(self.kind, self.message, self.span, self.source)
 
 
 class SlaSyntaxError(SlaSourceError):
@@ -142,3 +148,19 @@ class SlaWarning(UserWarning):
     """Something an evaluation did as asked but that is probably not what was meant (a
     placeholder date stretching the evaluated range over decades); issued with
     `warnings.warn`, so the host decides how it is shown. The CLI prints it on stderr."""
+
+
+@attrs.frozen
+class StrictWarning:
+    """What `slagraph check --strict` reports (docs/authoring.md, "Strict checks"): the
+    file compiles, but an agreement in it cannot be met, is trivially met, or declares
+    what nothing reads. `code` names the check; `str()` is formatted like a compile error."""
+
+    code: str  # "series-targets" | "no-budget" | "trivial-target" | "unused" | "credit-tier"
+    # | "no-accounts" (with data)
+    message: str
+    span: Span | None = None
+    source: str | None = attrs.field(default=None, eq=False, repr=False)
+
+    def __str__(self) -> str:
+        return located("warning", self.message, self.span, self.source)

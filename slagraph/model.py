@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from slagraph.alerts import AlertResult
     from slagraph.compiler import ir
     from slagraph.engine.result import Result
+    from slagraph.errors import StrictWarning
     from slagraph.simulate import Simulation
     from slagraph.whatif import WhatIf
     from slagraph.whatif.diff import Diff
@@ -339,6 +340,26 @@ class Model:
             executor=executor,
             on_estimate=on_estimate,
         )
+
+    def warnings(self, data: Any = None) -> list[StrictWarning]:
+        """What `slagraph check --strict` reports: targets that cannot be met or are
+        trivially met, credit tiers that never apply, streams and calendars nothing reads
+        (docs/authoring.md, "Strict checks"); with `data` (any source `evaluate` reads),
+        also `for accounts where` that no row of its accounts table satisfies. Each has a
+        span; `str()` of one is `file:line:col: warning: …` with the source line and a
+        caret, like a compile error."""
+        from slagraph.compiler.strict import strict_warnings
+        from slagraph.syntax.parser import parse
+
+        accounts = None
+        if data is not None and self.ir.accounts is not None:
+            from slagraph.data.loader import load as load_data
+            from slagraph.engine.predicates import evaluate_predicate
+
+            table = load_data(data, [], self.ir.accounts).accounts
+            if table is not None:
+                accounts = (len(table), lambda p: bool(evaluate_predicate(p, table).any()))
+        return strict_warnings(parse(self.source, self.ir.file), self.ir, accounts)
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

@@ -7,16 +7,42 @@ from pathlib import Path
 
 import click
 
-from slagraph.cli.common import FILE, err, guarded, load_model
+from slagraph.cli.common import DATA, FILE, err, guarded, load_model
 from slagraph.cli.group import main
+from slagraph.errors import SlaUsageError
 
 
 @main.command()
 @click.argument("file", type=FILE)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also warn about targets that cannot be met or are trivially met, credit tiers "
+    "that never apply, and unused streams and calendars; exit 1 on any warning.",
+)
+@click.option(
+    "--data",
+    "source",
+    type=DATA,
+    help="With --strict: also warn about a `for accounts where` no account of this "
+    "source's accounts table satisfies.",
+)
 @guarded
-def check(file: Path) -> None:
+def check(file: Path, strict: bool, source: object) -> None:
     """Parse and compile FILE; print errors, or a one-line summary."""
     model = load_model(file)
+    if source is not None and not strict:
+        raise SlaUsageError("--data is read only with --strict")
+    if strict:
+        found = model.warnings(source)
+        if found:
+            for warning in found:
+                err.print(str(warning), markup=False)
+            err.print(
+                f"strict: {file}: {len(found)} warning{'s' if len(found) != 1 else ''}",
+                markup=False,
+            )
+            sys.exit(1)
     agreements = model.ir.agreements
     objectives = sum(len(a.objectives) for a in agreements.values())
     click.echo(
