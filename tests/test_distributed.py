@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import distributed  # noqa: E402  (in the test extra: missing, the tests fail)
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv
@@ -15,8 +16,6 @@ from click.testing import CliRunner
 import slagraph
 from slagraph import distributed as dist
 from slagraph.cli import main
-
-distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "spec"

@@ -16,8 +16,6 @@ from slagraph.engine import load_for
 from slagraph.simulate import chunk_bounds
 from slagraph.simulate import simulate as simulate_one
 
-pytest.importorskip("distributed")
-
 SPEC = Path(__file__).resolve().parent.parent / "examples" / "spec"
 
 

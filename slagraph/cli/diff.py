@@ -21,7 +21,7 @@ from slagraph.cli.common import (
     to_option,
 )
 from slagraph.cli.group import main
-from slagraph.cli.whatif import _print_whatif, _units
+from slagraph.cli.whatif import objective_units, print_pairs
 
 
 @main.command()
@@ -55,7 +55,7 @@ def diff(
     )
     if fmt_ == "table":
         print_as_of(result.as_of)
-        _print_whatif(result, show_all, {**_units(before), **_units(after)})
+        print_pairs(result, show_all, {**objective_units(before), **objective_units(after)})
     else:
         method = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]
         emit(method(all=show_all))

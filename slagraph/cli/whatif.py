@@ -30,7 +30,7 @@ from slagraph.cli.common import (
 from slagraph.cli.group import main
 
 
-def _units(model: Any) -> dict[str, str]:
+def objective_units(model: Any) -> dict[str, str]:
     """Each objective path's unit, so values print as `eval` prints them."""
     return {
         f"{inst.path}.{o.name}": o.unit
@@ -39,7 +39,7 @@ def _units(model: Any) -> dict[str, str]:
     }
 
 
-def _print_whatif(result: Any, show_all: bool, units: dict[str, str]) -> None:
+def print_pairs(result: Any, show_all: bool, units: dict[str, str]) -> None:
     """The paired rows as one table (`base → changed` where they differ), terminations
     and (for `diff`) money lines after it; `result.side` names the changed side."""
     from rich.table import Table
@@ -157,7 +157,7 @@ def whatif(
             )
     if fmt_ == "table":
         print_as_of(result.as_of)
-        _print_whatif(result, show_all, _units(model))
+        print_pairs(result, show_all, objective_units(model))
     else:
         method = {"json": result.to_json, "jsonl": result.to_jsonl, "csv": result.to_csv}[fmt_]
         emit(method(all=show_all))

@@ -18,13 +18,27 @@ from slagraph.report.format import (
 
 
 class Credits:
-    """The credit sections of `_Page` (html.py), which holds `nodes`, `model` and `_owed`."""
+    """The credit sections of `_Page` (html.py), which holds `nodes` and `model`."""
 
     nodes: Any
     model: Any
 
     def _owed(self, rows: Iterable[dict[str, Any]]) -> tuple[float, float, float, bool]:
-        raise NotImplementedError
+        """(owed pct-sum, owed money, earned-back money, money known) over root rows of
+        ended periods (a period in progress owes nothing yet)."""
+        pct = money = back = 0.0
+        known = True
+        for row in rows:
+            if "." in row["node"] or not row["credit_pct"] or row.get("final") is False:
+                continue
+            if row["credit"] is None:
+                known = False
+            if row["earned_back"]:
+                back += row["credit"] or 0.0
+            else:
+                pct += row["credit_pct"]
+                money += row["credit"] or 0.0
+        return pct, money, back, known
 
     def _credit_notes(
         self,

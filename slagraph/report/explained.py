@@ -3,6 +3,7 @@ to the failing records, with the `slagraph explain` line that lists them all."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from slagraph.errors import SlaError
@@ -13,6 +14,7 @@ from slagraph.report.format import (
     Node,
     _condition,
     _e,
+    _iso_arg,
     chip,
     fmt_budget,
     fmt_pct,
@@ -26,6 +28,8 @@ class Explained:
     `result`, `nodes`, `max_records`, `max_explained`, the explained/omitted counts."""
 
     result: Any
+    model: Any
+    source: str | None
     nodes: Any
     max_records: int
     max_explained: int
@@ -33,7 +37,15 @@ class Explained:
     omitted: int
 
     def _cmd(self, account: str, period: str, node: str, total: int | None = None) -> str:
-        raise NotImplementedError
+        """The `slagraph explain` line that lists every record of a cell."""
+        file = getattr(self.model.ir, "file", "") or ""
+        file = _quote(file) if file and not file.startswith("<") else "MODEL.sla"
+        data = _quote(self.source) if self.source else "SOURCE"
+        return (
+            f"slagraph explain {file} {_quote(node)} --data {data} "
+            f"--account {_quote(account)} --period {_quote(period)} "
+            f"--as-of {_iso_arg(self.result.as_of)}" + (f" --limit {total}" if total else "")
+        )
 
     def _explanations(
         self,
@@ -201,3 +213,7 @@ class Explained:
             )
         out.append("</ul>")
         return "".join(out)
+
+
+def _quote(text: str) -> str:
+    return shlex.quote(text)

@@ -8,8 +8,6 @@ nothing (a strict Content-Security-Policy says so to the browser too).
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,6 @@ from slagraph.report.format import (
     _condition,
     _e,
     _iso,
-    _iso_arg,
     _nodes,
     _num,
     chip,
@@ -97,17 +94,6 @@ class _Page(Explained, Credits):
 
     # ---------------------------------------------------------------- helpers
 
-    def _cmd(self, account: str, period: str, node: str, total: int | None = None) -> str:
-        """The `slagraph explain` line that lists every record of a cell."""
-        file = getattr(self.model.ir, "file", "") or ""
-        file = _quote(file) if file and not file.startswith("<") else "MODEL.sla"
-        data = _quote(self.source) if self.source else "SOURCE"
-        return (
-            f"slagraph explain {file} {_quote(node)} --data {data} "
-            f"--account {_quote(account)} --period {_quote(period)} "
-            f"--as-of {_iso_arg(self.result.as_of)}" + (f" --limit {total}" if total else "")
-        )
-
     def _prog(self, period: str) -> str:
         """The class of a period column that is in progress (ends after as-of)."""
         return " prog" if period in self.open_periods else ""
@@ -116,23 +102,6 @@ class _Page(Explained, Credits):
         if period not in self.open_periods:
             return ""
         return ' title="in progress: ends after as-of, nothing owed for it yet"'
-
-    def _owed(self, rows: Iterable[dict[str, Any]]) -> tuple[float, float, float, bool]:
-        """(owed pct-sum, owed money, earned-back money, money known) over root rows of
-        ended periods (a period in progress owes nothing yet)."""
-        pct = money = back = 0.0
-        known = True
-        for row in rows:
-            if "." in row["node"] or not row["credit_pct"] or row.get("final") is False:
-                continue
-            if row["credit"] is None:
-                known = False
-            if row["earned_back"]:
-                back += row["credit"] or 0.0
-            else:
-                pct += row["credit_pct"]
-                money += row["credit"] or 0.0
-        return pct, money, back, known
 
     # ---------------------------------------------------------------- whole page
 
@@ -512,10 +481,6 @@ class _Page(Explained, Credits):
             cls += " prog"
             body += '<span class="tag prog">in progress</span>'
         return f'<td class="{cls}"{attrs}>{head}{body}</td>'
-
-
-def _quote(text: str) -> str:
-    return shlex.quote(text)
 
 
 MAX_ACCOUNTS = 100_000
