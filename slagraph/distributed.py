@@ -395,18 +395,21 @@ def _account_key(names: np.ndarray, rank: np.ndarray | None) -> Callable[[str], 
 
 def _termination_key(model: ir.Model) -> Callable[[dict[str, Any], Any], tuple[Any, ...]]:
     node = {inst.path: i for i, inst in enumerate(preorder(model.plan))}
-    rules: dict[tuple[str, Any, str], int] = {}
+    rules: dict[tuple[str, Any, str, Any], int] = {}
     for inst in preorder(model.plan):
-        for j, rule in enumerate(model.agreements[inst.agreement].terminations):
+        every = ir.versions_of(model.agreements[inst.agreement])
+        dated = [(d, rule) for d, terms in every for rule in terms.terminations]
+        for j, (day, rule) in enumerate(dated):  # each version's rules, as evaluate lists them
             text = (
                 f"{rule.count} consecutive periods"
                 if rule.of_n is None
                 else f"{rule.count} of {rule.of_n} periods"
             )
-            rules.setdefault((inst.path, rule.target, text), j)
+            version = day.isoformat() if day is not None else None
+            rules.setdefault((inst.path, rule.target, text, version), j)
 
     def key(t: dict[str, Any], account: Callable[[str], Any]) -> tuple[Any, ...]:
-        j = rules.get((t["node"], t["target"], t["rule"]), 0)
+        j = rules.get((t["node"], t["target"], t["rule"], t.get("version")), 0)
         return node[t["node"]], j, account(t["account"])
 
     return key

@@ -14,6 +14,7 @@ calendars, the agreements and the data.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 
@@ -360,9 +361,51 @@ def _window_lines(draw: st.DrawFn, zone: str | None) -> list[str]:
     return lines + ([f'    timezone "{zone}"'] if zone else [])
 
 
+# Effective dates for versions: before all data, inside the data windows, on and off
+# period starts and DST days (a version judges the periods whose local start follows it).
+EFFECTIVE = (
+    "2025-12-01",
+    "2026-01-01",
+    "2026-01-15",
+    "2026-02-01",
+    "2026-03-20",
+    "2026-04-01",
+    "2026-04-05",
+    "2026-09-01",
+    "2026-09-06",
+    "2026-10-10",
+    "2026-11-01",
+)
+AMENDED = ("0%", "50%", "80%", "90%", "95%", "99%", "99.9%")
+
+
+def _versioned(draw: st.DrawFn, block: str) -> str:
+    """`block` as one to three versions with `effective` dates, each later one an
+    amendment of the targets, credit tiers and amounts of the one before."""
+    dates = sorted(draw(st.lists(st.sampled_from(EFFECTIVE), min_size=1, max_size=3, unique=True)))
+    out = []
+    text = block
+    for i, day in enumerate(dates):
+        if i:
+            pct = lambda m: f"{m[1]} {draw(st.sampled_from(AMENDED))}"  # noqa: E731
+            text = re.sub(r"(>=|>|<=|<|->) (\d+(?:\.\d+)?)%", pct, text)
+            text = re.sub(
+                r"(at_risk|credit) (\d+(?:\.\d+)?)% ",
+                lambda m: f"{m[1]} {draw(st.sampled_from(AMENDED[1:5]))} ",
+                text,
+            )
+        head, brace, body = text.partition(" {\n")
+        out.append(f"{head} effective {day}{brace}{body}")
+    return "\n\n".join(out)
+
+
 @st.composite
 def agreements(
-    draw: st.DrawFn, calendars: list[str], has_table: bool, rolling: bool = False
+    draw: st.DrawFn,
+    calendars: list[str],
+    has_table: bool,
+    rolling: bool = False,
+    versions: bool = False,
 ) -> str:
     """1–4 slas and 0–3 masters; a master includes slas and earlier masters (depth ≤ 3).
 
@@ -424,6 +467,8 @@ def agreements(
         lines += own_period
         cov = coverage(has_table) if draw(st.integers(0, 4)) == 0 else st.just("")
         blocks.append(f"sla {name}{draw(cov)} {{\n" + "\n".join(lines) + "\n}")
+        if versions and draw(st.integers(0, 1)):
+            blocks[-1] = _versioned(draw, blocks[-1])
         if not own_period:
             # met(X) only names agreements that take the asker's period and zone: for one
             # with its own period docs/semantics.md is ambiguous (see test_differential).
@@ -476,6 +521,8 @@ def agreements(
         lines += _period_lines(draw, kinds)
         cov = coverage(has_table) if draw(st.integers(0, 3)) == 0 else st.just("")
         blocks.append(f"master {name}{draw(cov)} {{\n" + "\n".join(lines) + "\n}")
+        if versions and draw(st.integers(0, 2)) == 0:
+            blocks[-1] = _versioned(draw, blocks[-1])
         masters.append(name)
     return "\n\n".join(blocks)
 
@@ -592,7 +639,9 @@ OUTAGE_COLUMNS = ("service: text", "start: time", "end: time?", "planned: bool")
 
 
 @st.composite
-def cases(draw: st.DrawFn, max_rows: int = 25, rolling: bool = False) -> Case:
+def cases(
+    draw: st.DrawFn, max_rows: int = 25, rolling: bool = False, versions: bool = False
+) -> Case:
     """A model (calendars, streams, agreements) with data for it; `rolling`: every
     agreement over a rolling window, stepped daily or every few hours."""
     n_accounts = draw(st.integers(1, 3))
@@ -624,7 +673,7 @@ def cases(draw: st.DrawFn, max_rows: int = 25, rolling: bool = False) -> Case:
             }
             for a in order
         ]
-    parts.append(draw(agreements(calendars, has_table, rolling)))
+    parts.append(draw(agreements(calendars, has_table, rolling, versions)))
     text = "\n\n".join(parts) + "\n"
 
     start = draw(st.sampled_from(WINDOW_STARTS)) + dt.timedelta(days=draw(st.integers(0, 20)))

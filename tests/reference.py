@@ -445,7 +445,7 @@ class _Evaluation:
     def _placing_columns(self, name: str) -> list[str]:
         """The time columns that place records of stream `name` in some metric."""
         columns = []
-        for agreement in self.model.agreements.values():
+        for agreement in _every_terms(self.model):
             for objective in agreement.objectives:
                 metric = objective.metric
                 selects = getattr(metric, "selects", None) or (
@@ -476,7 +476,7 @@ class _Evaluation:
 
     def _streams_read(self) -> list[str]:
         names: list[str] = []
-        for agreement in self.model.agreements.values():
+        for agreement in _every_terms(self.model):
             for objective in agreement.objectives:
                 metric = objective.metric
                 selects = getattr(metric, "selects", None) or (
@@ -803,6 +803,8 @@ class _Evaluation:
             "met": all(v["met"] for v in inside),
             "status": status,
             "credit_pct": sum(owed),  # a credit earned back is not owed upwards
+            "absent": bool(self.model.agreements[name].versions)
+            and all(v.get("absent", False) for v in inside),
         }
 
     def earned_back(
@@ -810,8 +812,8 @@ class _Evaluation:
     ) -> bool:
         """Period i's credit of `name` is earned back: it is met in each of the N
         following periods, all ended by as-of (docs/semantics.md, Earnback)."""
-        agreement = self.model.agreements[name]
-        n = agreement.earnback
+        agreement = terms_at(self.model.agreements[name], periods[i])
+        n = agreement.earnback if agreement is not None else None
         verdict = self.agreement(name, kind, zone, account, periods[i])
         if n is None or verdict["credit_pct"] <= 0 or i + n >= len(periods):
             return False
@@ -826,7 +828,13 @@ class _Evaluation:
         key = ("agreement", name, kind, timezone, account, period.label)
         if key in self._verdicts:
             return self._verdicts[key]
-        agreement = self.model.agreements[name]
+        agreement = terms_at(self.model.agreements[name], period)
+        if agreement is None:  # before its first version: no agreement's
+            result = {"met": True, "status": "no_data", "score": None, "credit_pct": 0.0}
+            result["members"] = {}
+            result["absent"] = True
+            self._verdicts[key] = result
+            return result
         members: dict[str, dict] = {}
         weights: dict[str, float] = {}
         if agreement.kind == "sla":
@@ -842,6 +850,8 @@ class _Evaluation:
                     members[child] = {"met": True, "status": "no_data", "credit_pct": 0.0}
                     continue
                 members[child] = self.rolled(child, kind, timezone, account, period)
+                if members[child].pop("absent", False):  # no version in effect in it
+                    continue
                 weights[child] = weight
         total = sum(weights.values())
         score = (
@@ -987,13 +997,28 @@ def reference_rows(
         mine = order
         order += 1 + len(agreement.objectives)
         periods = ev.periods(kind, zone)
+        # Versions (docs/semantics.md "Versions"): period by period, the terms in effect
+        # at its start; each version's termination rules see only its own periods.
+        every = list(agreement.versions) or [None]
+        rules = [
+            (k, t)
+            for k, v in enumerate(every)
+            for t in (v.agreement if v is not None else agreement).terminations
+        ]
         for index, account in enumerate(ev.accounts):
             if not ev.covers(coverage, account):
                 continue
             acc = account["account"]
             fee = account.get("fee")
-            flags: dict[str, list[bool]] = {}
+            flags: dict[tuple[int, str], list[bool]] = {}
             for i, period in enumerate(periods):
+                terms = terms_at(agreement, period)
+                if terms is None:
+                    for k, t in rules:
+                        flags.setdefault((k, t.target), []).append(False)
+                    continue
+                version = _effective(agreement, period)
+                stamp = {} if version is None else {"version": version}
                 verdict = ev.agreement(name, kind, zone, acc, period)
                 earned = ev.earned_back(name, kind, zone, acc, periods, i)
                 rows.append(
@@ -1014,10 +1039,11 @@ def reference_rows(
                             "credit": None if fee is None else verdict["credit_pct"] * fee,
                             "earned_back": earned,
                             "final": period.end <= ev.as_of,
+                            **stamp,
                         },
                     )
                 )
-                for j, o in enumerate(agreement.objectives):
+                for j, o in enumerate(terms.objectives):
                     r = verdict["members"][o.name]
                     rows.append(
                         (
@@ -1037,20 +1063,25 @@ def reference_rows(
                                 "credit": None if fee is None else r["credit_pct"] * fee,
                                 "earned_back": False,
                                 "final": period.end <= ev.as_of,
+                                **stamp,
                             },
                         )
                     )
-                for target in {t.target for t in agreement.terminations}:
+                judging = every.index(next(v for v in every if v is None or v.agreement is terms))
+                for k, target in dict.fromkeys((k, t.target) for k, t in rules):
+                    if k != judging:
+                        flags.setdefault((k, target), []).append(False)
+                        continue
                     if target == name:
                         breached = not verdict["met"]
                     else:
                         breached = not verdict["members"][target]["met"]
                     # a right arises from ended periods only
-                    flags.setdefault(target, []).append(breached and period.end <= ev.as_of)
+                    flags.setdefault((k, target), []).append(breached and period.end <= ev.as_of)
             # Termination: the first period where the last N were all breached (or K of
             # the last N, counting only evaluated periods).
-            for t_index, term in enumerate(agreement.terminations):
-                history = flags.get(term.target, [])
+            for t_index, (k, term) in enumerate(rules):
+                history = flags.get((k, term.target), [])
                 for i in range(len(history)):
                     if term.of_n is None:
                         window = history[max(0, i - term.count + 1) : i + 1]
@@ -1061,19 +1092,17 @@ def reference_rows(
                         arises = sum(window) >= term.count
                         rule = f"{term.count} of {term.of_n} periods"
                     if arises:
-                        terminations.append(
-                            (
-                                (mine, t_index, index),
-                                {
-                                    "kind": "termination",
-                                    "node": path,
-                                    "account": acc,
-                                    "period": periods[i].label,
-                                    "target": term.target,
-                                    "rule": rule,
-                                },
-                            )
-                        )
+                        line = {
+                            "kind": "termination",
+                            "node": path,
+                            "account": acc,
+                            "period": periods[i].label,
+                            "target": term.target,
+                            "rule": rule,
+                        }
+                        if every[k] is not None:
+                            line["version"] = every[k].effective.isoformat()
+                        terminations.append(((mine, t_index, index), line))
                         break
         for child, _ in agreement.children:
             visit(child, f"{path}.{child}", kind, zone, coverage)
@@ -1084,7 +1113,39 @@ def reference_rows(
             visit(root, root, "monthly", "UTC", [])
     rows.sort(key=lambda item: item[0])
     terminations.sort(key=lambda item: item[0])
+    if any("version" in r for _, r in rows):  # a versioned model: every row says which
+        for _, r in rows:
+            r.setdefault("version", None)
     return [r for _, r in rows] + [t for _, t in terminations]
+
+
+# ---- versions (docs/semantics.md "Versions")
+
+
+def _every_terms(model: Any) -> list[Any]:
+    """Each version's terms of every agreement (the agreement itself when unversioned)."""
+    out = []
+    for agreement in model.agreements.values():
+        out += [v.agreement for v in agreement.versions] or [agreement]
+    return out
+
+
+def terms_at(agreement: Any, period: RefPeriod) -> Any:
+    """The terms judging `period`: the last version effective on or before its first
+    local day; None before the first version."""
+    if not agreement.versions:
+        return agreement
+    found = None
+    for version in agreement.versions:
+        if version.effective <= period.first:
+            found = version.agreement
+    return found
+
+
+def _effective(agreement: Any, period: RefPeriod) -> str | None:
+    if not agreement.versions:
+        return None
+    return max(v.effective for v in agreement.versions if v.effective <= period.first).isoformat()
 
 
 # ---- clocks (docs/semantics.md "Clocks")

@@ -80,7 +80,7 @@ def check_generated(case: Case) -> None:
         event(f"rejected by the engine: {str(error).splitlines()[0][:60]}")
         assume(False)
         raise
-    event("valid")
+    event("valid" + (", versioned" if " effective " in case.text else ""))
     reference = reference_rows(model.ir, case.records, case.accounts, case.as_of, case.every)
     problems = diff(engine, reference)
     assert not problems, "\n".join([case.text, *problems[:12]])
@@ -105,6 +105,18 @@ def test_engine_matches_reference(case: Case) -> None:
 def test_rolling_windows_match_reference(case: Case) -> None:
     """SPEC §6.5: every agreement over a rolling window, stepped at local midnights or
     every few hours; 300 examples in the default run."""
+    check_generated(case)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(cases(max_rows=10, versions=True))
+def test_versions_match_reference(case: Case) -> None:
+    """SPEC §6.6: slas and masters in one to three `effective` versions (amended targets,
+    tiers and credits; dates before, inside and across the data), 300 examples a run."""
     check_generated(case)
 
 

@@ -39,10 +39,12 @@ def _print_table(result: Any) -> None:
 
     out = stdout_console()
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    versioned = "version" in result.fields  # which version judged: SPEC §6.6
     for name in (
         "account",
         "period",
         "node",
+        *(("version",) if versioned else ()),
         "status",
         "value",
         "target",
@@ -76,6 +78,7 @@ def _print_table(result: Any) -> None:
             row["account"] if key != previous else "",
             period_label(row) if key != previous else "",
             label,
+            *((row["version"] or "",) if versioned else ()),
             f"[{STATUS_STYLE[row['status']]}]{status}[/]",
             fmt_value(row, "value"),
             fmt_value(row, "target"),

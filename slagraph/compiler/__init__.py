@@ -2,7 +2,8 @@
 
 1. ``declarations``: calendars, streams, the accounts table (duplicates rejected);
 2. ``agreements``: each `sla`/`master` with its `extends` chain merged, statements and
-   expressions type-checked (``expressions``);
+   expressions type-checked (``expressions``); ``versions`` compiles each `effective`
+   version of one against the others as they stood on its date;
 3. ``graph``: the dependency graph, checked for cycles, and the topological ``Plan``.
 """
 
@@ -13,6 +14,7 @@ from slagraph.compiler.agreements import compile_agreement
 from slagraph.compiler.clocks import compile_clock
 from slagraph.compiler.declarations import compile_accounts, compile_calendar, compile_stream
 from slagraph.compiler.graph import build_graph, build_plan
+from slagraph.compiler.versions import compile_versions, group_versions
 from slagraph.errors import SlaCompileError, Span
 from slagraph.syntax import ast
 
@@ -67,11 +69,11 @@ def _compile(module: ast.Module) -> ir.Model:
     if len(account_decls) > 1:
         raise SlaCompileError("the accounts table is declared twice", account_decls[1].span)
     accounts = compile_accounts(account_decls[0]) if account_decls else None
-    agreement_decls = _unique([d for d in decls if isinstance(d, ast.AgreementDecl)], "agreement")
-    agreements = {
-        name: compile_agreement(d, agreement_decls, streams, calendars, accounts, clocks)
-        for name, d in agreement_decls.items()
-    }
+    groups = group_versions([d for d in decls if isinstance(d, ast.AgreementDecl)])
+    agreements = compile_versions(
+        groups,
+        lambda decl, known: compile_agreement(decl, known, streams, calendars, accounts, clocks),
+    )
     graph = build_graph(agreements, clocks)
     plan = build_plan(agreements)
     return ir.Model(calendars, streams, accounts, agreements, graph, plan, module.file, clocks)

@@ -75,7 +75,7 @@ def build_graph(
         nodes.setdefault(v, {})
         edges.setdefault((u, v), {})["relation"] = relation
 
-    for agreement in agreements.values():
+    for agreement in ir.all_terms(agreements.values()):  # every version's edges
         me = node_id(agreement.kind, agreement.name)
         node(me, kind=agreement.kind, name=agreement.name, title=agreement.title)
         if agreement.extends is not None:  # merged already: drawn, never evaluated

@@ -6,7 +6,8 @@ ratios are floats in 0..1, durations are whole seconds, clock times seconds of t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -270,6 +271,34 @@ class Agreement:
     window: int | None = None  # `window rolling D`, seconds (instead of a period)
     alerts: tuple[Alert, ...] = ()
     extends: str | None = None  # the agreement it was written as a copy of (graph only)
+    versions: tuple[Version, ...] = ()
+    """`effective DATE` definitions, oldest first (SPEC §6.6). Empty for an agreement
+    defined once. When set, the agreement's own fields are a summary for the graph and
+    the plan (objectives and children of every version, the latest version's terms);
+    the evaluator judges each period by the version in effect at its start."""
+
+
+@attrs.frozen
+class Version:
+    """One definition of a versioned agreement, in effect from `effective` (a local
+    date in the agreement's timezone) until the next version's."""
+
+    effective: dt.date
+    agreement: Agreement
+
+
+def all_terms(agreements: Iterable[Agreement]) -> Iterator[Agreement]:
+    """Every set of terms the evaluator may apply: each version of a versioned agreement,
+    else the agreement itself (what reads streams, places records, draws edges)."""
+    for agreement in agreements:
+        yield from (v.agreement for v in agreement.versions) if agreement.versions else (agreement,)
+
+
+def versions_of(agreement: Agreement) -> tuple[tuple[dt.date | None, Agreement], ...]:
+    """(effective date, terms) of each version; one (None, itself) when not versioned."""
+    if not agreement.versions:
+        return ((None, agreement),)
+    return tuple((v.effective, v.agreement) for v in agreement.versions)
 
 
 ROLLING = "rolling:"

@@ -77,7 +77,7 @@ def load_for(model: ir.Model, source: Any, on_bad_rows: str = "error") -> Datase
     """Read exactly the streams the model uses (and its accounts table)."""
 
     checks: dict[str, set[tuple[str, str]]] = {}
-    for agreement in model.agreements.values():
+    for agreement in ir.all_terms(model.agreements.values()):
         for objective in agreement.objectives:
             for stream, e in _elapsed_in(objective.metric):
                 checks.setdefault(stream, set()).add((e.later, e.earlier))
@@ -250,7 +250,7 @@ def placing_columns(model: ir.Model) -> list[tuple[str, str]]:
     earlier time of a duration, else the stream's first time column; an outage's `start`;
     for a clock, its stream's `by` column (each status change is an event of the data)."""
     found: dict[tuple[str, str], None] = {}
-    for agreement in model.agreements.values():
+    for agreement in ir.all_terms(model.agreements.values()):
         for objective in agreement.objectives:
             metric = objective.metric
             if isinstance(metric, ir.MetOf):
@@ -421,22 +421,30 @@ def _walk_rows(
         keep_per = periods_in(grid, lo_date, hi_date)
 
         final = ~in_progress(grid, ctx.as_of)
-        cells = _Cells(keep_acc, keep_per, grid, fee[keep_acc], final[keep_per], names)
-        blocks.append(cells.block(inst.path, agreement.kind, av.verdict, np.nan))
-        for objective in agreement.objectives:
-            target = objective.target
+        for judge, own in av.judged or ((None, av),):
+            periods = keep_per if judge is None else keep_per[judge.periods[keep_per]]
+            terms = agreement if judge is None else judge.terms
+            cells = _Cells(keep_acc, periods, grid, fee[keep_acc], final[periods], names)
+            version = None if judge is None else judge.effective.isoformat()  # type: ignore[union-attr]
             blocks.append(
-                cells.block(
-                    f"{inst.path}.{objective.name}",
-                    "objective",
-                    av.objectives[objective.name],
-                    target,
-                    objective.unit,
-                )
+                cells.block(inst.path, agreement.kind, av.verdict, np.nan, version=version)
             )
+            for objective in terms.objectives:
+                blocks.append(
+                    cells.block(
+                        f"{inst.path}.{objective.name}",
+                        "objective",
+                        own.objectives[objective.name],
+                        objective.target,
+                        objective.unit,
+                        version=version,
+                    )
+                )
         reported = np.zeros(len(grid.labels) + 1, bool)  # [-1]: none
         reported[keep_per] = True
-        for rule, first in av.terminations:  # those from a period reported, as rows are
+        dated = [j.effective.isoformat() for j, _ in av.judged for _ in j.terms.terminations]
+        for i, (rule, first) in enumerate(av.terminations):  # from the periods reported
+            extra = {"version": dated[i]} if dated else {}
             for a in keep_acc[reported[first[keep_acc]] & (first[keep_acc] >= 0)]:
                 terminations.append(
                     {
@@ -448,6 +456,7 @@ def _walk_rows(
                         "rule": f"{rule.count} consecutive periods"
                         if rule.of_n is None
                         else f"{rule.count} of {rule.of_n} periods",
+                        **extra,
                     }
                 )
     if (start or end) and not any(len(b["_period"]) for b in blocks):
@@ -488,8 +497,17 @@ class _Cells:
     final: np.ndarray  # (kept periods,) ended by as-of
     names: np.ndarray  # every account's name, by index
 
-    def block(self, path: str, kind: str, v: Any, target: float, unit: str = "") -> dict[str, Any]:
-        """The rows of one node as arrays; text as codes (see `result.build_table`)."""
+    def block(
+        self,
+        path: str,
+        kind: str,
+        v: Any,
+        target: float,
+        unit: str = "",
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        """The rows of one node as arrays; text as codes (see `result.build_table`);
+        `version`: the effective date of the version judging them (SPEC §6.6)."""
         rows, cols = len(self.accounts), len(self.periods)
         n = rows * cols
 
@@ -523,6 +541,7 @@ class _Cells:
             "credit": credit,
             "earned_back": pick(v.earned_back, False).astype(bool),
             "final": np.tile(self.final, rows),
+            "version": version,
         }
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from slagraph.compiler import ir
-from slagraph.engine import metrics
+from slagraph.engine import metrics, versions
 from slagraph.engine.clocks import state_key
 from slagraph.engine.context import Context, Placed
 from slagraph.engine.evaluate import accounts_table, coverage_mask
@@ -48,7 +48,7 @@ def _due(model: ir.Model, ctx: Context, within: int | None) -> pa.Table:
         if agreement.kind != "sla" or ir.window_seconds(inst.period) is not None:
             continue
         covered = coverage_mask(inst, accounts, ctx)
-        for objective in agreement.objectives:
+        for objective in _in_effect_at_as_of(agreement, ctx, inst):
             if isinstance(objective.metric, ir.ShareWithin):
                 path = f"{inst.path}.{objective.name}"
                 part = _open(ctx, inst, path, objective.metric, covered, names)
@@ -177,3 +177,20 @@ def _empty() -> pa.Table:
             "breaches_at": pa.array([], pa.timestamp("ns", tz="UTC")),
         }
     )
+
+
+def _in_effect_at_as_of(
+    agreement: ir.Agreement, ctx: Context, inst: ir.Instance
+) -> tuple[ir.Objective, ...]:
+    """The objectives of the version judging the period that holds as-of (SPEC §6.6):
+    what is due is due under the terms in force now."""
+    if not agreement.versions:
+        return agreement.objectives
+    grid = ctx.grid(inst.period, inst.timezone)
+    if not len(grid.labels):
+        return ()
+    p = int(np.clip(np.searchsorted(grid.bounds, ctx.as_of, side="right") - 1, 0, len(grid.labels) - 1))
+    for judge in versions.judged(agreement, grid):
+        if judge.periods[p]:
+            return judge.terms.objectives
+    return ()

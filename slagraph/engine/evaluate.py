@@ -17,7 +17,7 @@ import numpy as np
 from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
 from slagraph.data import Column, Dataset, EventTable
-from slagraph.engine import rollup, windows
+from slagraph.engine import rollup, versions, windows
 from slagraph.engine.context import Context
 from slagraph.engine.metrics import Measure
 from slagraph.engine.predicates import evaluate_predicate
@@ -32,6 +32,9 @@ class AgreementVerdict:
     objectives: dict[str, Verdict]
     children: dict[str, Verdict]  # rolled up into this agreement's periods
     terminations: tuple[tuple[ir.Termination, np.ndarray], ...]  # first period per account
+    judged: tuple[tuple[versions.Judged, AgreementVerdict], ...] = ()
+    """Of a versioned agreement: each version, the periods it judges and its own verdict."""
+    in_effect: np.ndarray | None = None  # (P,) periods some version judges; None: all
 
 
 class Walk:
@@ -57,7 +60,8 @@ class Walk:
         here is left for the walk, which then raises in its usual order."""
         wanted: dict[tuple[ir.Metric, str, str], int] = {}
         for inst in self.model.plan.instances:
-            for o in self.model.agreements[inst.agreement].objectives:
+            every = ir.versions_of(self.model.agreements[inst.agreement])
+            for o in (o for _, terms in every for o in terms.objectives):
                 key = (o.metric, inst.period, inst.timezone)
                 if not isinstance(o.metric, ir.MetOf) and key not in self.ctx.measures:
                     wanted[key] = _records(self.ctx, o.metric)
@@ -76,8 +80,45 @@ class Walk:
         key = (name, period, zone)
         if key not in self.memo:
             a = self.model.agreements[name]
-            self.memo[key] = (self._sla if a.kind == "sla" else self._master)(a, period, zone)
+            if a.versions:
+                self.memo[key] = self._versioned(a, period, zone)
+            else:
+                self.memo[key] = (self._sla if a.kind == "sla" else self._master)(a, period, zone)
         return self.memo[key]
+
+    def _versioned(self, a: ir.Agreement, period: str, zone: str) -> AgreementVerdict:
+        """Each period from the version in effect at its start (engine/versions.py)."""
+        grid = self.ctx.grid(period, zone)
+        shape = grid_shape(self.ctx, grid)
+        parts = []
+        for judge in versions.judged(a, grid):
+            own = (self._sla if a.kind == "sla" else self._master)(judge.terms, period, zone)
+            parts.append((judge, own))
+        verdict = versions.merge([(j, v.verdict) for j, v in parts], grid, shape)
+        earned = np.zeros(shape, bool)
+        for judge, _ in parts:
+            if judge.terms.earnback is not None:
+                later = rollup.earned_back(
+                    verdict.met, verdict.credit, judge.terms.earnback, grid, self.ctx.as_of
+                )
+                earned |= later & judge.periods[None, :]
+        verdict = attrs.evolve(verdict, earned_back=earned)
+        objectives = versions.merge_members([(j, v.objectives) for j, v in parts], grid, shape)
+        children = versions.merge_members([(j, v.children) for j, v in parts], grid, shape)
+        open_periods = rollup.in_progress(grid, self.ctx.as_of)
+        rights = []
+        for judge, own in parts:
+            members = own.objectives or own.children
+            for rule in judge.terms.terminations:
+                target = verdict if rule.target == a.name else members[rule.target]
+                breached = ~target.met & ~open_periods[None, :] & judge.periods[None, :]
+                rights.append((rule, rollup.first_right(breached, rule)))
+        in_effect = np.zeros(len(grid.labels), bool)
+        for judge, _ in parts:
+            in_effect |= judge.periods
+        return AgreementVerdict(
+            verdict, objectives, children, tuple(rights), tuple(parts), in_effect
+        )
 
     def _sla(self, a: ir.Agreement, period: str, zone: str) -> AgreementVerdict:
         grid = self.ctx.grid(period, zone)
@@ -131,6 +172,11 @@ class Walk:
             child = self.model.agreements[name]
             v = self.agreement(name, ir.own_period(child) or period, child.timezone or zone)
             present = self._covered(child)
+            if v.in_effect is not None:  # a versioned child, absent before its first version
+                mapping = rollup.period_map(v.verdict.grid, grid)
+                seen = np.zeros(len(grid.labels) + 1, bool)
+                np.logical_or.at(seen, mapping, v.in_effect)
+                present = present & seen[None, :-1]
             presence[name] = present
             children[name] = rollup.absent_where(rollup.roll_up(v.verdict, grid), ~present)
         weights = dict(a.children)

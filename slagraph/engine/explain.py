@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from slagraph.compiler import ir
-from slagraph.engine import metrics
+from slagraph.engine import metrics, versions
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import Walk, accounts_table, coverage_mask
 from slagraph.engine.kernels import NS
@@ -132,16 +132,20 @@ class Explainer:
         return bool(coverage_mask(inst, accounts_table(self.ctx.data), self.ctx)[a])
 
     def _agreement(self, inst: ir.Instance, a: int, p: int) -> Explanation:
-        agreement = self.model.agreements[inst.agreement]
         av = self.walk.agreement(inst.agreement, inst.period, inst.timezone)
         v = av.verdict
+        judge = versions.at_period(self.model.agreements[inst.agreement], v.grid, p, inst.path)
+        agreement = judge.terms
         children: list[Explanation] = []
         if agreement.kind == "sla":
             children = [self._objective(inst, o.name, a, p) for o in agreement.objectives]
         else:
             by_path = self.model.plan.by_path()
+            mine = {f"{inst.path}.{c}" for c, _ in agreement.children}
             for child_path in inst.children:
                 child = by_path[child_path]
+                if child_path not in mine:  # included by another version only
+                    continue
                 if not self.covers(child, a):  # `for accounts where` leaves it out
                     continue
                 child_grid = self.ctx.grid(child.period, child.timezone)
@@ -149,6 +153,8 @@ class Explainer:
                 for cp in np.flatnonzero(mapping == p):
                     children.append(self._agreement(child, a, int(cp)))
         detail = f"score {v.score[a, p]:.1%}" if v.score is not None else ""
+        if judge.effective is not None:
+            detail += f", version effective {judge.effective}"
         if v.credit[a, p] > 0:
             detail += f", credit {v.credit[a, p]:.2%} of fee"
             if v.earned_back is not None and v.earned_back[a, p]:
@@ -163,9 +169,15 @@ class Explainer:
         )
 
     def _objective(self, inst: ir.Instance, name: str, a: int, p: int) -> Explanation:
-        agreement = self.model.agreements[inst.agreement]
-        objective = next(o for o in agreement.objectives if o.name == name)
         av = self.walk.agreement(inst.agreement, inst.period, inst.timezone)
+        agreement = self.model.agreements[inst.agreement]
+        judge = versions.at_period(agreement, av.verdict.grid, p, inst.path)
+        objective = next((o for o in judge.terms.objectives if o.name == name), None)
+        if objective is None:
+            raise SlaUsageError(
+                f"'{inst.path}.{name}' is not an objective of the version of '{inst.path}' "
+                f"effective {judge.effective}, which judges {av.verdict.grid.labels[p]}"
+            )
         v: Verdict = av.objectives[name]
         status = str(STATUS_NAMES[v.status[a, p]])
         value = _clean(v.value[a, p]) if v.value is not None else None

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
-from slagraph.engine import metrics
+from slagraph.engine import metrics, versions
 from slagraph.engine.context import Context, Placed
 from slagraph.engine.evaluate import accounts_table, coverage_mask
 from slagraph.engine.kernels import NS
@@ -178,9 +178,12 @@ class Recorder:
             between = np.zeros_like(periods)
             between[periods_in(grid, lo, hi)] = True
             periods &= between
-        parts = [
-            self._objective(inst, o, grid, accounts, periods, asked=objective is not None)
-            for o in agreement.objectives
+        parts = [  # each version's objectives over the periods it judges (SPEC §6.6)
+            self._objective(
+                inst, o, grid, accounts, periods & judge.periods, asked=objective is not None
+            )
+            for judge in versions.judged(agreement, grid)
+            for o in judge.terms.objectives
             if objective in (None, o.name)
         ]
         tables = [p for p in parts if p is not None]

@@ -55,6 +55,8 @@ class Result:
         recorder: Any = None,
     ) -> None:
         self.table = table
+        self.fields = (*FIELDS, "version") if "version" in table.column_names else FIELDS
+        """The columns of a row: FIELDS, and `version` when the model versions an agreement."""
         self.terminations = terminations
         self.bad_rows = dict(bad_rows)
         self.as_of = as_of
@@ -70,7 +72,7 @@ class Result:
 
     def iter_rows(self, units: bool = False) -> Iterator[dict[str, Any]]:
         """Rows as dicts; `units=True` adds each objective's unit (ratio/duration/number)."""
-        names = (*FIELDS, "unit") if units else FIELDS
+        names = (*self.fields, "unit") if units else self.fields
         columns = {name: self.table.column(name).to_pylist() for name in names}
         for i in range(self.table.num_rows):
             yield {name: _clean(columns[name][i]) for name in names}
@@ -96,19 +98,19 @@ class Result:
 
     def write_jsonl(self, out: BinaryIO) -> None:
         """The jsonl lines (SPEC §4.1) written to a binary file in batches, UTF-8."""
-        for chunk in writers.json_lines(self.table, FIELDS):
+        for chunk in writers.json_lines(self.table, self.fields):
             out.write(chunk)
         for row in self._extra():
             out.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
 
     def write_json(self, out: BinaryIO) -> None:
         """`{"rows": […]}`, indented, written to a binary file in batches."""
-        for chunk in writers.json_document(self.table, FIELDS, list(self._extra())):
+        for chunk in writers.json_document(self.table, self.fields, list(self._extra())):
             out.write(chunk)
 
     def write_csv(self, out: BinaryIO) -> None:
         """The node rows as CSV written to a binary file in batches."""
-        for chunk in writers.csv_lines(self.table, FIELDS):
+        for chunk in writers.csv_lines(self.table, self.fields):
             out.write(chunk)
 
     def _extra(self) -> Iterator[dict[str, Any]]:
@@ -187,6 +189,9 @@ def build_table(
             return _take(all_labels, period[order])
         if name in ("node", "kind", "unit"):
             return _take([b[name] for b in blocks], block[order])
+        if name == "version":
+            dates = pa.array([b.get("version") for b in blocks], pa.string())
+            return dates.take(pa.array(block[order].astype(np.int32, copy=False)))
         values = np.concatenate([b[name] for b in blocks])[order]
         if name == "status":
             return _take(STATUS_NAMES, values)
@@ -195,6 +200,8 @@ def build_table(
         return pa.array(values, type=_TYPES[name])
 
     fields = (*FIELDS, "unit")
+    if any(b.get("version") and len(b["_account"]) for b in blocks):  # a versioned model: which version judged
+        fields = (*FIELDS, "version", "unit")
     built = list(pool.map(column, fields)) if pool is not None else [column(f) for f in fields]
     return pa.table(dict(zip(fields, built, strict=True)))
 

@@ -210,7 +210,7 @@ def absent_where(v: Verdict, absent: np.ndarray) -> Verdict:
     )
 
 
-def _start_dates(grid: PeriodGrid) -> np.ndarray:
+def start_dates(grid: PeriodGrid) -> np.ndarray:
     return np.array(
         [parse_label(grid.kind, label)[0] for label in grid.labels], dtype="datetime64[D]"
     )
@@ -224,8 +224,8 @@ def period_map(child: PeriodGrid, parent: PeriodGrid) -> np.ndarray:
     """
     if child.kind == parent.kind and child.timezone == parent.timezone:
         return np.arange(len(child.labels))
-    starts_c = _start_dates(child)
-    starts_p = _start_dates(parent)
+    starts_c = start_dates(child)
+    starts_p = start_dates(parent)
     if not len(starts_p):
         return np.full(len(starts_c), -1)
     last_end = np.datetime64(parse_label(parent.kind, parent.labels[-1])[1], "D")

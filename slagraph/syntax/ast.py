@@ -436,6 +436,7 @@ class AgreementDecl:
     coverage: Expr | None
     body: tuple[Statement, ...]
     span: Span | None = _span()
+    effective: Date | None = None  # `effective DATE`: one version of several (SPEC §6.6)
 
 
 Decl = CalendarDecl | StreamDecl | AccountsDecl | ClockDecl | AgreementDecl

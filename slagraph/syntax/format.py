@@ -382,6 +382,8 @@ class _Printer:
             head += f" extends {self.gen(node.parent)}"
         if node.coverage is not None:
             head += f" for accounts where {self.expr(node.coverage, _OR)}"
+        if node.effective is not None:
+            head += f" effective {self.gen(node.effective)}"
         self.emit(0, head + " {", [id(node)])
         for stmt in node.body:
             self.emit(1, self.gen(stmt), [id(stmt)])

@@ -725,20 +725,22 @@ class ToAst(Transformer):  # type: ignore[type-arg]
     # ---- agreements
     def _agreement(self, kind, meta, children):  # type: ignore[no-untyped-def]
         name, *rest = children
-        title = parent = coverage = None
+        header = {"title": None, "parent": None, "for": None, "effective": None}
         body = []
         for item in rest:
-            if isinstance(item, tuple) and len(item) == 2 and item[0] in ("title", "parent", "for"):
-                if item[0] == "title":
-                    title = item[1]
-                elif item[0] == "parent":
-                    parent = item[1]
-                else:
-                    coverage = item[1]
+            if isinstance(item, tuple) and len(item) == 2 and item[0] in header:
+                header[item[0]] = item[1]
             else:
                 body.append(item)
         return ast.AgreementDecl(
-            kind, name, title, parent, coverage, tuple(body), span=self._span(meta)
+            kind,
+            name,
+            header["title"],
+            header["parent"],
+            header["for"],
+            tuple(body),
+            span=self._span(meta),
+            effective=header["effective"],
         )
 
     def sla(self, meta, children):  # type: ignore[no-untyped-def]
@@ -755,6 +757,9 @@ class ToAst(Transformer):  # type: ignore[type-arg]
 
     def coverage(self, meta, children):  # type: ignore[no-untyped-def]
         return ("for", children[0])
+
+    def effective(self, meta, children):  # type: ignore[no-untyped-def]
+        return ("effective", children[0])
 
     def objective(self, meta, children):  # type: ignore[no-untyped-def]
         name, expr, *rest = children
