@@ -313,3 +313,12 @@ def test_eval_command_shows_the_version(tmp_path) -> None:  # type: ignore[no-un
     jsonl = runner.invoke(main, [*args, "--format", "jsonl"])
     versions = [json.loads(line).get("version") for line in jsonl.stdout.splitlines()]
     assert versions == ["2026-01-01"] * 2 + ["2026-07-01"] * 2
+
+
+def test_the_report_says_which_version_judged() -> None:
+    from slagraph.report import render
+
+    model = slagraph.compile(HEAD + JANUARY + JULY)
+    page = render(model.evaluate(DATA, as_of=AS_OF), model)
+    assert page.count('<span class="tag ver">version 2026-01-01</span>') == 2  # sla, reply
+    assert page.count('<span class="tag ver">version 2026-07-01</span>') == 2

@@ -44,7 +44,7 @@ def group_versions(decls: list[ast.AgreementDecl]) -> dict[str, list[ast.Agreeme
             raise SlaCompileError(
                 f"agreement '{name}' is declared twice (also at line {_line(other.name.span)}); "
                 "to keep both as versions, give each one 'effective DATE' before its '{', "
-                "e.g. sla support \"Support\" effective 2026-07-01 { … }",
+                'e.g. sla support "Support" effective 2026-07-01 { … }',
                 undated[0].name.span,
             )
         group.sort(key=_date)
@@ -58,7 +58,9 @@ def group_versions(decls: list[ast.AgreementDecl]) -> dict[str, list[ast.Agreeme
     return groups
 
 
-def compile_versions(groups: Mapping[str, list[ast.AgreementDecl]], compile: Compile) -> dict[str, ir.Agreement]:
+def compile_versions(
+    groups: Mapping[str, list[ast.AgreementDecl]], compile: Compile
+) -> dict[str, ir.Agreement]:
     """Every agreement compiled: once when it is not versioned, else once per version
     date (its own and its `extends` chain's), summarised for the graph and plan."""
     dates = _Dates(groups)
@@ -100,9 +102,7 @@ class _Dates:
             inherited = self.of(decl.parent.id, (*seen, name))
             lo = own[i] if own else None
             hi = own[i + 1] if i + 1 < len(own) else None
-            found.update(
-                d for d in inherited if (lo is None or d > lo) and (hi is None or d < hi)
-            )
+            found.update(d for d in inherited if (lo is None or d > lo) and (hi is None or d < hi))
         self.memo[name] = tuple(sorted(found))
         return self.memo[name]
 

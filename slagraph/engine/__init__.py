@@ -442,7 +442,7 @@ def _walk_rows(
                 )
         reported = np.zeros(len(grid.labels) + 1, bool)  # [-1]: none
         reported[keep_per] = True
-        dated = [j.effective.isoformat() for j, _ in av.judged for _ in j.terms.terminations]
+        dated = [str(j.effective) for j, _ in av.judged for _ in j.terms.terminations]
         for i, (rule, first) in enumerate(av.terminations):  # from the periods reported
             extra = {"version": dated[i]} if dated else {}
             for a in keep_acc[reported[first[keep_acc]] & (first[keep_acc] >= 0)]:

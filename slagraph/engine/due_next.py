@@ -189,7 +189,8 @@ def _in_effect_at_as_of(
     grid = ctx.grid(inst.period, inst.timezone)
     if not len(grid.labels):
         return ()
-    p = int(np.clip(np.searchsorted(grid.bounds, ctx.as_of, side="right") - 1, 0, len(grid.labels) - 1))
+    holding = np.searchsorted(grid.bounds, ctx.as_of, side="right") - 1
+    p = int(np.clip(holding, 0, len(grid.labels) - 1))
     for judge in versions.judged(agreement, grid):
         if judge.periods[p]:
             return judge.terms.objectives

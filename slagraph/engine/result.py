@@ -199,8 +199,8 @@ def build_table(
             return pa.array(values, type=pa.float64(), from_pandas=True)
         return pa.array(values, type=_TYPES[name])
 
-    fields = (*FIELDS, "unit")
-    if any(b.get("version") and len(b["_account"]) for b in blocks):  # a versioned model: which version judged
+    fields: tuple[str, ...] = (*FIELDS, "unit")
+    if any(b.get("version") and len(b["_account"]) for b in blocks):  # which version judged
         fields = (*FIELDS, "version", "unit")
     built = list(pool.map(column, fields)) if pool is not None else [column(f) for f in fields]
     return pa.table(dict(zip(fields, built, strict=True)))

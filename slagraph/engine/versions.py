@@ -67,7 +67,7 @@ def merge(parts: list[tuple[Judged, Verdict]], grid: PeriodGrid, shape: tuple[in
             if mine is None or into is None:
                 continue
             changes[field] = np.where(cols, mine, into).astype(into.dtype, copy=False)
-    return attrs.evolve(out, **changes)
+    return attrs.evolve(out, **changes)  # type: ignore[arg-type]
 
 
 def merge_members(

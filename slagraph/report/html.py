@@ -477,6 +477,8 @@ class _Page(Explained, Credits):
             else:
                 body += f'<span class="cr">{credit}</span>'
         cls = f"c {CLASS[status]}"
+        if row.get("version"):  # which version of the agreement judged it (SPEC §6.6)
+            body += f'<span class="tag ver">version {_e(row["version"])}</span>'
         if row.get("final") is False:
             cls += " prog"
             body += '<span class="tag prog">in progress</span>'
