@@ -39,13 +39,14 @@ def group_versions(decls: list[ast.AgreementDecl]) -> dict[str, list[ast.Agreeme
                     decl.name.span,
                 )
         undated = [d for d in group if d.effective is None]
-        if undated:
-            other = group[0] if undated[0] is not group[0] else group[1]
+        if undated:  # shown at the second definition, as any name declared twice
+            at = group[1] if undated[0] is group[0] else undated[0]
             raise SlaCompileError(
-                f"agreement '{name}' is declared twice (also at line {_line(other.name.span)}); "
-                "to keep both as versions, give each one 'effective DATE' before its '{', "
-                'e.g. sla support "Support" effective 2026-07-01 { … }',
-                undated[0].name.span,
+                f"agreement '{name}' is declared twice; the first is at line "
+                f"{_line(group[0].name.span)}; to keep both as versions, give each one "
+                "'effective DATE' before its '{', e.g. sla support \"Support\" effective "
+                "2026-07-01 { … }",
+                at.name.span,
             )
         group.sort(key=_date)
         for before, after in zip(group, group[1:], strict=False):
