@@ -59,8 +59,6 @@ KNOWN_FENCES = {"sla", "python", "console", "bash", "text", "json", ""}
 PRELUDE_MARK = "<!-- docs-test: prelude -->"
 
 
-# (page, start of the block's first line): why it cannot run. These pages belong to other
-# authors; the blocks are API sketches, not programs.
 class Block:
     """One fenced block of a Markdown page."""
 
