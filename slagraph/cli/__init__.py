@@ -17,6 +17,7 @@ from slagraph.cli import (  # noqa: F401  (registers commands)
     diff,
     evaluate,
     simulate,
+    testing,
     whatif,
 )
 from slagraph.cli.common import err, silence_stdout
