@@ -30,19 +30,19 @@ ROW_FIELDS = ("status", *BOOL_FIELDS, *NUMBER_FIELDS)
 EXPECT_KEYS = ("node", "account", "period", *ROW_FIELDS, "tolerance", "termination")
 CASE_KEYS = ("name", "as_of", "account", "period", "data", "expect")
 TOP_KEYS = ("model", "data", "case")
-REL_TOLERANCE = 1e-9  # a number written as a TOML float: equal to 9 significant digits
+REL_TOLERANCE = 1e-9  # numbers are equal to 9 significant digits unless `tolerance` says
+ABS_TOLERANCE = 1e-12  # … and a value of 0 is 0 to within this (a float sum of zeros)
 
 
 @attrs.frozen
 class Check:
     """One asserted field of a row. `expected`: a str (status), bool, float, or None (the
-    value is asserted null); `exact`: a number written as text, compared as the nearest
-    float; `tolerance`: an absolute bound, None for the default relative one."""
+    value is asserted null); `written`: as the file wrote it, for messages; `tolerance`:
+    an absolute bound, None for the default (equal to 9 significant digits)."""
 
     field: str
     expected: Any
     written: str
-    exact: bool = False
     tolerance: float | None = None
 
 
@@ -303,7 +303,7 @@ class _Reader:
             )
         tolerance = None
         if "tolerance" in table:
-            tolerance = self.number(table["tolerance"], section, "tolerance", case)[0]
+            tolerance = self.number(table["tolerance"], section, "tolerance", case)
             if tolerance is None or tolerance < 0:
                 raise self.fail("'tolerance' must be a number ≥ 0", section, "tolerance", case)
         checks = []
@@ -328,8 +328,8 @@ class _Reader:
                     )
                 checks.append(Check(key, value, str(value).lower()))
             else:
-                number, exact = self.number(value, section, key, case)
-                checks.append(Check(key, number, _written(value), exact, tolerance))
+                number = self.number(value, section, key, case)
+                checks.append(Check(key, number, _written(value), tolerance))
         termination = table.get("termination")
         if termination is not None and not isinstance(termination, bool):
             raise self.fail(
@@ -358,26 +358,24 @@ class _Reader:
             line, fields["node"], fields["account"], period, tuple(checks), termination
         )
 
-    def number(
-        self, value: Any, section: tuple[Any, ...], key: str, case: str
-    ) -> tuple[float | None, bool]:
-        """A TOML number (compared within a tolerance), or text: "null", "97.5%", a
-        duration like "4h30m", or a decimal like "0.975" (compared exactly)."""
+    def number(self, value: Any, section: tuple[Any, ...], key: str, case: str) -> float | None:
+        """A TOML number, or text: "null", a percentage like "97.5%", a duration like
+        "4h30m" (in seconds), or a decimal."""
         if isinstance(value, bool):
             pass
         elif isinstance(value, int | float):
-            return float(value), False
+            return float(value)
         elif isinstance(value, str):
             text = value.strip()
             if text == "null":
-                return None, True
+                return None
             seconds = duration_seconds(text)
             if seconds is not None:
-                return float(seconds), True
+                return float(seconds)
             try:
                 if text.endswith("%"):
-                    return float(Decimal(text[:-1].strip()) / 100), True
-                return float(Decimal(text)), True
+                    return float(Decimal(text[:-1].strip()) / 100)
+                return float(Decimal(text))
             except InvalidOperation:
                 pass
         raise self.fail(

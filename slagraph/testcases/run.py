@@ -15,7 +15,14 @@ import attrs
 
 from slagraph.data.inline import CsvTexts
 from slagraph.errors import SlaError, did_you_mean
-from slagraph.testcases.cases import Case, CaseFile, Check, Expectation
+from slagraph.testcases.cases import (
+    ABS_TOLERANCE,
+    REL_TOLERANCE,
+    Case,
+    CaseFile,
+    Check,
+    Expectation,
+)
 
 if TYPE_CHECKING:
     from slagraph.model import Model
@@ -184,10 +191,8 @@ def _compare(check: Check, row: dict[str, Any]) -> str | None:
         same = expected is None and got is None
     elif check.tolerance is not None:
         same = abs(got - expected) <= check.tolerance
-    elif check.exact:
-        same = float(got) == expected
     else:
-        same = math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12)
+        same = math.isclose(got, expected, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE)
     if same:
         return None
     within = f" (within {check.tolerance:g})" if check.tolerance is not None else ""
