@@ -168,15 +168,22 @@ def _missing(e: Expectation, rows: Iterable[tuple[str, str, str]]) -> list[str]:
     keys = list(rows)
     nodes = {k[0] for k in keys}
     if e.node not in nodes:
-        return [
-            f"no node '{e.node}'{did_you_mean(e.node, nodes)}; nodes: {', '.join(sorted(nodes))}"
-        ]
+        hint = did_you_mean(e.node, nodes)
+        return [f"no node '{e.node}'{hint}; nodes: {_some(sorted(nodes), 12)}"]
     accounts = {k[1] for k in keys if k[0] == e.node}
     if e.account not in accounts:
-        listed = ", ".join(sorted(accounts)) or "none"
+        listed = _some(sorted(accounts)) or "none"
         return [f"no account '{e.account}' in this node's rows; accounts there: {listed}"]
     periods = sorted({k[2] for k in keys if k[:2] == (e.node, e.account)})
-    return [f"no row for period {e.period}; periods there: {', '.join(periods)}"]
+    return [f"no row for period {e.period}; periods there: {_some(periods)}"]
+
+
+def _some(items: list[str], most: int = 8) -> str:
+    """At most `most` of `items`: the first and the last ones."""
+    if len(items) <= most:
+        return ", ".join(items)
+    half = most // 2
+    return f"{', '.join(items[:half])}, … {', '.join(items[-half:])} ({len(items)} in all)"
 
 
 def _compare(check: Check, row: dict[str, Any]) -> str | None:
