@@ -49,21 +49,21 @@ __all__ = [
 ]
 
 
-def pairs(paths: Sequence[str | Path]) -> list[tuple[Path, CaseFile]]:
+def pairs(paths: Sequence[str | Path], each: bool = False) -> list[tuple[Path, CaseFile]]:
     """Which model each test file runs against, from `slagraph test`'s arguments.
 
-    * `FILE.sla TESTS…` (one `.sla` first, no other): every test file named or found in
-      the folders named runs against FILE.
-    * Otherwise each argument on its own (what pre-commit passes: the changed files): a
-      `.sla` runs its `NAME.sla-test.toml` beside it; a test file runs against its
-      `model = "…"`, else the `NAME.sla` beside it; a folder, every `*.sla-test.toml`
-      under it, each so.
+    * `FILE.sla TESTS…` (one `.sla` first, no other; not `each`): every test file named
+      or found in the folders named runs against FILE.
+    * Otherwise (and always with `each`, what the pre-commit hook passes: the changed
+      files) each argument on its own: a `.sla` runs its `NAME.sla-test.toml` beside it;
+      a test file runs against its `model = "…"`, else the `NAME.sla` beside it; a
+      folder, every `*.sla-test.toml` under it, each so.
     """
     given = [Path(p) for p in paths]
     if not given:
         raise SlaUsageError("give a model FILE.sla, test files or folders")
     models = [p for p in given if p.suffix == ".sla"]
-    if given[0].suffix == ".sla" and len(given) > 1 and len(models) == 1:
+    if not each and given[0].suffix == ".sla" and len(given) > 1 and len(models) == 1:
         files = [f for p in given[1:] for f in test_files(p)]
         return _unique([(given[0], read_case_file(f)) for f in files])
     found: list[tuple[Path, CaseFile]] = []

@@ -9,6 +9,7 @@ file, that line, the case and the key (docs/authoring.md, "Test files").
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -225,7 +226,8 @@ class _Reader:
             if case.name in seen:
                 raise SlaTestFileError("two cases have this name", self.name, case.line, case.name)
             seen.add(case.name)
-        return CaseFile(path, path.parent / model if model is not None else None, read)
+        beside = Path(os.path.normpath(path.parent / model)) if model is not None else None
+        return CaseFile(path, beside, read)
 
     def data(
         self, table: Any, section: tuple[Any, ...], owner: tuple[Any, ...], case: str | None
