@@ -69,6 +69,13 @@ def test_example_folder_tests_pass(folder: Path) -> None:
     assert ("credit" in checks or "credit_pct" in checks) == credits
 
 
+def test_authoring_page_shows_the_real_test_file() -> None:
+    """docs/authoring.md's example test file is examples/tutorial/step2.sla-test.toml."""
+    page = (ROOT / "docs" / "authoring.md").read_text("utf-8")
+    shown = page.split("## Test files", 1)[1].split("```text\n", 1)[1].split("```\n", 1)[0]
+    assert shown == (EXAMPLES / "tutorial" / "step2.sla-test.toml").read_text("utf-8")
+
+
 def test_wrong_expectation_fails_like_pytest(at_root: None) -> None:
     """A failed field shows expected and got; a missing row says what there is; bad
     inline data is an error at the test file's line; exit 1; the whole text is the

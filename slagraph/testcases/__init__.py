@@ -1,8 +1,8 @@
 """An agreement's own test cases (SPEC §6.8, `slagraph test`): small inline data and the
 statuses, values and credits expected of it, for CI and pre-commit.
 
-    from slagraph import testcases
-    report = testcases.run(["support.sla"])          # finds support.sla-test.toml
+    model = slagraph.load("support.sla")
+    report = model.test("support.sla-test.toml")     # Model.test uses this package
     print(report); report.ok
 
 `cases` reads a test file (`NAME.sla-test.toml`, TOML) into values with located errors;
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from slagraph.errors import SlaTestFileError, SlaUsageError
 from slagraph.testcases.cases import (
@@ -27,9 +26,6 @@ from slagraph.testcases.cases import (
 )
 from slagraph.testcases.run import CaseOutcome, Failure, FileOutcome, Report, run_case, run_cases
 
-if TYPE_CHECKING:
-    from slagraph.model import Model
-
 __all__ = [
     "SUFFIX",
     "Case",
@@ -42,7 +38,6 @@ __all__ = [
     "Report",
     "pairs",
     "read_case_file",
-    "run",
     "run_case",
     "run_cases",
     "test_files",
@@ -114,18 +109,3 @@ def _unique(found: list[tuple[Path, CaseFile]]) -> list[tuple[Path, CaseFile]]:
             seen.add(key)
             out.append((model, case_file))
     return out
-
-
-def run(paths: Sequence[str | Path], models: dict[Path, Model] | None = None) -> Report:
-    """Run the test files `paths` name (as `pairs` pairs them); each model is loaded once.
-    Raises `SlaTestFileError`/`SlaUsageError` for a bad test file or argument, and the
-    model's own `SlaSyntaxError`/`SlaCompileError`."""
-    from slagraph.model import load
-
-    loaded = dict(models or {})
-    outcomes = []
-    for model_path, case_file in pairs(paths):
-        if model_path not in loaded:
-            loaded[model_path] = load(model_path)
-        outcomes.append(run_cases(loaded[model_path], case_file, str(model_path)))
-    return Report(tuple(outcomes))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -24,8 +24,16 @@ from slagraph.testcases.cases import (
     Expectation,
 )
 
-if TYPE_CHECKING:
-    from slagraph.model import Model
+
+class Evaluates(Protocol):
+    """What a case needs of a `slagraph.Model` (not imported: `Model.test` imports this
+    package, and the stages import no client of theirs)."""
+
+    @property
+    def ir(self) -> Any: ...
+
+    def evaluate(self, data: Any, *, as_of: Any = None, threads: int | None = None) -> Any: ...
+
 
 EXTRA_KINDS = ("termination", "bad_rows")
 
@@ -123,7 +131,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def run_cases(model: Model, cases: CaseFile, model_name: str = "") -> FileOutcome:
+def run_cases(model: Evaluates, cases: CaseFile, model_name: str = "") -> FileOutcome:
     """Every case of `cases` evaluated on `model`, compared with its expectations."""
     return FileOutcome(
         cases,
@@ -132,7 +140,7 @@ def run_cases(model: Model, cases: CaseFile, model_name: str = "") -> FileOutcom
     )
 
 
-def run_case(model: Model, case: Case, origin: str = "<tests>") -> CaseOutcome:
+def run_case(model: Evaluates, case: Case, origin: str = "<tests>") -> CaseOutcome:
     """One case: evaluated on its own data (one thread: cases are small), then checked."""
     try:
         result = model.evaluate(CsvTexts(case.data, origin), as_of=case.as_of, threads=1)
