@@ -157,6 +157,11 @@ def test_located_errors_of_the_api(tmp_path: Path) -> None:
             "a",
             "'as_of' needs an offset",
         ),
+        '[[case]]\nname = "a"\nas_of = "tomorrow"\n[[case.expect]]\n': (
+            3,
+            "a",
+            "'as_of' 'tomorrow' is not a time",
+        ),
         'title = "x"\n': (1, None, "unknown key 'title'"),
         "[data]\ntickets = 3\n[[case]]\n": (2, None, "data 'tickets' must be CSV text"),
         '[[case]]\nname = "a"\n\n[[case.expect]]\nnode = "n"\naccount = "x"\nstatus = "met"\n': (

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from slagraph.data.inline import CsvText
-from slagraph.errors import SlaTestFileError, did_you_mean
+from slagraph.errors import SlaTestFileError, SlaUsageError, did_you_mean
 from slagraph.syntax.parser import duration_seconds
 
 SUFFIX = ".sla-test.toml"
@@ -263,6 +263,13 @@ class _Reader:
             raise self.fail(
                 f"'as_of' must be a time with offset, got {_kind(as_of)}", section, "as_of", name
             )
+        if as_of is not None:
+            from slagraph.engine import to_ns  # the check `eval --as-of` makes
+
+            try:
+                to_ns(as_of, "'as_of'")
+            except SlaUsageError as e:
+                raise self.fail(e.message, section, "as_of", name) from None
         defaults = {}
         for key in ("account", "period"):
             if key in table and not isinstance(table[key], str):
