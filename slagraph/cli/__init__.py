@@ -43,7 +43,7 @@ def _on_interrupt(signum: int, frame: object) -> None:
 # Commands that read data: they reach pyarrow's lazy `import pandas`, which runs inside a
 # Cython function that prints and drops any exception, a KeyboardInterrupt included.
 _READS_DATA = {
-    *("eval", "explain", "report", "whatif", "diff", "simulate", "records", "due", "alerts")
+    *("eval", "explain", "report", "whatif", "diff", "simulate", "records", "due", "alerts", "test")
 }
 
 
