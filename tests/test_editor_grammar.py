@@ -202,6 +202,72 @@ def test_a_bad_token_shows_invalid(tokenize: Tokenize, source: str, bad: str) ->
     assert bad in found[0], found
 
 
+# --------------------------------------------------------------------------- coverage
+
+LARK = ROOT / "grammar" / "slagraph.lark"
+
+
+def grammar_regexes() -> list[str]:
+    """Every `match`, `begin` and `end` regex of the TextMate grammar."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            found.extend(v for k, v in node.items() if k in ("match", "begin", "end"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(GRAMMAR.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_keyword_of_the_lark_grammar_has_a_rule() -> None:
+    """A keyword added to grammar/slagraph.lark must be added to the editor grammar too;
+    `effective` (SPEC §6.6) is there already."""
+    keywords = set(re.findall(r'"([a-z_]+)"', LARK.read_text(encoding="utf-8"))) | {"effective"}
+    assert {"calendar", "objective", "earnback", "terminate", "window"} <= keywords
+    regexes = "\n".join(grammar_regexes())
+    missing = sorted(
+        w for w in keywords if not re.search(rf"(?<![A-Za-z_]){w}(?![A-Za-z_])", regexes)
+    )
+    assert missing == []
+
+
+def compiler_names() -> list[tuple[str, str, str]]:
+    """(word, snippet, scope): the names the compiler gives a meaning, each in a context."""
+    from slagraph.calendars.periods import PERIOD_KINDS
+    from slagraph.compiler.alerts import PRESETS
+    from slagraph.compiler.declarations import COLUMN_TYPES, WEEKDAYS
+    from slagraph.compiler.expressions import METRICS
+
+    functions = [*METRICS, "series", "parallel", "k_of_n", "at_least", "burn_rate", "p1", "p99"]
+    return [
+        *[
+            (d, f"calendar c {{ hours {d} 09:00-18:00 }}", "support.constant.weekday")
+            for d in WEEKDAYS
+        ],
+        *[(t, f"stream s {{ a: {t}? }}", "support.type.column") for t in COLUMN_TYPES],
+        *[(k, f"sla a {{ period {k} }}", "support.constant.period") for k in PERIOD_KINDS],
+        *[
+            (f, f"sla a {{ objective x = {f}(t) >= 1 }}", "support.function.builtin")
+            for f in functions
+        ],
+        *[(p, f"sla a {{ alert burn_rates {p} }}", "support.constant.preset") for p in PRESETS],
+    ]
+
+
+@pytest.mark.parametrize("word, snippet, scope", compiler_names(), ids=lambda x: str(x)[:30])
+def test_names_the_compiler_knows_are_highlighted(
+    tokenize: Tokenize, word: str, snippet: str, scope: str
+) -> None:
+    tokens = tokenize(snippet)
+    assert invalid(tokens) == []
+    assert scope_of(tokens, word) == f"{scope}.slagraph"
+
+
 # --------------------------------------------------------------------------- the extension
 
 
