@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import plistlib
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -288,3 +291,26 @@ def test_the_vscode_extension_points_at_the_grammar() -> None:
     assert config["comments"] == {"lineComment": "#"}
     assert config["brackets"] == [["{", "}"], ["(", ")"]]
     assert {"open": '"', "close": '"', "notIn": ["string", "comment"]} in config["autoClosingPairs"]
+
+
+def test_the_tmbundle_carries_the_same_grammar(tmp_path: Path) -> None:
+    """editors/tmbundle.py writes the bundle TextMate, Sublime Text and JetBrains read: the
+    grammar as a property list equal to the JSON one, and `#` for Toggle Comment."""
+    done = subprocess.run(
+        [sys.executable, str(EDITORS / "tmbundle.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    bundle = Path(done.stdout.strip())
+    assert bundle == tmp_path / "slagraph.tmbundle"
+    grammar = json.loads(GRAMMAR.read_text(encoding="utf-8"))
+    del grammar["$schema"]
+    with (bundle / "Syntaxes" / "slagraph.tmLanguage").open("rb") as f:
+        assert plistlib.load(f) == grammar
+    with (bundle / "Preferences" / "Comments.tmPreferences").open("rb") as f:
+        comments = plistlib.load(f)
+    assert comments["scope"] == "source.slagraph"
+    assert comments["settings"]["shellVariables"] == [{"name": "TM_COMMENT_START", "value": "# "}]
+    with (bundle / "info.plist").open("rb") as f:
+        assert plistlib.load(f)["name"] == "slagraph"
