@@ -205,6 +205,17 @@ def test_a_bad_token_shows_invalid(tokenize: Tokenize, source: str, bad: str) ->
     assert bad in found[0], found
 
 
+@pytest.mark.parametrize(
+    "opened", ["stream s { a: text", "stream s", "calendar c { hours mon 09:00-18:00"]
+)
+def test_a_block_left_open_ends_at_the_next_declaration(tokenize: Tokenize, opened: str) -> None:
+    """While a block is being typed, the declarations after it keep their colours."""
+    tokens = tokenize(f"{opened}\nsla x {{ objective y = count(s) >= 95% }}\n")
+    assert invalid(tokens) == []
+    assert scope_of(tokens, "objective", line=2) == "keyword.other.slagraph"
+    assert scope_of(tokens, "95%", line=2) == "constant.numeric.percentage.slagraph"
+
+
 # --------------------------------------------------------------------------- coverage
 
 LARK = ROOT / "grammar" / "slagraph.lark"
