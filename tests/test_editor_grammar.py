@@ -186,17 +186,18 @@ def test_hand_picked_tokens_get_their_scopes(tokenize: Tokenize) -> None:
     assert actual == expected
 
 
-@pytest.mark.parametrize(
-    "source, bad",
-    [
-        ("sla a { objective x = count(t) >= 3 ; }", "';'"),  # no rule for `;`
-        ("sla a { objective x = share(t, a - b <= 1.5h) >= 9% }", "'1.'"),  # not a duration
-        ('sla a "unterminated {', "newline"),
-        ('sla a "bad \\n escape" {}', "escape"),
-        ("stream s { a: text } ?", "'?'"),  # `?` only marks a nullable column
-        ("sla a { objective x = count(t) >= 3 } @", "'@'"),
-    ],
-)
+# (text, what the first invalid token says): text outside the language.
+BAD = [
+    ("sla a { objective x = count(t) >= 3 ; }", "';'"),  # no rule for `;`
+    ("sla a { objective x = share(t, a - b <= 1.5h) >= 9% }", "'1.'"),  # not a duration
+    ('sla a "unterminated {', "newline"),
+    ('sla a "bad \\n escape" {}', "escape"),
+    ("stream s { a: text } ?", "'?'"),  # `?` only marks a nullable column
+    ("sla a { objective x = count(t) >= 3 } @", "'@'"),
+]
+
+
+@pytest.mark.parametrize("source, bad", BAD)
 def test_a_bad_token_shows_invalid(tokenize: Tokenize, source: str, bad: str) -> None:
     """The catch-all is there: text outside the language is marked, so the tests above
     could fail."""
