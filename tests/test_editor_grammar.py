@@ -20,6 +20,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from lark.exceptions import UnexpectedCharacters
+
+import slagraph
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITORS = ROOT / "editors"
@@ -29,8 +32,16 @@ VSCODE = EDITORS / "vscode"
 Token = tuple[int, int, str, tuple[str, ...]]  # line (0-based), column, text, scopes
 Tokenize = Callable[[str], list[Token]]
 
-# Files the grammar must take without an `invalid` scope: every valid .sla of the project.
-SLA_FOLDERS = ["examples", "tests/golden", "tests/strict", "benchmarks"]
+# Files the grammar must take without an `invalid` scope: every .sla of the project but
+# the broken-file cases (tests/broken/, some of which hold characters outside the language).
+SLA_FOLDERS = [
+    "examples",
+    "tests/golden",
+    "tests/strict",
+    "tests/faults",
+    "tests/fixtures",
+    "benchmarks",
+]
 # ```sla and ~~~sla fences (SPEC-style pages use the tilde form).
 _FENCE = re.compile(r"^(```|~~~)sla\s*\n(.*?)^\1\s*$", re.MULTILINE | re.DOTALL)
 
@@ -96,7 +107,7 @@ def scope_of(tokens: list[Token], text: str, line: int | None = None) -> str:
 
 def test_the_corpus_is_there() -> None:
     """A moved folder would otherwise leave the parametrised tests below with nothing."""
-    assert len(sla_files()) >= 30
+    assert len(sla_files()) >= 50
     assert len(fences()) >= 30
 
 
@@ -215,6 +226,39 @@ def test_a_block_left_open_ends_at_the_next_declaration(tokenize: Tokenize, open
     assert invalid(tokens) == []
     assert scope_of(tokens, "objective", line=2) == "keyword.other.slagraph"
     assert scope_of(tokens, "95%", line=2) == "constant.numeric.percentage.slagraph"
+
+
+BROKEN = sorted((ROOT / "tests" / "broken").glob("*.sla"))
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.name)
+def test_invalid_where_lark_finds_no_token(tokenize: Tokenize, path: Path) -> None:
+    """The broken-file cases read as the parser reads them: a file that lark cannot cut
+    into tokens (`@`, `1.5h`, `4hrs`, an unterminated string) shows `invalid` on the line
+    of its error; a file whose error comes later (a token in the wrong place, a value out
+    of range, a compile error) shows none."""
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(slagraph.SlaError) as caught:
+        slagraph.compile(text, path.name)
+    lexical = isinstance(caught.value.__cause__, UnexpectedCharacters)
+    lines = {int(where.split(":")[0]) for where in invalid(tokenize(text))}
+    if lexical:
+        assert caught.value.span.line in lines, (caught.value, lines)
+    else:
+        assert lines == set(), caught.value
+
+
+def test_the_broken_corpus_has_lexical_errors() -> None:
+    """So test_invalid_where_lark_finds_no_token checks both directions."""
+    lexical = []
+    for path in BROKEN:
+        try:
+            slagraph.compile(path.read_text(encoding="utf-8"), path.name)
+        except slagraph.SlaError as e:
+            if isinstance(e.__cause__, UnexpectedCharacters):
+                lexical.append(path.name)
+    assert len(BROKEN) >= 50
+    assert len(lexical) >= 3, lexical
 
 
 # --------------------------------------------------------------------------- coverage
