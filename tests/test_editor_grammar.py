@@ -370,3 +370,20 @@ def test_the_tmbundle_carries_the_same_grammar(tmp_path: Path) -> None:
     assert comments["settings"]["shellVariables"] == [{"name": "TM_COMMENT_START", "value": "# "}]
     with (bundle / "info.plist").open("rb") as f:
         assert plistlib.load(f)["name"] == "slagraph"
+
+
+def test_the_language_configuration_words_and_indents() -> None:
+    """Double-click selects a whole literal; Enter after an open `{` indents."""
+    config = json.loads((VSCODE / "language-configuration.json").read_text(encoding="utf-8"))
+    words = re.findall(config["wordPattern"], "p90 = 1h30m >= 99.9% hours 09:00-18:00 2026-01-01")
+    assert words == ["p90", "1h30m", "99.9%", "hours", "09:00", "18:00", "2026-01-01"]
+    indent = re.compile(config["indentationRules"]["increaseIndentPattern"])
+    dedent = re.compile(config["indentationRules"]["decreaseIndentPattern"])
+    assert [
+        bool(indent.search(x)) for x in ["sla x {", "calendar c {  # hours", "s { a: text }"]
+    ] == [
+        True,
+        True,
+        False,
+    ]
+    assert [bool(dedent.search(x)) for x in ["    }", "objective x = 1"]] == [True, False]
