@@ -295,6 +295,14 @@ def test_every_keyword_of_the_lark_grammar_has_a_rule() -> None:
     assert missing == []
 
 
+def test_the_regexes_are_plain() -> None:
+    """The grammar keeps to what Oniguruma and Python's `re` share (no \\G, \\h, \\A, possessive
+    or named-group syntax of Oniguruma's own), so any TextMate engine reads it alike."""
+    for regex in grammar_regexes():
+        re.compile(regex)
+        assert not re.search(r"\\[GhHAzK]|\(\?<[A-Za-z]|[*+?]\+", regex), regex
+
+
 def compiler_names() -> list[tuple[str, str, str]]:
     """(word, snippet, scope): the names the compiler gives a meaning, each in a context."""
     from slagraph.calendars.periods import PERIOD_KINDS
