@@ -74,8 +74,8 @@ def sla_files() -> list[Path]:
 
 
 def fences() -> list[tuple[str, str]]:
-    """(page:line, text) of every sla fence in docs/*.md, README.md and examples/*/*.md."""
-    pages = sorted({*ROOT.glob("docs/*.md"), ROOT / "README.md", *ROOT.glob("examples/*/*.md")})
+    """(page:line, text) of every sla fence in the project's Markdown pages."""
+    pages = sorted({*ROOT.glob("*.md"), *ROOT.glob("docs/*.md"), *ROOT.glob("examples/**/*.md")})
     found = []
     for page in pages:
         text = page.read_text(encoding="utf-8")
