@@ -75,7 +75,7 @@ def sla_files() -> list[Path]:
 
 def fences() -> list[tuple[str, str]]:
     """(page:line, text) of every sla fence in the project's Markdown pages."""
-    pages = sorted({*ROOT.glob("*.md"), *ROOT.glob("docs/*.md"), *ROOT.glob("examples/**/*.md")})
+    pages = sorted({*ROOT.glob("*.md"), *ROOT.glob("docs/**/*.md"), *ROOT.glob("examples/**/*.md")})
     found = []
     for page in pages:
         text = page.read_text(encoding="utf-8")
