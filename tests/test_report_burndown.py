@@ -139,13 +139,18 @@ def test_alert_bands_and_timeline_are_the_model_alerts_rows(sre) -> None:
         ("api_contract", "globex", "good_ticket"),
     }
     drawn = charts(page)
+    axis = {b.node: (b.lo, b.hi) for b in burndowns(result, model)}
     for r in rows:
-        svg = drawn[(r["account"], f"{r['node']}.good")]
+        node = f"{r['node']}.good"
+        svg = drawn[(r["account"], node)]
         (band,) = [e for e in svg.iter("rect") if e.get("class") == "al"]
-        assert band.get("data-alert") == r["alert"]
-        assert int(band.get("data-start")) == ns(r["start"])
-        assert int(band.get("data-end")) == ns(r["end"])
-        assert r["alert"] in band.find("title").text
+        start, end = ns(r["start"]), ns(r["end"])
+        hhmm = [r["start"][:16].replace("T", " "), r["end"][:16].replace("T", " ")]
+        assert band.find("title").text == f"{r['alert']}: {hhmm[0]} – {hhmm[1]}"
+        lo, hi = axis[node]  # the plot spans x 40 … 632 for lo … hi
+        assert float(band.get("x")) == pytest.approx(40 + (start - lo) / (hi - lo) * 592, abs=0.05)
+        width = max((end - start) / (hi - lo) * 592, 0.5)
+        assert float(band.get("width")) == pytest.approx(width, abs=0.1)
     # the timeline: one group per (node, account), a table row per interval
     groups = re.findall(
         r'<div class="tl-g" data-node="([^"]*)" data-account="([^"]*)">(.*?)</div>', page, re.S

@@ -268,12 +268,11 @@ def svg(b: Burndown, account: int, name: str, bands: list[tuple[str, int, int]])
         a, z = max(start, b.lo), min(stop, b.hi)
         if z <= a:
             continue
-        x0, x1 = _fmt(px(np.array([a, z])))
-        width = _fmt(np.array([max(float(px(z) - px(a)), 0.5)]))[0]
+        x0, x1 = (float(v) for v in px(np.array([a, z])))
+        x, width = _fmt(np.array([x0, max(x1 - x0, 0.5)]))
         tip = f"{alert}: {_day(start, b.timezone)} – {_day(stop, b.timezone)}"
         w(
-            f'<rect class="al" x="{x0}" y="{TOP}" width="{width}" height="{PLOT_H}" '
-            f'data-alert="{_e(alert)}" data-start="{start}" data-end="{stop}">'
+            f'<rect class="al" x="{x}" y="{TOP}" width="{width}" height="{PLOT_H}">'
             f"<title>{_e(tip)}</title></rect>"
         )
     for start, text in zip(b.starts, b.labels, strict=True):
