@@ -3,7 +3,7 @@
     python -m benchmarks.report_size [--accounts 200] [--months 12] [--out report.html]
 
 The model is examples/sre/api_slo.sla (a rolling 30-day SLO with the SRE alerts, and the
-same objective per calendar month). The data, generated with numpy: one request per
+same objective per calendar month), or `--model` (any model reading that stream). The data, generated with numpy: one request per
 account per hour from 2026-01-01, 0.3% failing at random, and for a fifth of the accounts
 one outage hour a month in which 60% fail (enough to page). Prints the page's size, the
 number of charts and alert intervals, and the seconds spent evaluating and rendering.
@@ -53,8 +53,14 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--out", type=Path, default=Path("report_size.html"))
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=ROOT / "examples" / "sre" / "api_slo.sla",
+        help="a model reading `requests { account, at, ok }`",
+    )
     args = parser.parse_args()
-    model = slagraph.load(ROOT / "examples" / "sre" / "api_slo.sla")
+    model = slagraph.load(args.model)
     data = requests(args.accounts, args.months)
     began = time.perf_counter()
     result = model.evaluate(data)

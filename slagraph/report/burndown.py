@@ -226,6 +226,25 @@ def _day(ns: int, zone: str) -> str:
     return dt.datetime.fromtimestamp(ns / NS, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
+def merged(bands: list[tuple[str, int, int]], lo: int, hi: int) -> list[tuple[str, int, int, int]]:
+    """Bands clipped to [lo, hi], and per alert those less than a pixel apart joined into
+    one (name, start, end, how many): the chart could not show them apart, and a year of
+    intervals stays a few rectangles."""
+    gap = (hi - lo) / PLOT_W
+    out: list[tuple[str, int, int, int]] = []
+    for name in dict.fromkeys(n for n, _, _ in bands):
+        spans = sorted((max(s, lo), min(e, hi)) for n, s, e in bands if n == name)
+        for start, stop in spans:
+            if stop <= start:
+                continue
+            if out and out[-1][0] == name and start - out[-1][2] < gap:
+                _, first, last, n = out[-1]
+                out[-1] = (name, first, max(last, stop), n + 1)
+            else:
+                out.append((name, start, stop, 1))
+    return out
+
+
 def svg(b: Burndown, account: int, name: str, bands: list[tuple[str, int, int]]) -> str:
     """One account's chart: 100% at the top, the zero line, overspent below it in red,
     alert intervals `bands` (name, start, end ns) as shaded columns with a tooltip."""
@@ -264,13 +283,11 @@ def svg(b: Burndown, account: int, name: str, bands: list[tuple[str, int, int]])
             f'<rect class="ov" x="{LEFT}" y="{_fmt(np.array([zero]))[0]}" width="{PLOT_W}" '
             f'height="{_fmt(np.array([bottom - zero]))[0]}"/>'
         )
-    for alert, start, stop in bands:
-        a, z = max(start, b.lo), min(stop, b.hi)
-        if z <= a:
-            continue
-        x0, x1 = (float(v) for v in px(np.array([a, z])))
+    for alert, start, stop, n in merged(bands, b.lo, b.hi):
+        x0, x1 = (float(v) for v in px(np.array([start, stop])))
         x, width = _fmt(np.array([x0, max(x1 - x0, 0.5)]))
-        tip = f"{alert}: {_day(start, b.timezone)} – {_day(stop, b.timezone)}"
+        times = f"{_day(start, b.timezone)} – {_day(stop, b.timezone)}"
+        tip = f"{alert}: {times}" if n == 1 else f"{alert}: {n} intervals, {times}"
         w(
             f'<rect class="al" x="{x}" y="{TOP}" width="{width}" height="{PLOT_H}">'
             f"<title>{_e(tip)}</title></rect>"

@@ -22,7 +22,7 @@ ALERT_LADDER = tuple(
     s * NS for s in (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
 )
 MAX_ALERT_STEPS = 50_000  # steps of one replay
-MAX_ALERT_CELLS = 20_000_000  # accounts × steps: ~160 MB per working array at most
+MAX_ALERT_CELLS = 5_000_000  # accounts × steps: ~40 MB per working array at most
 DEFAULT_SPAN = 7 * 86400 * NS
 MAX_INTERVALS = 2000  # rows of the alert table (and bars) in one report
 
