@@ -3,9 +3,10 @@
     python -m benchmarks.report_size [--accounts 200] [--months 12] [--out report.html]
 
 The model is examples/sre/api_slo.sla (a rolling 30-day SLO with the SRE alerts, and the
-same objective per calendar month), or `--model` (any model reading that stream). The data, generated with numpy: one request per
-account per hour from 2026-01-01, 0.3% failing at random, and for a fifth of the accounts
-one outage hour a month in which 60% fail (enough to page). Prints the page's size, the
+same objective per calendar month), or `--model` (any model reading that stream). The
+data, generated with numpy: one request per account per hour from 2026-01-01, 0.3%
+failing at random, and for a fifth of the accounts one outage hour a month in which 60%
+fail (enough to page). Prints the page's size, the
 number of charts and alert intervals, and the seconds spent evaluating and rendering.
 """
 

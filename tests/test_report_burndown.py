@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_report import APT, Browser, find_chromium
+from test_report import browser as chromium  # noqa: F401 - its `browser` fixture
 
 import slagraph
 from slagraph.report import render
@@ -268,3 +270,104 @@ def test_chart_cap_and_escaped_names(tmp_path: Path) -> None:
     capped = render(result, model, max_charts=1)
     assert len(charts(capped)) == 1
     assert "1 further burn-down charts are not drawn" in capped
+
+
+# ------------------------------------------------------------------ in a real browser
+
+VISIBLE = """
+[...document.querySelectorAll('svg.bd')].map(s => {
+  const r = s.getBoundingClientRect(), line = s.querySelector('polyline');
+  return {account: s.closest('figure').dataset.account, node: s.dataset.node,
+          width: r.width, height: r.height, length: line.getTotalLength(),
+          bands: s.querySelectorAll('rect.al').length,
+          band: s.querySelector('rect.al') ? s.querySelector('rect.al').getBBox().height : 0};
+})
+"""
+
+
+def test_browser_draws_charts_and_timeline(chromium: Browser, tmp_path: Path, sre) -> None:  # noqa: F811
+    browser = chromium
+    model, result, page = sre
+    report = tmp_path / "sre.html"
+    report.write_text(page, encoding="utf-8")
+    url = report.as_uri()
+    browser.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1300, "height": 1600, "deviceScaleFactor": 1, "mobile": False},
+    )
+    browser.navigate(url)
+    assert browser.js("document.documentElement.dataset.ready") == "1"
+    shown = browser.js(VISIBLE)
+    assert len(shown) == 4
+    for chart in shown:
+        assert chart["width"] > 300 and chart["height"] > 60, chart
+        assert chart["length"] > 100, chart  # the line is drawn, not collapsed
+        assert chart["bands"] == 1 and chart["band"] > 50, chart
+    bars = browser.js(
+        "[...document.querySelectorAll('svg.tl rect.bar')].map(r => r.getBBox().width)"
+    )
+    assert len(bars) == 4 and all(w >= 1 for w in bars)
+    # the print layout keeps the charts
+    browser.send("Emulation.setEmulatedMedia", {"media": "print"})
+    assert browser.js("document.querySelector('svg.bd').getBoundingClientRect().width") > 200
+    browser.send("Emulation.setEmulatedMedia", {"media": ""})
+    requests = [
+        e["params"]["request"]["url"]
+        for e in browser.events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
+    assert requests and all(u == url for u in requests), requests
+    errors = [
+        e
+        for e in browser.events
+        if e.get("method") == "Runtime.exceptionThrown"
+        or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
+        or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
+    ]
+    assert not errors, errors
+
+
+def _docs_screenshot(out: Path) -> None:
+    """globex's burn-down charts in examples/sre, for docs/sre.md."""
+    import tempfile
+
+    model = slagraph.load(SRE / "api_slo.sla")
+    page = render(model.evaluate(str(SRE / "data")), model)
+    binary = find_chromium()
+    if binary is None:
+        raise SystemExit(f"no chromium: {APT}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sre.html"
+        path.write_text(page, encoding="utf-8")
+        chrome = Browser(binary, Path(tmp))
+        try:
+            chrome.open()
+            chrome.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": 1200, "height": 3000, "deviceScaleFactor": 1, "mobile": False},
+            )
+            chrome.navigate(path.as_uri())
+            box = chrome.js(
+                "(() => { const r = document.querySelector('#a1 .bds').getBoundingClientRect();"
+                " return [r.x, r.y + window.scrollY, r.width, r.height]; })()"
+            )
+            clip = {"x": box[0] - 8, "y": box[1] - 8, "width": box[2] + 16, "height": box[3] + 16}
+            shot = chrome.send(
+                "Page.captureScreenshot",
+                {"format": "png", "clip": {**clip, "scale": 1}, "captureBeyondViewport": True},
+            )
+            import base64
+
+            out.write_bytes(base64.b64decode(shot["data"]))
+        finally:
+            chrome.close()
+    print(f"wrote {out} from examples/sre")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--screenshot":
+        _docs_screenshot(Path(sys.argv[2]))
+    else:
+        raise SystemExit("usage: python tests/test_report_burndown.py --screenshot OUT.png")
