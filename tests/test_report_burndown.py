@@ -277,7 +277,7 @@ def test_chart_cap_and_escaped_names(tmp_path: Path) -> None:
 VISIBLE = """
 [...document.querySelectorAll('svg.bd')].map(s => {
   const r = s.getBoundingClientRect(), line = s.querySelector('polyline');
-  return {account: s.closest('figure').dataset.account, node: s.dataset.node,
+  return {account: s.closest('figure').dataset.account, node: s.closest('figure').dataset.node,
           width: r.width, height: r.height, length: line.getTotalLength(),
           bands: s.querySelectorAll('rect.al').length,
           band: s.querySelector('rect.al') ? s.querySelector('rect.al').getBBox().height : 0};

@@ -271,8 +271,7 @@ def svg(b: Burndown, account: int, name: str, bands: list[tuple[str, int, int]])
         f"{_day(int(b.t[-1]), b.timezone)}" + (" (overspent)" if end < 0 else "")
     )
     out = [
-        f'<svg class="bd" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{_e(label)}" '
-        f'data-node="{_e(b.node)}" data-remaining="{_num(end)}">'
+        f'<svg class="bd" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" data-remaining="{_num(end)}">'
     ]
     w = out.append
     w(f"<title>{_e(label)}</title>")
