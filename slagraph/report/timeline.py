@@ -68,6 +68,7 @@ class Sre:
 
     def _sre_setup(self, max_charts: int) -> None:
         self.charts: list[Burndown] = burndowns(self.result, self.model)
+        self.paths = self.model.ir.plan.by_path()
         self.max_charts = max_charts
         self.drawn = 0
         self.undrawn = 0
@@ -95,7 +96,7 @@ class Sre:
                 self.undrawn += 1
                 continue
             self.drawn += 1
-            agreement = self.model.ir.agreements[self.model.ir.plan.by_path()[b.sla].agreement]
+            agreement = self.model.ir.agreements[self.paths[b.sla].agreement]
             mine = {
                 alert.name
                 for alert in agreement.alerts
@@ -139,7 +140,7 @@ class Sre:
         rows = r.rows()
         if not rows:
             return head + '<p class="empty">No alert held.</p>\n'
-        by_path = self.model.ir.plan.by_path()
+        by_path = self.paths
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for row in rows:
             groups.setdefault((row["node"], row["account"]), []).append(row)
