@@ -141,6 +141,7 @@ class Sre:
         if not rows:
             return head + '<p class="empty">No alert held.</p>\n'
         by_path = self.paths
+        listed = {account: i for i, account in enumerate(self.accounts)}
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for row in rows:
             groups.setdefault((row["node"], row["account"]), []).append(row)
@@ -152,11 +153,8 @@ class Sre:
             items = items[: MAX_INTERVALS - shown]
             shown += len(items)
             zone = by_path[node].timezone if node in by_path else utc
-            link = (
-                f'<a href="#a{self.accounts.index(account)}">{_e(account)}</a>'
-                if account in self.accounts
-                else _e(account)
-            )
+            i = listed.get(account)
+            link = f'<a href="#a{i}">{_e(account)}</a>' if i is not None else _e(account)
             out.append(
                 f'<div class="tl-g" data-node="{_e(node)}" data-account="{_e(account)}">'
                 f"<h3>{_e(node)} · {link}</h3>"
