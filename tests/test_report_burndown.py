@@ -272,6 +272,36 @@ def test_chart_cap_and_escaped_names(tmp_path: Path) -> None:
     assert "1 further burn-down charts are not drawn" in capped
 
 
+@pytest.mark.parametrize("example", ["spec", "multilevel"])
+def test_every_period_ends_at_its_rows_budget(example: str) -> None:
+    """Shares within a limit, business-hour uptime with exclusions, several periods: the
+    last sample of every period is `1 − budget_used` of that row, whatever the metric."""
+    folder = ROOT / "examples" / example
+    model = slagraph.load(folder / "model.sla")
+    result = model.evaluate(str(folder / "data"))
+    rows = {
+        (r["account"], r["node"], r["period"]): r["budget_used"]
+        for r in result.rows()
+        if r.get("kind") == "objective"
+    }
+    names = [str(n) for n in result.context.data.account_names]
+    checked = 0
+    for b in burndowns(result, model):
+        assert not b.rolling and len(b.lasts) == len(b.labels)
+        for a, account in enumerate(names):
+            for label, last in zip(b.labels, b.lasts, strict=True):
+                used = rows.get((account, b.node, label))
+                if used is None:  # not covered, or no budget figure (nothing decided)
+                    continue
+                assert b.remaining[a, last] == pytest.approx(1 - used, abs=1e-9), (
+                    account,
+                    b.node,
+                    label,
+                )
+                checked += 1
+    assert checked > 20
+
+
 # ------------------------------------------------------------------ in a real browser
 
 VISIBLE = """

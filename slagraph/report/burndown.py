@@ -73,6 +73,7 @@ class Burndown:
     hi: int  # … to the last period's end (rolling: last step)
     starts: tuple[int, ...]  # period starts drawn as boundaries (none for rolling)
     labels: tuple[str, ...]  # their labels
+    lasts: tuple[int, ...]  # each period's last sample (its end, or as-of); rolling: the last
     step: int  # ns between samples (the largest gap)
     as_of: int
 
@@ -101,16 +102,25 @@ def _reported(result: Any) -> dict[str, set[str]]:
 
 def _periodic(
     ctx: Any, inst: ir.Instance, keep: set[str], uptime: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, ...], tuple[str, ...]]:
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    tuple[int, ...],
+    tuple[str, ...],
+    tuple[int, ...],
+]:
     """Samples over each reported period that has started by as-of: (t, lower, edges,
-    axis bounds, starts, labels). Counts take lower < placed ≤ t, so lower is the
-    start − 1 ns (a record at the start is in); uptime measures (start, t]."""
+    axis bounds, starts, labels, index of each period's last sample). Counts take
+    lower < placed ≤ t, so lower is the start − 1 ns (a record at the start is in);
+    uptime measures (start, t]."""
     grid = ctx.grid(inst.period, inst.timezone)
     bounds = grid.bounds
     kept = [i for i, label in enumerate(grid.labels) if label in keep and bounds[i] <= ctx.as_of]
     if not kept:
         empty = np.empty(0, np.int64)
-        return empty, empty, empty.astype(bool), empty, (), ()
+        return empty, empty, empty.astype(bool), empty, (), (), ()
     lo, hi = int(bounds[kept[0]]), int(bounds[kept[-1] + 1])
     step = sample_step(max(min(hi, ctx.as_of) - lo, 1))  # samples stop at as-of
     ts, lowers, edges = [], [], []
@@ -126,7 +136,9 @@ def _periodic(
     starts = tuple(int(bounds[i]) for i in kept)
     labels = tuple(grid.labels[i] for i in kept)
     axis = np.array([lo, hi], np.int64)
-    return np.concatenate(ts), np.concatenate(lowers), np.concatenate(edges), axis, starts, labels
+    lasts = tuple(int(n) - 1 for n in np.cumsum([len(x) for x in ts]))
+    t = np.concatenate(ts)
+    return t, np.concatenate(lowers), np.concatenate(edges), axis, starts, labels, lasts
 
 
 def _rolling(
@@ -168,9 +180,10 @@ def burndowns(result: Any, model: Any) -> list[Burndown]:
             starts: tuple[int, ...] = ()
             labels: tuple[str, ...] = ()
             if window is None:
-                t, lower, edges, axis, starts, labels = _periodic(ctx, inst, keep, uptime)
+                t, lower, edges, axis, starts, labels, lasts = _periodic(ctx, inst, keep, uptime)
             else:
                 t, lower, edges, axis = _rolling(ctx, inst, keep, window)
+                lasts = (len(t) - 1,)
             if not len(t):
                 continue
             failed, decided = amounts(ctx, objective.metric, lower, t)
@@ -193,6 +206,7 @@ def burndowns(result: Any, model: Any) -> list[Burndown]:
                     hi=int(axis[1]),
                     starts=starts,
                     labels=labels,
+                    lasts=lasts,
                     step=int(np.diff(t).max()) if len(t) > 1 else 0,
                     as_of=int(ctx.as_of),
                 )
