@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         SlaDataError,
         SlaError,
         SlaSyntaxError,
+        SlaTestFileError,
         SlaUsageError,
         SlaWarning,
     )
@@ -30,6 +31,7 @@ __all__ = [
     "SlaDataError",
     "SlaError",
     "SlaSyntaxError",
+    "SlaTestFileError",
     "SlaUsageError",
     "SlaWarning",
     "compile",

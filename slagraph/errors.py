@@ -144,6 +144,27 @@ class SlaUsageError(SlaError):
     """A call that cannot be answered as asked: unknown account, period or node, bad option."""
 
 
+class SlaTestFileError(SlaUsageError):
+    """An agreement's test file (`slagraph test`) is not valid: bad TOML, an unknown or
+    mistyped key. Located at the file's line where it can be, and the case it is in."""
+
+    def __init__(
+        self, message: str, file: str, line: int | None = None, case: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        self.case = case
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.file, self.line, self.case))
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        case = f"case '{self.case}': " if self.case is not None else ""
+        return f"{where}: {case}{self.message}"
+
+
 class SlaWarning(UserWarning):
     """Something an evaluation did as asked but that is probably not what was meant (a
     placeholder date stretching the evaluated range over decades); issued with

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from slagraph.engine.result import Result
     from slagraph.errors import StrictWarning
     from slagraph.simulate import Simulation
+    from slagraph.testcases import Report as TestReport
     from slagraph.whatif import WhatIf
     from slagraph.whatif.diff import Diff
 
@@ -360,6 +361,19 @@ class Model:
             if table is not None:
                 accounts = (len(table), lambda p: bool(evaluate_predicate(p, table).any()))
         return strict_warnings(parse(self.source, self.ir.file), self.ir, accounts)
+
+    def test(self, tests: str | Path | Sequence[str | Path]) -> TestReport:
+        """Run test files (`NAME.sla-test.toml`, or folders of them) against this model
+        (SPEC §6.8, docs/authoring.md "Test files"). `str()` of the report is what
+        `slagraph test` prints; `.ok` whether every case passed. A bad test file raises
+        `SlaTestFileError` with its line."""
+        from slagraph import testcases
+
+        given = [tests] if isinstance(tests, str | Path) else list(tests)
+        if not given:
+            raise SlaUsageError("give a test file or a folder of them")
+        files = [testcases.read_case_file(f) for p in given for f in testcases.test_files(p)]
+        return testcases.Report(tuple(testcases.run_cases(self, f) for f in files))
 
     def __repr__(self) -> str:
         return f"<Model {self.ir.file}: {len(self.ir.agreements)} agreements, roots {self.roots}>"

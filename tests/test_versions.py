@@ -322,3 +322,43 @@ def test_the_report_says_which_version_judged() -> None:
     page = render(model.evaluate(DATA, as_of=AS_OF), model)
     assert page.count('<span class="tag ver">version 2026-01-01</span>') == 2  # sla, reply
     assert page.count('<span class="tag ver">version 2026-07-01</span>') == 2
+
+
+def test_a_test_file_asserts_the_version(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = tmp_path / "support.sla"
+    model.write_text(HEAD + JANUARY + JULY, encoding="utf-8")
+    cases = tmp_path / "support.sla-test.toml"
+    cases.write_text(
+        """
+[data]
+accounts = \"\"\"
+account,fee
+acme,2000
+\"\"\"
+
+[[case]]
+name = "july is judged by the july terms"
+as_of = "2026-08-01T00:00:00Z"
+[case.data]
+tickets = \"\"\"
+account,id,created,first_reply
+acme,A,2026-07-01T09:00:00Z,2026-07-01T14:00:00Z
+\"\"\"
+[[case.expect]]
+node = "support.reply"
+account = "acme"
+period = "2026-07"
+version = 2026-07-01
+credit = 400
+target = "98%"
+""",
+        encoding="utf-8",
+    )
+    assert slagraph.load(model).test(cases).ok
+    wrong = cases.read_text(encoding="utf-8").replace(
+        "version = 2026-07-01", 'version = "2026-01-01"'
+    )
+    cases.write_text(wrong, encoding="utf-8")
+    report = slagraph.load(model).test(cases)
+    assert not report.ok
+    assert "version: expected 2026-01-01, got 2026-07-01" in str(report)

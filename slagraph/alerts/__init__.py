@@ -33,7 +33,7 @@ from slagraph.engine.rollup import below_minimum
 from slagraph.engine.windows import between, iso_labels, records, step_ns, uptime_amounts
 from slagraph.errors import SlaUsageError
 
-__all__ = ["AlertResult", "alerts"]
+__all__ = ["AlertResult", "alerts", "amounts"]
 
 NS = 1_000_000_000
 DEFAULT_SPAN = 7 * 86400 * NS
@@ -79,10 +79,11 @@ class _Steps:
     step: int
 
 
-def _amounts(
+def amounts(
     ctx: Context, metric: ir.Metric, lower: np.ndarray, upper: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(failed, decided) over (lower, upper] per account and step, (A, S) float."""
+    """(failed, decided) over (lower, upper] per account and step, (A, S) float: the
+    amounts a burn rate (and the report's burn-down chart) divide."""
     if isinstance(metric, ir.Uptime):
         down, measured = uptime_amounts(ctx, metric, lower, upper)
         return down.astype(np.float64), measured.astype(np.float64)
@@ -124,7 +125,7 @@ class _Sla:
         if key not in self._burn:
             o = self.objectives[name]
             t = self.steps.t
-            failed, decided = _amounts(self.ctx, o.metric, t - window * NS, t)
+            failed, decided = amounts(self.ctx, o.metric, t - window * NS, t)
             with np.errstate(invalid="ignore", divide="ignore"):
                 rate = np.where(decided > 0, failed / np.where(decided > 0, decided, 1), np.nan)
             self._burn[key] = rate / _slack(o)
@@ -147,7 +148,7 @@ class _Sla:
                     lower = grid.bounds[grid.index(t)] - (
                         0 if isinstance(o.metric, ir.Uptime) else 1
                     )
-                decided = _amounts(self.ctx, o.metric, lower, t)[1]
+                decided = amounts(self.ctx, o.metric, lower, t)[1]
                 self._quiet[name] = below_minimum(o, decided)
         return self._quiet[name]
 

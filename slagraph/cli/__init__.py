@@ -17,6 +17,7 @@ from slagraph.cli import (  # noqa: F401  (registers commands)
     diff,
     evaluate,
     simulate,
+    testing,
     whatif,
 )
 from slagraph.cli.common import err, silence_stdout
@@ -42,7 +43,7 @@ def _on_interrupt(signum: int, frame: object) -> None:
 # Commands that read data: they reach pyarrow's lazy `import pandas`, which runs inside a
 # Cython function that prints and drops any exception, a KeyboardInterrupt included.
 _READS_DATA = {
-    *("eval", "explain", "report", "whatif", "diff", "simulate", "records", "due", "alerts")
+    *("eval", "explain", "report", "whatif", "diff", "simulate", "records", "due", "alerts", "test")
 }
 
 

@@ -248,6 +248,13 @@ def explain(
     show_default=True,
     help="Failing records listed per breached or at-risk cell.",
 )
+@click.option(
+    "--max-charts",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Error-budget burn-down charts drawn (one per objective with a budget and account).",
+)
 @bad_rows_option
 @threads_option
 @guarded
@@ -260,6 +267,7 @@ def report(
     end: str | None,
     title: str | None,
     max_records: int,
+    max_charts: int,
     on_bad_rows: str,
 ) -> None:
     """Write a self-contained HTML report of FILE on SOURCE: the agreement tree per
@@ -273,7 +281,9 @@ def report(
     from slagraph.data.databases import redact
 
     shown = redact(str(source))  # a postgresql:// URI goes into the page without its password
-    page = render(result, model, title=title, source=shown, max_records=max_records)
+    page = render(
+        result, model, title=title, source=shown, max_records=max_records, max_charts=max_charts
+    )
     if str(output) == "-":
         emit(page)
         return

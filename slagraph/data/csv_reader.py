@@ -12,7 +12,7 @@ import io
 import itertools
 import mmap
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -265,6 +265,29 @@ def boundaries_outside_quotes(source: Source, block: int, separator: str = ",") 
 
 
 def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
+    """A CSV file (see `_read`)."""
+    source: Source = file_bytes(path, schema, origin) if is_gzip(path) else path
+
+    def data() -> np.ndarray:  # read again on the error path only: not kept in memory
+        raw = file_bytes(path, schema, origin) if is_gzip(path) else None
+        return np.fromfile(path, dtype=np.uint8) if raw is None else np.frombuffer(raw, np.uint8)
+
+    return _read(source, data, 1, schema, origin)
+
+
+def read_csv_text(text: bytes, schema: StreamSchema, origin: str, first_line: int) -> RawTable:
+    """CSV held in memory (a test case's inline data, slagraph/testcases): read exactly as
+    a file is; messages give `origin:LINE` with the header on line `first_line`."""
+    return _read(text, lambda: np.frombuffer(text, np.uint8), first_line, schema, origin)
+
+
+def _read(
+    source: Source,
+    data_of: Callable[[], np.ndarray],
+    first_line: int,
+    schema: StreamSchema,
+    origin: str,
+) -> RawTable:
     """The fast path asks pyarrow for the final types; when any value does not fit, the
     whole file is re-read as strings (single-threaded, so ragged records are numbered)
     and `validate` finds the bad rows.
@@ -286,7 +309,6 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
 
     A `.csv.gz` file is decompressed into memory once and read from there the same way.
     """
-    source: Source = file_bytes(path, schema, origin) if is_gzip(path) else path
     header, first = _csv_header(source, schema, origin)
     _check_columns(schema, header, origin)
     separator = dialect_of(first, schema).separator
@@ -307,15 +329,14 @@ def read_csv(path: Path, schema: StreamSchema, origin: str) -> RawTable:
     )
 
     def line_of(row: int) -> int:
-        raw = file_bytes(path, schema, origin) if is_gzip(path) else None
-        data = np.fromfile(path, dtype=np.uint8) if raw is None else np.frombuffer(raw, np.uint8)
-        lines = record_lines(data, quoted=True)
-        return int(lines[row]) if row < len(lines) else int(lines[-1])
+        lines = record_lines(data_of(), quoted=True)
+        line = int(lines[row]) if row < len(lines) else int(lines[-1])
+        return line + first_line - 1
 
     def input_of() -> Path | pa.BufferReader:
         return pa.BufferReader(source) if isinstance(source, bytes) else source
 
-    block = block_size(len(source) if isinstance(source, bytes) else path.stat().st_size)
+    block = block_size(len(source) if isinstance(source, bytes) else source.stat().st_size)
 
     def fast(newlines_in_values: bool) -> pa.Table:
         # a read kept without `newlines_in_values` has no line break inside any value

@@ -66,6 +66,13 @@ class Result:
     def __len__(self) -> int:
         return self.table.num_rows
 
+    @property
+    def context(self) -> Any:
+        """The evaluation's data as known at as-of (an engine `Context`), so that a client
+        computing more from the same data (the report's burn-down charts and alerts) need
+        not read it again; None when the result carries none (evaluated on Dask)."""
+        return getattr(self._explainer, "ctx", None)
+
     def rows(self) -> list[dict[str, Any]]:
         """Every line of the jsonl contract: node rows, then terminations, then bad rows."""
         return list(self.iter_rows())

@@ -38,9 +38,10 @@ from slagraph.report.format import (
     fmt_score,
     fmt_value,
 )
+from slagraph.report.timeline import Sre
 
 
-class _Page(Explained, Credits):
+class _Page(Explained, Credits, Sre):
     def __init__(
         self,
         result: Any,
@@ -51,6 +52,7 @@ class _Page(Explained, Credits):
         max_records: int,
         max_explained: int,
         open_accounts: int,
+        max_charts: int = 1000,
     ) -> None:
         self.result = result
         self.model = model
@@ -91,6 +93,7 @@ class _Page(Explained, Credits):
         self.open_periods = {
             r["period"] for rows in self.rows.values() for r in rows if r.get("final") is False
         }
+        self._sre_setup(max_charts)
 
     # ---------------------------------------------------------------- helpers
 
@@ -160,10 +163,12 @@ class _Page(Explained, Credits):
         w(self._tools())
         w(self._overview(root_periods))
         w(self._terminations_all())
+        w(self._alerts_section())
         w('<h2 id="accounts">Accounts</h2>\n')
         if not self.accounts:
             w('<p class="empty">No account was evaluated.</p>\n')
         out.extend(accounts_html)
+        w(self._undrawn_note())
         if self.omitted:
             w(
                 f'<p class="note">{self.omitted:,} further breached or at-risk cells are '
@@ -319,6 +324,7 @@ class _Page(Explained, Credits):
             w('<p class="empty">No rows for this account.</p>\n')
         else:
             w(self._heatmap(paths, periods, cells, anchors))
+            w(self._burndown_section(account, set(paths)))
             w(self._tree(paths, periods, cells, anchors))
             w(self._credits(account, paths, periods, cells))
         w(self._account_terms(terms))
@@ -498,6 +504,7 @@ def render(
     max_records: int = 10,
     max_explained: int = 5000,
     open_accounts: int = 12,
+    max_charts: int = 1000,
 ) -> str:
     """One self-contained HTML page for an evaluation `result` of `model`.
 
@@ -510,6 +517,8 @@ def render(
         max_explained: at most this many cells get their records looked up; further
             breached/at-risk cells are listed with their figures only.
         open_accounts: account sections start expanded when there are at most this many.
+        max_charts: at most this many error-budget burn-down charts (one per objective
+            with a budget and account, in page order); further ones are counted in a note.
     """
     accounts = pc.count_distinct(result.to_arrow().column("account")).as_py()
     if accounts > MAX_ACCOUNTS:
@@ -526,5 +535,6 @@ def render(
         max_records=max_records,
         max_explained=max_explained,
         open_accounts=open_accounts,
+        max_charts=max_charts,
     )
     return page.render()
