@@ -109,8 +109,36 @@ def upto(
     """(rows, len(q)): per account, the count (or sum of `weights`) of records with
     t ≤ q[s]; `q` non-decreasing. `codes` None: one row for a shared stream. Integer
     weights stay int64 (exact); bools count the true ones."""
-    n_q = len(q)
     j = np.searchsorted(q, t, side="left")  # the first query each record is at or before
+    return _cumulate(codes, j, weights, rows, len(q))
+
+
+def cells_regular(
+    codes: np.ndarray | None,
+    t: np.ndarray,
+    weights: np.ndarray | None,
+    rows: int,
+    q0: int,
+    step: int,
+    n_q: int,
+) -> np.ndarray:
+    """(rows, n_q + 1): records counted into their (account, first query at or after
+    them) cells for the evenly spaced queries q0 + k·step (k < n_q), as alert steps are:
+    that query is arithmetic, ⌈(t − q0) ÷ step⌉, no search. `upto` is the cumulative sum
+    of the first n_q columns (the last holds records after every query)."""
+    j = np.clip(-((q0 - t) // step), 0, n_q)
+    return _cells(codes, j, weights, rows, n_q)
+
+
+def _cumulate(
+    codes: np.ndarray | None, j: np.ndarray, weights: np.ndarray | None, rows: int, n_q: int
+) -> np.ndarray:
+    return np.cumsum(_cells(codes, j, weights, rows, n_q)[:, :n_q], axis=1)
+
+
+def _cells(
+    codes: np.ndarray | None, j: np.ndarray, weights: np.ndarray | None, rows: int, n_q: int
+) -> np.ndarray:
     flat = j if codes is None else codes * (n_q + 1) + j
     size = rows * (n_q + 1)
     if weights is not None and weights.dtype == bool:
@@ -122,7 +150,7 @@ def upto(
         np.add.at(cells, flat, weights.astype(np.int64, copy=False))
     else:
         cells = np.bincount(flat, weights=weights, minlength=size)
-    return np.cumsum(cells.reshape(rows, n_q + 1)[:, :n_q], axis=1)
+    return cells.reshape(rows, n_q + 1)
 
 
 def between(
