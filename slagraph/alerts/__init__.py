@@ -159,10 +159,17 @@ class _Shared:
             if name not in self._outcomes:
                 self._outcomes[name] = _outcomes(self.ctx, self.objectives[name].metric)  # type: ignore[arg-type]
             out = self._outcomes[name]
-            weights = out.failed if kind == FAILED else out.decided
-            self._cells[key] = cells_regular(
-                out.codes, out.t, weights, out.rows, q0, self.steps.step, n_q
+            every = out.decided.all()  # then decided counts every record: no mask
+            found = cells_regular(
+                out.codes,
+                out.t,
+                [out.failed, None if every else out.decided],
+                out.rows,
+                q0,
+                self.steps.step,
+                n_q,
             )
+            self._cells[(name, FAILED, q0, n_q)], self._cells[(name, DECIDED, q0, n_q)] = found
         return self._cells[key]
 
     def general(self, name: str, lower: np.ndarray, kind: int, tag: int) -> np.ndarray:

@@ -116,18 +116,20 @@ def upto(
 def cells_regular(
     codes: np.ndarray | None,
     t: np.ndarray,
-    weights: np.ndarray | None,
+    weights: list[np.ndarray | None],
     rows: int,
     q0: int,
     step: int,
     n_q: int,
-) -> np.ndarray:
-    """(rows, n_q + 1): records counted into their (account, first query at or after
-    them) cells for the evenly spaced queries q0 + k·step (k < n_q), as alert steps are:
-    that query is arithmetic, ⌈(t − q0) ÷ step⌉, no search. `upto` is the cumulative sum
-    of the first n_q columns (the last holds records after every query)."""
+) -> list[np.ndarray]:
+    """(rows, n_q + 1) per weight: records counted into their (account, first query at
+    or after them) cells for the evenly spaced queries q0 + k·step (k < n_q), as alert
+    steps are: that query is arithmetic, ⌈(t − q0) ÷ step⌉, no search, and found once
+    for every weight. `upto` is the cumulative sum of the first n_q columns (the last
+    holds records after every query)."""
     j = np.clip(-((q0 - t) // step), 0, n_q)
-    return _cells(codes, j, weights, rows, n_q)
+    flat = j if codes is None else codes * (n_q + 1) + j
+    return [_cells(None, flat, w, rows, n_q) for w in weights]
 
 
 def _cumulate(
