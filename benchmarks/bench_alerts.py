@@ -16,7 +16,8 @@ steps × accounts per window.
 2. **Timing**: one untimed run of slagraph (pandas ran in the check), then `--rounds`
    (default 3, to keep the run near 3 minutes: pandas takes ~45 s a round at 10^7)
    alternating rounds (slagraph, pandas), median of each and of the per-round ratios.
-   slagraph is given the Arrow table (its reading is timed), pandas a DataFrame (`to_pandas`, untimed).
+   slagraph is given the Arrow table (its reading is timed), pandas a DataFrame
+   (`to_pandas`, untimed).
 """
 
 from __future__ import annotations
