@@ -81,6 +81,8 @@ def check_generated(case: Case) -> None:
         assume(False)
         raise
     event("valid")
+    if " timeslices " in case.text:
+        event("valid, with an uptime by timeslices")
     reference = reference_rows(model.ir, case.records, case.accounts, case.as_of, case.every)
     problems = diff(engine, reference)
     assert not problems, "\n".join([case.text, *problems[:12]])
