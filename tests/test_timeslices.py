@@ -160,3 +160,13 @@ def test_rolling_windows_and_burn_rates_refuse_timeslices() -> None:
     )
     with pytest.raises(slagraph.SlaCompileError, match="timeslices"):
         slagraph.compile(OUTAGES + burn)
+
+
+def test_simulate_refuses_timeslices_rather_than_resampling_measured_time() -> None:
+    text = (
+        OUTAGES + "sla s { objective up = uptime(outages) >= 99% timeslices 1h good when >= 99% }\n"
+    )
+    model = slagraph.compile(text)
+    data = {"outages": outages_table([outage(DAY + "01:00:00Z", DAY + "02:00:00Z")])}
+    with pytest.raises(slagraph.SlaUsageError, match="timeslices"):
+        model.simulate(data, runs=10)
