@@ -383,13 +383,8 @@ def agreements(
             oname = f"o{j}"
             expr, lower = draw(objective_expr(calendars, list(objectives), list(slas)))
             extra = ""
-            slices = (
-                not rolling
-                and expr.startswith("uptime(")
-                and lower
-                and draw(st.integers(0, 2)) == 0
-            )
-            if slices:  # OpenSLO's Timeslices budgeting (rolling windows refuse it)
+            slices = expr.startswith("uptime(") and lower and draw(st.integers(0, 2)) == 0
+            if slices:  # OpenSLO's Timeslices budgeting
                 length = draw(st.sampled_from(SLICE_LENGTHS))
                 threshold = draw(st.sampled_from(("50%", "90%", "95%", "99%", "100%")))
                 op = ">=" if threshold == "100%" else draw(st.sampled_from((">=", ">")))

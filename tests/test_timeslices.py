@@ -150,10 +150,27 @@ def test_misuse_is_a_located_compile_error(objective: str, message: str) -> None
     assert "line 2" in str(error.value) or ":2:" in str(error.value)
 
 
-def test_rolling_windows_and_burn_rates_refuse_timeslices() -> None:
-    rolling = "sla s { window rolling 30d\n objective up = uptime(outages) >= 99% "
-    with pytest.raises(slagraph.SlaCompileError, match="rolling"):
-        slagraph.compile(OUTAGES + rolling + "timeslices 1h good when >= 99% }\n")
+def test_rolling_windows_cut_each_window_from_its_own_start() -> None:
+    """`window rolling 1d`, steps at midnight and at as-of (06:30). The midnight window's
+    hourly slices start on the hour: 05:10–05:13:01 and 06:20–06:40 spoil two (22 of 24).
+    The as-of window starts at 06:30 the day before, its slices on the half hour: only
+    06:30–06:40 is inside it, 10 min of the 06:30–07:30 slice (83%): 23 of 24."""
+    text = (
+        OUTAGES
+        + "sla s { window rolling 1d\n"
+        + "  objective up = uptime(outages) >= 90% timeslices 1h good when >= 95% }\n"
+    )
+    outages = [
+        outage(DAY + "01:00:00Z", DAY + "01:03:00Z"),
+        outage(DAY + "05:10:00Z", DAY + "05:13:01Z"),
+        outage(DAY + "06:20:00Z", DAY + "06:40:00Z"),
+    ]
+    rows = rows_of(text, outages, "2026-03-03T06:30:00Z")
+    assert rows[("2026-03-03T00:00:00Z", "s.up")]["value"] == pytest.approx(22 / 24, rel=1e-12)
+    assert rows[("2026-03-03T06:30:00Z", "s.up")]["value"] == pytest.approx(23 / 24, rel=1e-12)
+
+
+def test_burn_rates_refuse_timeslices() -> None:
     burn = (
         "sla s { objective up = uptime(outages) >= 99% timeslices 1h good when >= 99%\n"
         " alert page when burn_rate(up, 1h) > 14 }\n"

@@ -6,10 +6,15 @@ holds stands for [t, t + step), consecutive ones merge, and the intervals are cl
 (every comparison false) when nothing was decided; an objective below its `min` in its
 own window or period at t makes every alert that names it quiet.
 
-Vectorised like rolling windows (engine/windows.py): per window W, each record is looked
-up once among the sorted query instants t − W and t, and cumulative sums along the steps
-give failed and decided for every account and step at once. Loops run over alerts,
-objectives and windows only. The data is read as known at as-of, as for `evaluate`.
+Vectorised like rolling windows (engine/windows.py), using that the steps are evenly
+spaced: a share's records are counted once into (account, step) cells on the grid
+from − reach + k·step (reach: the longest alert window that is a whole number of steps;
+a record's cell is arithmetic, no search), and a cumulative sum along the steps gives
+C(q), records at or before q. Every such window W is then C(t) − C(t − W), two column
+slices of one array; other windows (and `min` over the objective's own window) get a grid
+of their own. Accounts go in chunks of about CHUNK_CELLS cells, so that the per-window
+arrays stay in cache. Loops run over alerts, objectives, windows and chunks only. The
+data is read as known at as-of, as for `evaluate`.
 """
 
 from __future__ import annotations

@@ -472,12 +472,6 @@ _PERIOD_ONLY = {
 
 def _check_rolling(items: list[Item], kind: str, name: str) -> None:
     for item in items:
-        if isinstance(item, ast.Objective) and item.timeslices is not None:
-            raise SlaCompileError(
-                f"{kind} '{name}' is judged over a rolling window; timeslices are cut from "
-                "calendar periods only (not yet from rolling windows): use a 'period'",
-                item.timeslices.span,
-            )
         what = _PERIOD_ONLY.get(type(item))
         if what is None:
             continue

@@ -10,7 +10,8 @@ No loop over slices or outages: the slices of every period are one sorted array 
 boundaries; down intervals are cut at them (`searchsorted`, `repeat`), their measured
 lengths summed per (account, slice) (`unique`, `bincount`), and only the slices an outage
 touches are judged: a slice without downtime is always good (the threshold is at most
-100%, and `> 100%` is a compile error). Slices with data depend on no account.
+100%, and `> 100%` is a compile error). Slices with data depend on no account. A
+rolling window is cut the same way from its own start (`window_amounts`).
 """
 
 from __future__ import annotations
@@ -94,3 +95,53 @@ def amounts(
     group = cell_acc[bad] * periods + period[cell_slice[bad]]
     failed = np.bincount(group, minlength=ctx.accounts * periods).astype(np.float64)
     return decided.copy(), failed.reshape(ctx.accounts, periods)
+
+
+def window_amounts(
+    ctx: Context,
+    slices: ir.Timeslices,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    measured_set: tuple[np.ndarray, np.ndarray],
+    down_intervals: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """`amounts` for rolling windows [starts, ends) (increasing, of one length, so they
+    overlap): each window cut into its own slices from its start. Each outage is paired
+    with the windows it meets (`searchsorted` on the sorted bounds, `repeat`), then cut
+    into the slices of that window it meets, arithmetically (slices are L apart)."""
+    length = slices.length * kernels.NS
+    windows = len(ends)
+    ms, me = measured_set
+    lo, hi, window = slice_bounds(starts, ends, length)
+    measured = kernels.cumulative(ms, me, np.minimum(hi, ctx.as_of)) - kernels.cumulative(
+        ms, me, np.minimum(lo, ctx.as_of)
+    )
+    with_data = np.bincount(window, weights=measured > 0, minlength=windows)
+    decided = np.broadcast_to(with_data.astype(np.float64), (ctx.accounts, windows))
+    first_slice = np.searchsorted(window, np.arange(windows))  # each window's slice 0
+
+    acc, s, e = down_intervals
+    after = np.searchsorted(ends, s, side="right")  # the first window ending after s
+    before = np.searchsorted(starts, e, side="left")  # … and the windows starting before e
+    n = np.maximum(before - after, 0)
+    outage = np.repeat(np.arange(len(s), dtype=np.int64), n)
+    offsets = np.cumsum(n) - n
+    w = after[outage] + (np.arange(len(outage), dtype=np.int64) - offsets[outage])
+    ps, pe = np.maximum(s[outage], starts[w]), np.minimum(e[outage], ends[w])
+    first = (ps - starts[w]) // length
+    m = np.where(pe > ps, (pe - 1 - starts[w]) // length - first + 1, 0)
+    pair = np.repeat(np.arange(len(w), dtype=np.int64), m)
+    offsets = np.cumsum(m) - m
+    where = first_slice[w[pair]] + first[pair] + (np.arange(len(pair)) - offsets[pair])
+    qs, qe = np.maximum(ps[pair], lo[where]), np.minimum(pe[pair], hi[where])
+    down_ns = kernels.cumulative(ms, me, qe) - kernels.cumulative(ms, me, qs)
+    total = max(len(lo), 1)
+    key = acc[outage[pair]].astype(np.int64) * total + where
+    cells, inverse = np.unique(key, return_inverse=True)
+    down = np.zeros(len(cells), np.int64)
+    np.add.at(down, inverse, down_ns)
+    cell_slice = cells % total
+    bad = (measured[cell_slice] > 0) & ~good(down, measured[cell_slice], slices)
+    group = (cells // total)[bad] * windows + window[cell_slice[bad]]
+    failed = np.bincount(group, minlength=ctx.accounts * windows).astype(np.float64)
+    return decided.copy(), failed.reshape(ctx.accounts, windows)

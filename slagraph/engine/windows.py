@@ -30,7 +30,7 @@ import numpy as np
 from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
 from slagraph.compiler.expressions import placing_column
-from slagraph.engine import kernels, metrics
+from slagraph.engine import kernels, metrics, timeslices
 from slagraph.engine.context import Context, Placed
 from slagraph.engine.metrics import Measure
 from slagraph.engine.predicates import evaluate_predicate
@@ -319,6 +319,13 @@ def uptime_amounts(
 
 
 def uptime(ctx: Context, metric: ir.Uptime, g: RollingGrid) -> Measure:
+    if metric.slices is not None:  # each window cut into slices from its start
+        down_set = metrics.down_intervals(ctx, metric)
+        measured_set = metrics.measured_set(ctx, metric)
+        n, bad = timeslices.window_amounts(
+            ctx, metric.slices, g.starts, g.ends, measured_set, down_set
+        )
+        return Measure(metrics.share_of(n - bad, n), n, bad)
     down, measured = uptime_amounts(ctx, metric, g.starts, g.ends)
     down_f, measured_f = down.astype(np.float64), measured.astype(np.float64)
     return Measure(1 - _ratio(down_f, measured_f), measured_f.copy(), down_f)
