@@ -740,7 +740,9 @@ class _Evaluation:
             "Uptime",
         )
         if has_budget and value is not None:  # no decided records: nothing to budget
-            allowed = (1 - objective.target) * decided
+            # 1 − target from the decimal written (docs/semantics.md): 1 − 0.99 in binary
+            # floating point is 0.010000000000000009, which would put 75.0% at 74.99…%.
+            allowed = float(1 - Decimal(repr(objective.target))) * decided
             if allowed == 0:
                 budget = 0.0 if failed == 0 else None
             else:
