@@ -187,3 +187,16 @@ def test_simulate_refuses_timeslices_rather_than_resampling_measured_time() -> N
     data = {"outages": outages_table([outage(DAY + "01:00:00Z", DAY + "02:00:00Z")])}
     with pytest.raises(slagraph.SlaUsageError, match="timeslices"):
         model.simulate(data, runs=10)
+
+
+def test_good_and_timeslices_stay_usable_as_names() -> None:
+    """The clause's words are keywords only where the clause can start: an sla, an
+    objective, an alert and columns may still be called `good` or `timeslices`."""
+    model = slagraph.compile(
+        "stream r { account: text, at: time, good: bool, timeslices: bool }\n"
+        "sla good { window rolling 7d\n"
+        " objective good = share(r where good and timeslices, good) >= 99% min 5\n"
+        " objective other = share(r, timeslices) >= 90%\n"
+        " alert good when burn_rate(good, 1h) > 2 }\n"
+    )
+    assert [o.name for o in model.ir.agreements["good"].objectives] == ["good", "other"]
