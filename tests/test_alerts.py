@@ -290,3 +290,29 @@ def test_pyrra_windows_and_factors() -> None:
     assert (critical.name, warning.name) == ("good_critical", "good_warning")
     first = critical.condition.parts[0].parts
     assert [(leaf.window, leaf.threshold) for leaf in first] == [(3600, 14.0), (300, 14.0)]
+
+
+def test_formats_spell_rows_as_the_json_module_does() -> None:
+    """The alert rows are written by the engine's column writers: byte for byte what
+    json.dumps per row (jsonl), of the document (json) and the row-dict CSV give."""
+    import json as _json
+
+    from slagraph.engine import writers
+
+    root = Path(__file__).resolve().parents[1]
+    model = slagraph.load(root / "examples" / "sre" / "api_slo.sla")
+    for result in (
+        model.alerts(str(root / "examples" / "sre" / "data")),
+        model.alerts(
+            str(root / "examples" / "sre" / "data"),
+            start="2026-03-01T00:00:00Z",
+            end="2026-03-01T00:10:00Z",
+        ),
+    ):
+        rows = result.rows()
+        assert result.to_jsonl() == "".join(_json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        assert result.to_json() == _json.dumps({"rows": rows}, ensure_ascii=False, indent=1) + "\n"
+        assert result.to_csv() == writers.rows_csv(
+            rows, list(rows[0]) if rows else ["kind", "node", "account", "alert", "start", "end"]
+        )
+    assert len(model.alerts(str(root / "examples" / "sre" / "data")).rows()) == 4

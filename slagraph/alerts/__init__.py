@@ -19,17 +19,18 @@ data is read as known at as-of, as for `evaluate`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import attrs
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from slagraph import runtime
 from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
 from slagraph.data import Dataset
-from slagraph.engine import known_at, load_for, preorder, to_ns
+from slagraph.engine import known_at, load_for, preorder, to_ns, writers
 from slagraph.engine.context import Context
 from slagraph.engine.evaluate import accounts_table, coverage_mask
 from slagraph.engine.metrics import share_outcomes
@@ -38,7 +39,6 @@ from slagraph.engine.rollup import below_minimum
 from slagraph.engine.windows import (
     between,
     cells_regular,
-    iso_labels,
     records,
     step_ns,
     uptime_amounts,
@@ -55,33 +55,37 @@ FIELDS = ("kind", "node", "account", "alert", "start", "end")
 
 
 class AlertResult:
-    """The intervals during which each alert held, per account: rows of SPEC §6.5."""
+    """The intervals during which each alert held, per account: rows of SPEC §6.5, held
+    as an Arrow table and written through the engine's column writers."""
 
-    def __init__(self, rows: list[dict[str, Any]], start: int, end: int, step: int) -> None:
-        self._rows = rows
+    def __init__(self, table: pa.Table, start: int, end: int, step: int) -> None:
+        self.table = table
         self.start, self.end, self.step = start, end, step
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return self.table.num_rows
 
     def rows(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._rows]
+        return self.table.to_pylist()  # type: ignore[no-any-return]
+
+    def to_arrow(self) -> pa.Table:
+        return self.table
 
     def to_jsonl(self) -> str:
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._rows)
+        return _text(writers.json_lines(self.table, FIELDS))
 
     def to_json(self) -> str:
-        return json.dumps({"rows": self._rows}, ensure_ascii=False, indent=1) + "\n"
+        return _text(writers.json_document(self.table, FIELDS))
 
     def to_csv(self) -> str:
-        from slagraph.engine import writers
-
-        return writers.rows_csv(self._rows, FIELDS)
+        return _text(writers.csv_lines(self.table, FIELDS))
 
     def to_pandas(self) -> Any:
-        import pandas as pd
+        return self.table.to_pandas()
 
-        return pd.DataFrame(self._rows, columns=list(FIELDS))
+
+def _text(chunks: Any) -> str:
+    return b"".join(bytes(chunk) for chunk in chunks).decode("utf-8")
 
 
 @attrs.frozen(eq=False)
@@ -359,11 +363,13 @@ def _held(shared: _Shared) -> dict[str, np.ndarray]:
     return held
 
 
-def _rows(model: ir.Model, ctx: Context, steps: _Steps) -> list[dict[str, Any]]:
-    names = ctx.data.account_names
+def _rows(model: ir.Model, ctx: Context, steps: _Steps) -> pa.Table:
+    """Every alert's intervals as one table, in pre-order of nodes, then alert, account
+    and start: arrays per (node, alert), text taken from small dictionaries."""
     table = accounts_table(ctx.data)
-    rows: list[dict[str, Any]] = []
     memo: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
+    labels: list[tuple[str, str]] = []
+    parts: list[tuple[np.ndarray, pa.Array, pa.Array]] = []
     for inst in preorder(model.plan):
         agreement = model.agreements[inst.agreement]
         if not agreement.alerts:
@@ -375,16 +381,28 @@ def _rows(model: ir.Model, ctx: Context, steps: _Steps) -> list[dict[str, Any]]:
         for alert in agreement.alerts:
             acc, start, end = intervals(memo[key][alert.name], steps)
             keep = covered[acc]
-            acc, start, end = acc[keep], start[keep], end[keep]
-            for a, s, e in zip(acc.tolist(), iso_labels(start), iso_labels(end), strict=True):
-                rows.append(
-                    {
-                        "kind": "alert",
-                        "node": inst.path,
-                        "account": str(names[a]),
-                        "alert": alert.name,
-                        "start": s,
-                        "end": e,
-                    }
-                )
-    return rows
+            labels.append((inst.path, alert.name))
+            parts.append((acc[keep], _iso(start[keep]), _iso(end[keep])))
+    sizes = np.array([len(acc) for acc, _, _ in parts], np.int64)
+    block = pa.array(np.repeat(np.arange(len(parts), dtype=np.int32), sizes))
+    codes = np.concatenate([acc for acc, _, _ in parts]) if parts else np.zeros(0, np.int64)
+    names = pa.array([str(n) for n in ctx.data.account_names], pa.string())
+    n = int(sizes.sum())
+    return pa.table(
+        {
+            "kind": pa.array(["alert"], pa.string()).take(pa.array(np.zeros(n, np.int32))),
+            "node": pa.array([p for p, _ in labels], pa.string()).take(block),
+            "account": names.take(pa.array(codes.astype(np.int32, copy=False))),
+            "alert": pa.array([a for _, a in labels], pa.string()).take(block),
+            "start": pa.concat_arrays([s for _, s, _ in parts] or [pa.array([], pa.string())]),
+            "end": pa.concat_arrays([e for _, _, e in parts] or [pa.array([], pa.string())]),
+        }
+    )
+
+
+def _iso(instants: np.ndarray) -> pa.Array:
+    """`iso_labels` as one Arrow array: `2026-04-03T00:00:00Z`, fractions of a second only
+    where an instant of the block has them."""
+    exact = bool((instants % NS == 0).all())
+    text = np.datetime_as_string(instants.astype("datetime64[ns]"), unit="s" if exact else "ns")
+    return pc.binary_join_element_wise(pa.array(text, pa.string()), "Z", "")
