@@ -1042,9 +1042,9 @@ def reference_rows(
             flags: dict[tuple[int, str], list[bool]] = {}
             for i, period in enumerate(periods):
                 terms = terms_at(agreement, period)
-                if terms is None:
-                    for k, t in rules:
-                        flags.setdefault((k, t.target), []).append(False)
+                if terms is None:  # one flag per (version, target) and period
+                    for k, target in dict.fromkeys((k, t.target) for k, t in rules):
+                        flags.setdefault((k, target), []).append(False)
                     continue
                 version = _effective(agreement, period)
                 stamp = {} if version is None else {"version": version}

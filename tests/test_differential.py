@@ -553,3 +553,50 @@ def test_budget_at_exactly_the_warning_share() -> None:
             as_of="2026-02-05T00:00:00Z",
         )
     )
+
+
+def test_versions_before_the_first_one_count_no_breach_in_any_rule() -> None:
+    """Found by the versions run: two termination rules on one target of a version that
+    starts after the data, weekly. Periods before the first version are no version's;
+    each rule's runs start at the version's first week (W15 and W16, not W17/W18)."""
+    text = (
+        TICKETS
+        + OUTAGES
+        + """
+sla s1 effective 2026-04-05 {
+    objective o2 = uptime(outages) <= 90%
+    terminate when o2 breached in 1 consecutive periods
+    terminate when o2 breached in 2 consecutive periods
+    period weekly
+}
+sla s1 effective 2026-11-01 {
+    objective o2 = uptime(outages) <= 0%
+    terminate when o2 breached in 1 consecutive periods
+    period weekly
+}
+"""
+    )
+    check(
+        case(
+            text,
+            {
+                "tickets": [
+                    {"account": "a1", "created": "2026-03-26T00:00:00Z", "solved": None},
+                    {"account": "a1", "created": "2026-05-01T01:22:00Z", "solved": None},
+                ],
+                "outages": [
+                    {
+                        "account": "a1",
+                        "start": "2026-03-26T03:12:00Z",
+                        "end": "2026-03-26T09:00:00Z",
+                    },
+                    {
+                        "account": "a1",
+                        "start": "2026-04-29T03:12:00Z",
+                        "end": "2026-04-29T03:18:00Z",
+                    },
+                ],
+            },
+            as_of="2026-05-02T00:00:00Z",
+        )
+    )
