@@ -45,8 +45,8 @@ def encode_text(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int32), np.array([], object)
     dictionary = array.chunk(0).dictionary
     # `dictionary_encode` of a chunked array gives every chunk the same dictionary, which
-    # `unify_dictionaries` would still rebuild, chunk by chunk (15 s for 77 chunks of 10^6
-    # distinct tickets); `equals` on shared buffers is a pointer check.
+    # `unify_dictionaries` would still rebuild, chunk by chunk (slow on millions of distinct
+    # tickets: docs/performance.md); `equals` on shared buffers is a pointer check.
     if not all(c.dictionary.equals(dictionary) for c in array.chunks[1:]):
         array = array.unify_dictionaries()
         dictionary = array.chunk(0).dictionary
