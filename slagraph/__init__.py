@@ -12,7 +12,7 @@ its Ctrl-C handler before numpy, pyarrow and pandas are imported (docs/cli.md).
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~10-50 ms
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs (docs/performance.md)
 if TYPE_CHECKING:
     from slagraph.errors import (
         SlaCompileError,

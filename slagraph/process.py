@@ -34,14 +34,17 @@ is (`tuned`, the default, applies the settings; anything else is a usage error).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import os
 import sys
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from slagraph.errors import SlaUsageError
+
+if TYPE_CHECKING:
+    import ctypes
 
 M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
 M_TOP_PAD = -2
@@ -59,6 +62,8 @@ _tuned: bool | None = None  # None: not tried yet
 def _glibc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # here, not at import: `slagraph --version` never tunes malloc
+
     try:
         libc = ctypes.CDLL(None)
         libc.gnu_get_libc_version  # noqa: B018 - present on glibc only

@@ -772,10 +772,10 @@ def _garbage_under_nulls(array: pa.Array) -> pa.Array:
     st.integers(0, 5),
 )
 def test_fixed_width_columns_copied_straight_from_buffers(chunks, kind, cut) -> None:
-    """`validate._fixed` reads Arrow's buffers itself (offsets of sliced chunks, validity
+    """`buffers.fixed_values` reads Arrow's buffers itself (offsets of sliced chunks, validity
     bitmaps, empty chunks), or takes the unpacked validity; it must give what `fill_null`
     + `to_numpy` + `is_valid` give."""
-    from slagraph.data.validate import _fixed, _valid
+    from slagraph.data.buffers import fixed_values, valid_mask
 
     arrow_type, dtype, fill = kind
     if arrow_type == pa.int32():
@@ -783,7 +783,7 @@ def test_fixed_width_columns_copied_straight_from_buffers(chunks, kind, cut) -> 
     arrays = [_garbage_under_nulls(pa.array(c, pa.int64()).cast(arrow_type)) for c in chunks]
     arrays = [a.slice(min(cut, len(a))) for a in arrays]  # chunks with an offset
     column = pa.chunked_array(arrays, arrow_type)
-    values, valid = _fixed(column, dtype, fill)
+    values, valid = fixed_values(column, dtype, fill)
     storage = column.cast(pa.int64()) if arrow_type == pa.timestamp("ns", "UTC") else column
     expected = np.asarray(storage.fill_null(fill).to_numpy(), dtype) if len(column) else []
     np.testing.assert_array_equal(values, expected)
@@ -791,10 +791,10 @@ def test_fixed_width_columns_copied_straight_from_buffers(chunks, kind, cut) -> 
     is_valid = np.asarray(column.is_valid().to_numpy(), bool) if len(column) else []
     if column.null_count:
         np.testing.assert_array_equal(valid, is_valid)
-        np.testing.assert_array_equal(_valid(column), is_valid)  # bitmaps read alone
+        np.testing.assert_array_equal(valid_mask(column), is_valid)  # bitmaps read alone
     else:
-        assert valid is None and _valid(column) is None
-    again, _ = _fixed(column, dtype, fill, valid=_valid(column))  # bitmaps unpacked before
+        assert valid is None and valid_mask(column) is None
+    again, _ = fixed_values(column, dtype, fill, valid=valid_mask(column))  # bitmaps unpacked
     np.testing.assert_array_equal(again, expected)
 
 
@@ -841,9 +841,9 @@ def test_account_column_coded_in_pieces_equals_one_piece(monkeypatch, stray) -> 
     st.integers(0, 9),
 )
 def test_arrow_masks_unpacked_from_bitmaps(chunks, cut) -> None:
-    """`validate.arrow_mask` unpacks value and validity bitmaps itself (sliced chunks,
+    """`buffers.arrow_mask` unpacks value and validity bitmaps itself (sliced chunks,
     empty chunks, nulls): it must equal `fill_null(False)` + `to_numpy`."""
-    from slagraph.data.validate import arrow_mask
+    from slagraph.data.buffers import arrow_mask
 
     arrays = [pa.array(c, pa.bool_()) for c in chunks]
     column = pa.chunked_array([a.slice(min(cut, len(a))) for a in arrays], pa.bool_())

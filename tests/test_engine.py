@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pytest
 
 import slagraph
-from slagraph.data import validate
+from slagraph.data import encoding
 from slagraph.engine import kernels
 from slagraph.engine import result as result_module
 from slagraph.engine.result import FIELDS
@@ -200,7 +200,7 @@ def test_text_codes_from_first_rows_equal_dictionary_encode(late_value: str | No
     the dictionary (in order of first appearance) are those of `dictionary_encode`."""
     head = ["db", None, "api", "db"] * 20_000
     array = pa.chunked_array([pa.array(head), pa.array(["api", late_value, None])])
-    codes, dictionary = validate.encode_text(array)
+    codes, dictionary = encoding.encode_text(array)
     expected = pc.dictionary_encode(array.combine_chunks())
     assert dictionary.tolist() == expected.dictionary.to_pylist()
     assert codes.tolist() == expected.indices.fill_null(-1).to_pylist()

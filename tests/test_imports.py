@@ -81,12 +81,43 @@ def test_reading_parquet_does_not_import_pandas(tmp_path: Path) -> None:
     assert "pandas" not in _imported_after(code)
 
 
-def test_version_imports_click_and_rich_only() -> None:
-    code = (
-        "import sys; from slagraph.cli import main\n"
-        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass"
+def _cli(args: list[str]) -> str:
+    """Code running the `slagraph` console script's entry point with `args`."""
+    return (
+        f"import sys; sys.argv = ['slagraph', *{args!r}]\n"
+        "from slagraph.__main__ import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
     )
-    assert ["click", "rich"] == _imported_after(code)
+
+
+def test_version_imports_click_only() -> None:
+    """rich is imported when something is printed through it (an error, a table), not to
+    print the version."""
+    assert ["click"] == _imported_after(_cli(["--version"]))
+
+
+def test_check_imports_click_and_the_parser_only() -> None:
+    """A `check` that succeeds prints one line with click: no rich, and nothing of the
+    evaluator (numpy, pyarrow, networkx)."""
+    model = "examples/service_availability/model.sla"
+    assert ["click", "lark"] == _imported_after(_cli(["check", model]))
+
+
+def test_an_error_still_prints_through_rich(tmp_path: Path) -> None:
+    """The lazy console: a `check` that fails makes it, and the located message is
+    printed."""
+    bad = tmp_path / "bad.sla"
+    bad.write_text("sla x {\n  objective\n}\n", encoding="utf-8")
+    code = _cli(["check", str(bad)]) + "\nprint(sorted(m for m in sys.modules if m == 'rich'))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert "['rich']" in done.stdout
+    assert f"{bad}:3:1" in done.stderr or f"{bad}:2" in done.stderr, done.stderr
 
 
 # ------------------------------------------------------------------ the import graph

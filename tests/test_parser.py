@@ -32,7 +32,8 @@ from hypothesis.extra.lark import from_lark
 from slagraph.errors import SlaSyntaxError
 from slagraph.syntax import ast, tables
 from slagraph.syntax.format import format_source
-from slagraph.syntax.parser import MAX_DEPTH, MAX_SOURCE_CHARS, _lark, parse
+from slagraph.syntax.grammar import lark_parser
+from slagraph.syntax.parser import MAX_DEPTH, MAX_SOURCE_CHARS, parse
 
 GRAMMAR_EXAMPLES = 400  # from_lark draws are slow (~50 ms): fewer, but each a whole file
 MUTATION_EXAMPLES = 1600
@@ -224,7 +225,7 @@ def _grammar_terminals() -> dict[str, st.SearchStrategy[str]]:
     """A strategy per terminal, each ending in whitespace so that tokens never run together."""
     explicit = {
         t.name: st.just(t.pattern.value + " ")
-        for t in _lark().terminals
+        for t in lark_parser().terminals
         if isinstance(t.pattern, lark.lexer.PatternStr)
     }
     explicit |= {name: st.sampled_from([v + " " for v in pool]) for name, pool in _POOLS.items()}

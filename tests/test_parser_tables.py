@@ -9,7 +9,7 @@ import lark
 import pytest
 
 from slagraph import SlaWarning
-from slagraph.syntax import parser, tables
+from slagraph.syntax import grammar, parser, tables
 from slagraph.whatif import changes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +56,7 @@ def test_missing_lark_attribute_falls_back_with_one_warning(
     parse still succeeds — by lark's own parser — and one warning says so."""
     text = (ROOT / "examples" / "customer_support" / "model.sla").read_text(encoding="utf-8")
     expected = parser.parse_reference(text, "m.sla")
-    parser._lark()  # built before the attribute goes (what a changed lark would have)
+    grammar.lark_parser()  # built before the attribute goes (what a changed lark would have)
     monkeypatch.setattr(parser, "_fast_path", {"usable": True})
     monkeypatch.delattr(lark.parsers.lalr_analysis, "Shift")
     parser._build_driver.cache_clear()

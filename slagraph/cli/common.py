@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import io
 import os
 import sys
@@ -12,22 +13,44 @@ import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 import slagraph
 from slagraph import process
 from slagraph.errors import SlaError, SlaUsageError, SlaWarning
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _ErrConsole:
+    """stderr's rich `Console`, made on first use: importing rich and sizing a console
+    is a large share of `slagraph --version` and of a `check` that prints no error."""
+
+    @functools.cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        self.console.print(*objects, **kwargs)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.console.is_terminal
+
+
+err = _ErrConsole()
 
 
 def stdout_console() -> Console:
     """The console tables print to; piped, wide enough that nothing is cut and without
     colour codes."""
+    from rich.console import Console
+
     out = Console(highlight=False)
     if not out.is_terminal:
         out = Console(highlight=False, width=200, color_system=None)
@@ -80,6 +103,8 @@ _plain_showwarning = warnings.showwarning
 def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
     """slagraph's own warnings as one line on stderr; any other as Python shows it."""
     if issubclass(category, SlaWarning):
+        from rich.markup import escape
+
         err.print(f"[yellow]warning:[/yellow] {escape(str(message))}", markup=True)
     else:
         _plain_showwarning(message, category, *args, **kwargs)
@@ -296,7 +321,7 @@ def partition_progress() -> Any:
             BarColumn(),
             TextColumn("{task.completed}/{task.total} partitions"),
         )
-        with Progress(*columns, console=err, transient=True) as shown:
+        with Progress(*columns, console=err.console, transient=True) as shown:
             task = shown.add_task("partitions", total=None)
             yield lambda done, total: shown.update(task, completed=done, total=total)
 

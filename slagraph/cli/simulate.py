@@ -228,7 +228,7 @@ def simulate(
             TextColumn("{task.completed:,}/{task.total:,} runs"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=err, transient=True) as bar:
+        with Progress(*columns, console=err.console, transient=True) as bar:
             task = bar.add_task("runs", total=runs)
             result = model.simulate(
                 str(source), progress=lambda done, _: bar.update(task, completed=done), **kwargs

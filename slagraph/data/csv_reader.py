@@ -139,9 +139,9 @@ def _has_quotes(source: Source) -> bool:
 def block_size(size: int) -> int:
     """Bytes per pyarrow CSV block for a file of `size` bytes: pyarrow's 1 MiB up to 64 MiB,
     4 MiB up to 512 MiB, 16 MiB above. Text is dictionary-coded per block as it is parsed,
-    and bigger blocks repeat each dictionary fewer times (the 970 MB benchmark file parses
-    with ~20% less CPU at 16 MiB than at 1 MiB), while leaving 32 or more blocks to share
-    among the threads."""
+    and bigger blocks repeat each dictionary fewer times (less CPU on big files:
+    docs/performance.md, Figures), while leaving 32 or more blocks to share among the
+    threads."""
     if size <= 64 << 20:
         return 1 << 20
     return 4 << 20 if size <= 512 << 20 else 16 << 20
@@ -295,10 +295,10 @@ def _read(
     Block boundaries: pyarrow splits the file into blocks at newlines and parses them on
     threads. A quoted value holding a newline that happens to straddle a boundary is then
     silently cut, which `newlines_in_values` prevents by lexing the whole file in one
-    thread first (~40% more CPU than the parse). Instead the fast read is checked, and
+    thread first (costlier than the parse itself). Instead the fast read is checked, and
     kept only when both hold:
     * the records plus the header equal the file's physical lines (`physical_lines`, one
-      vectorised count, ~0.3 s of CPU per GB, beside the parse): a quoted newline inside
+      vectorised count, cheap beside the parse): a quoted newline inside
       a block merges two lines into one record, a value cut at an ordinary block's end
       loses its record, and a blank line is skipped, so equality means every line was
       one whole record;

@@ -20,10 +20,11 @@ from slagraph.data.checks import (
     take,
     unknown_account_problem,
 )
+from slagraph.data.encoding import encode_among
 from slagraph.data.readers import RawTable, open_source
 from slagraph.data.schema import ACCOUNT_COLUMN, ColumnSpec, StreamSchema
 from slagraph.data.tables import Column, Dataset, EventTable
-from slagraph.data.validate import Problem, convert_column, encode_among, shown
+from slagraph.data.validate import Problem, convert_column, shown
 from slagraph.errors import SlaUsageError
 from slagraph.runtime import Inline, workers
 

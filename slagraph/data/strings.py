@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slagraph.data.validate import arrow_mask, spans
+from slagraph.data.buffers import arrow_mask, spans
 
 _OFFSETS = {pa.string(): np.int32, pa.large_string(): np.int64}
 MOST_VALUES = 8  # each constant costs a pass; past this, Arrow's one hashed pass is cheaper

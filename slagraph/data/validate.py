@@ -10,7 +10,7 @@ error path stay vectorised: the first bad row is `np.flatnonzero(mask)[0]`, neve
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slagraph.data import time_formats, times
+from slagraph.data.buffers import arrow_kind, filled, fixed_values, valid_mask
+from slagraph.data.encoding import encode_among, encode_text
 from slagraph.data.schema import ColumnSpec, StreamSchema
 from slagraph.data.tables import Column, Deferred
 
@@ -58,77 +60,15 @@ def format_ns(ns: int) -> str:
     return text + "Z"
 
 
-def _np(array: pa.ChunkedArray | pa.Array, fill: object) -> np.ndarray:
-    """A numpy view of an Arrow column with nulls replaced by `fill` (no object arrays)."""
-    if array.null_count:
-        array = pc.fill_null(array, fill)
-    return (
-        array.to_numpy()
-        if isinstance(array, pa.ChunkedArray)
-        else array.to_numpy(zero_copy_only=False)
-    )
-
-
-def _fixed(
-    array: pa.ChunkedArray,
-    dtype: type[np.generic],
-    fill: int | float,
-    out: np.ndarray | None = None,
-    valid: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """(values, non-null mask or None) of a fixed-width column whose storage is `dtype`
-    (int32 codes, int64 ns, float64), nulls set to `fill`; written into `out` if given.
-    `valid`: the column's non-null mask when already unpacked (`_valid`).
-
-    One copy per chunk straight from Arrow's buffers into the result, with the validity
-    bitmap unpacked on the way: `fill_null` and `to_numpy` would each write the whole
-    column to fresh memory, and `is_valid` a third array."""
-    n = len(array)
-    values = np.empty(n, dtype) if out is None else out
-    unpacked = valid is not None
-    if not unpacked and array.null_count:
-        valid = np.empty(n, bool)
-    for chunk, at, rows in spans(array):
-        view = np.frombuffer(chunk.buffers()[1], dtype, count=at + len(chunk))[at:]
-        part = values[rows]
-        if chunk.null_count == 0:
-            part[:] = view
-            if valid is not None and not unpacked:
-                valid[rows] = True
-        else:
-            assert valid is not None
-            if unpacked:
-                known = valid[rows]
-            else:
-                known = _bits(chunk.buffers()[0], at, len(chunk))
-                valid[rows] = known
-            if fill == 0 and part.dtype.kind in "iu":  # NaN × 0 would stay NaN
-                np.multiply(view, known.view(np.uint8), out=part)  # no bool → int cast
-            else:
-                part[:] = view
-                np.copyto(part, fill, where=~known)
-    return values, valid
-
-
-def spans(array: pa.ChunkedArray | pa.Array) -> Iterator[tuple[pa.Array, int, slice]]:
-    """Each non-empty chunk, its offset into its buffers, and its rows in the whole."""
-    pos = 0
-    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
-        k = len(chunk)
-        if k:
-            yield chunk, chunk.offset, slice(pos, pos + k)
-        pos += k
-
-
 def _deferred_time(ns: pa.ChunkedArray) -> Column:
     """A checked timestamp[ns, UTC] column, copied out of Arrow when first read."""
-    valid = _valid(ns)
+    valid = valid_mask(ns)
     copy = functools.partial(_time_values, valid=valid)  # the bitmaps are unpacked once
     return Column("time", None, valid, bounds=_bounds(ns), source=Deferred(ns, copy))
 
 
 def _time_values(ns: pa.ChunkedArray, valid: np.ndarray | None) -> tuple[np.ndarray, None]:
-    return _fixed(ns, np.int64, 0, valid=valid)[0], None
+    return fixed_values(ns, np.int64, 0, valid=valid)[0], None
 
 
 def _bounds(ns: pa.ChunkedArray) -> tuple[int, int] | None:
@@ -140,67 +80,8 @@ def _bounds(ns: pa.ChunkedArray) -> tuple[int, int] | None:
     return low.cast(pa.int64()).as_py(), high.cast(pa.int64()).as_py()
 
 
-def _bits(bitmap: pa.Buffer, at: int, k: int) -> np.ndarray:
-    """Bits at..at+k of an Arrow bitmap (least significant bit first) as bools."""
-    bits = np.frombuffer(bitmap, np.uint8)
-    return np.unpackbits(bits, count=at + k, bitorder="little")[at:].view(bool)
-
-
-def arrow_mask(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A boolean Arrow array (a comparison's result) as a numpy mask, null as False:
-    its value and validity bitmaps unpacked chunk by chunk into one array, rather than
-    `fill_null` then `to_numpy`, which each write a whole new copy."""
-    mask = np.empty(len(array), bool)
-    for chunk, at, rows in spans(array):
-        validity, values = chunk.buffers()[:2]
-        mask[rows] = _bits(values, at, len(chunk))
-        if chunk.null_count:
-            mask[rows] &= _bits(validity, at, len(chunk))
-    return mask
-
-
-def _valid(array: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
-    """The non-null mask, None when nothing is null. Read straight from each chunk's
-    validity bitmap (cheaper than `is_valid`, which builds new bitmaps first) for the
-    types that keep one first in their buffers; `is_valid` for the others."""
-    if array.null_count == 0:
-        return None
-    t = array.type
-    if not (
-        pa.types.is_primitive(t)
-        or pa.types.is_string(t)
-        or pa.types.is_large_string(t)
-        or pa.types.is_dictionary(t)
-    ):
-        return _np(array.is_valid(), False)
-    valid = np.empty(len(array), bool)
-    for chunk, at, rows in spans(array):
-        valid[rows] = _bits(chunk.buffers()[0], at, len(chunk)) if chunk.null_count else True
-    return valid
-
-
-def _kind(t: pa.DataType) -> str:
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return "string"
-    if pa.types.is_dictionary(t) and (
-        pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)
-    ):
-        return "dictstring"
-    if pa.types.is_boolean(t):
-        return "bool"
-    if pa.types.is_integer(t):
-        return "int"
-    if pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return "float"
-    if pa.types.is_timestamp(t):
-        return "timestamp"
-    if pa.types.is_null(t):
-        return "null"
-    return "other"
-
-
 def _as_string(array: pa.ChunkedArray) -> pa.ChunkedArray:
-    if _kind(array.type) == "dictstring":
+    if arrow_kind(array.type) == "dictstring":
         return pc.cast(array, pa.string())
     return array
 
@@ -213,7 +94,7 @@ def _type_name(t: pa.DataType) -> str:
         "string": "text",
         "dictstring": "text",
         "timestamp": "a timestamp",
-    }.get(_kind(t), f"a {t} value")
+    }.get(arrow_kind(t), f"a {t} value")
 
 
 class ColumnConverter:
@@ -258,7 +139,7 @@ class ColumnConverter:
 
     def _wrong_type(self, array: pa.ChunkedArray, expected: str) -> np.ndarray:
         """Every non-null value is wrong: the column's type itself does not fit."""
-        mask = _np(array.is_valid(), False)
+        mask = filled(array.is_valid(), False)
         self._problem(
             mask,
             lambda i: (
@@ -270,7 +151,7 @@ class ColumnConverter:
     def _check_nulls(self, array: pa.ChunkedArray, column: Column) -> None:
         if array.null_count == 0:
             return
-        mask = ~_np(array.is_valid(), False)
+        mask = ~filled(array.is_valid(), False)
         spec = self.spec
         self._problem(
             mask,
@@ -297,7 +178,7 @@ class ColumnConverter:
     # ---- per type
 
     def _text(self, array: pa.ChunkedArray) -> Column:
-        kind = _kind(array.type)
+        kind = arrow_kind(array.type)
         if kind == "null":
             return Column(
                 "text", np.full(len(array), -1, np.int32), _none(len(array)), np.array([], object)
@@ -310,18 +191,18 @@ class ColumnConverter:
         if self.known is not None and kind == "string":
             coded = encode_among(array, self.known)
             if coded is not None:
-                return self._finish(coded, _valid(array), None, "text", self.known)
-        valid = _valid(array)
+                return self._finish(coded, valid_mask(array), None, "text", self.known)
+        valid = valid_mask(array)
         if kind == "string":  # coded when first needed (see `Deferred`)
             return Column("text", None, valid, source=Deferred(array, encode_text))
         codes, dictionary = encode_text(array)
         return self._finish(codes, valid, None, "text", dictionary)
 
     def _number(self, array: pa.ChunkedArray) -> Column:
-        kind = _kind(array.type)
+        kind = arrow_kind(array.type)
         n = len(array)
         if kind in ("int", "float"):
-            values = _np(pc.cast(array, pa.float64()), np.nan)
+            values = filled(pc.cast(array, pa.float64()), np.nan)
         elif kind == "null":
             return Column("number", np.full(n, np.nan), _none(n))
         elif kind in ("string", "dictstring") and self.from_text:
@@ -333,9 +214,9 @@ class ColumnConverter:
                 strings = pc.replace_substring(pc.replace_substring(strings, ".", ""), ",", ".")
             else:
                 ok = pc.match_substring_regex(strings, _NUMBER_RE)
-            bad = _np(pc.invert(ok), False)
+            bad = filled(pc.invert(ok), False)
             self._problem(bad, lambda i: f"expected {expected}, got {self._got(array, i)}")
-            values = _np(pc.cast(pc.if_else(ok, strings, None), pa.float64()), np.nan)
+            values = filled(pc.cast(pc.if_else(ok, strings, None), pa.float64()), np.nan)
             values = np.where(bad, np.nan, values)
         else:
             self._wrong_type(array, "a number")
@@ -348,7 +229,7 @@ class ColumnConverter:
         # A NaN the source wrote is a bad value, not a null (nullable or not): it would
         # silently leave sums, means and maxima. Nulls were filled with NaN above.
         nan = np.isnan(values)
-        valid = _valid(array)
+        valid = valid_mask(array)
         written = nan if valid is None else nan & valid
         if kind in ("string", "dictstring"):
             written &= ~bad
@@ -360,16 +241,16 @@ class ColumnConverter:
         return shown(value.strip()) if isinstance(value, str) else "'NaN'"
 
     def _bool(self, array: pa.ChunkedArray) -> Column:
-        kind = _kind(array.type)
+        kind = arrow_kind(array.type)
         n = len(array)
-        valid = _valid(array)
+        valid = valid_mask(array)
         if kind == "bool":
-            return self._finish(_np(array, False), valid, None, "bool")
+            return self._finish(filled(array, False), valid, None, "bool")
         if kind == "null":
             return Column("bool", np.zeros(n, bool), _none(n))
         expected = "a bool (true/false or 1/0)"
         if kind == "int":
-            ints = _np(array, 0)
+            ints = filled(array, 0)
             bad = (ints != 0) & (ints != 1)
             if valid is not None:
                 bad &= valid
@@ -377,8 +258,8 @@ class ColumnConverter:
             return self._finish(ints == 1, valid, bad, "bool")
         if kind in ("string", "dictstring"):
             lower = pc.utf8_lower(_as_string(array))
-            true = _np(pc.is_in(lower, pa.array(["true", "1"])), False)
-            false = _np(pc.is_in(lower, pa.array(["false", "0"])), False)
+            true = filled(pc.is_in(lower, pa.array(["true", "1"])), False)
+            false = filled(pc.is_in(lower, pa.array(["false", "0"])), False)
             bad = ~(true | false)
             if valid is not None:
                 bad &= valid
@@ -388,7 +269,7 @@ class ColumnConverter:
         return Column("bool", np.zeros(n, bool), _none(n))
 
     def _time(self, array: pa.ChunkedArray) -> Column:
-        kind = _kind(array.type)
+        kind = arrow_kind(array.type)
         n = len(array)
         zone = self.schema.timezone
         expected = expected_text(self.spec, self.schema)
@@ -398,9 +279,9 @@ class ColumnConverter:
             array = self._time_range(array, expected)
             if array.type.tz is not None:
                 return _deferred_time(pc.cast(array, pa.timestamp("ns", "UTC")))
-            wall, valid = _fixed(pc.cast(array, pa.timestamp("ns")), np.int64, 0)
+            wall, valid = fixed_values(pc.cast(array, pa.timestamp("ns")), np.int64, 0)
             if zone is None:
-                bad = _np(array.is_valid(), False)
+                bad = filled(array.is_valid(), False)
                 self._problem(
                     bad,
                     lambda i: (
@@ -421,12 +302,12 @@ class ColumnConverter:
             try:  # Arrow's parser: one pass, no per-row bookkeeping
                 if zone is None:
                     return _deferred_time(pc.cast(strings, pa.timestamp("ns", "UTC")))
-                wall, valid = _fixed(pc.cast(strings, pa.timestamp("ns")), np.int64, 0)
+                wall, valid = fixed_values(pc.cast(strings, pa.timestamp("ns")), np.int64, 0)
                 far = self._zoned_range(wall, valid, lambda w, i: self._got(array, i))
                 return self._finish(times.localize(wall, zone), valid, far, "time")
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 pass
-        valid = _valid(strings)
+        valid = valid_mask(strings)
         if fmt is None:
             parsed = times.parse_iso(strings.combine_chunks())
         else:  # `time format`: read strictly, field by field (see time_formats)
@@ -513,7 +394,7 @@ _format = functools.cache(time_formats.compile_format)
 def _null_tokens(array: pa.ChunkedArray, tokens: Sequence[str]) -> pa.ChunkedArray:
     """Text values that are one of the stream's `nulls` tokens, made null (formats other
     than CSV, whose reader is told the tokens; typed values are never tokens)."""
-    if _kind(array.type) not in ("string", "dictstring") or not tokens:
+    if arrow_kind(array.type) not in ("string", "dictstring") or not tokens:
         return array
     strings = _as_string(array)
     hit = pc.is_in(strings, value_set=pa.array(list(tokens), pa.string()))
@@ -540,65 +421,6 @@ def expected_text(spec: ColumnSpec, schema: StreamSchema) -> str:
 
 def _none(n: int) -> np.ndarray:
     return np.zeros(n, bool)
-
-
-_FEW = 64  # distinct values in a column's first rows that make `_few_values` worth trying
-_PROBE_ROWS = 65_536
-
-
-def _few_values(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Codes for a low-cardinality text column (a service, a priority, a channel), or None.
-
-    The distinct values of the first rows, in order of first appearance, are looked up for
-    every row with `index_in` (faster than `dictionary_encode`, which also grows its
-    table). When every non-null value is among them, their order is the order of
-    first appearance in the whole column, so the result equals `dictionary_encode`'s."""
-    if len(array) <= _PROBE_ROWS:
-        return None
-    head = pc.unique(array.slice(0, _PROBE_ROWS))
-    if len(head) > _FEW:
-        return None
-    head = head.drop_null()
-    codes = pc.index_in(array, value_set=head)
-    if codes.null_count != array.null_count:  # a value the first rows do not have
-        return None
-    values = _fixed(pc.cast(codes, pa.int32()), np.int32, -1)[0]
-    return values, np.asarray(head.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def encode_text(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """int32 codes (-1 for null) and the distinct values, in order of first appearance."""
-    if _kind(array.type) != "dictstring":
-        few = _few_values(array)
-        if few is not None:
-            return few
-        array = pc.dictionary_encode(array)
-    if array.num_chunks == 0:
-        return np.zeros(0, np.int32), np.array([], object)
-    dictionary = array.chunk(0).dictionary
-    # `dictionary_encode` of a chunked array gives every chunk the same dictionary, which
-    # `unify_dictionaries` would still rebuild, chunk by chunk (15 s for 77 chunks of 10^6
-    # distinct tickets); `equals` on shared buffers is a pointer check.
-    if not all(c.dictionary.equals(dictionary) for c in array.chunks[1:]):
-        array = array.unify_dictionaries()
-        dictionary = array.chunk(0).dictionary
-    indices = pa.chunked_array([c.indices for c in array.chunks])
-    codes = _np(pc.cast(indices, pa.int32()), -1).astype(np.int32, copy=False)
-    return codes, np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def encode_among(
-    array: pa.ChunkedArray, known: np.ndarray | pa.Array, out: np.ndarray | None = None
-) -> np.ndarray | None:
-    """int32 positions in `known` (-1 for null), or None when some value is not in
-    `known`. One hash lookup per row against a small set, cheaper than `encode_text`'s
-    growing table, and the codes are already those of the global account axis. With
-    `out`, the codes are written there (the loader codes a big column in pieces)."""
-    value_set = known if isinstance(known, pa.Array) else pa.array(known, pa.string())
-    codes = pc.index_in(array, value_set=value_set)
-    if codes.null_count != array.null_count:  # an unknown value: the general path names it
-        return None
-    return _fixed(pc.cast(codes, pa.int32()), np.int32, -1, out)[0]
 
 
 def convert_column(

@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 
 from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
+from slagraph.data.buffers import arrow_mask
 from slagraph.data.strings import equal_any
-from slagraph.data.validate import arrow_mask
 from slagraph.engine.kernels import NS
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {

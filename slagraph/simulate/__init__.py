@@ -142,12 +142,11 @@ def estimate(
     one-time costs the later chunks do not). Memory: what the process held before the
     runs (`before`: data and base evaluation), plus a chunk's working set, plus what is
     kept per run; the last two are scaled from measurements by factors calibrated on the
-    SPEC example (docs/performance.md, Monte Carlo: from 35% high at 25,000 runs to
-    within 1% of the peak RSS at 200,000): the working set is WORKING_FACTOR × the pilot's rise of
-    the peak (`pilot_peak - before`) scaled from the pilot's runs to a chunk's, and each
-    run costs KEPT_FACTOR × the credits kept for the exposure quantiles (`kept_per_run`
-    bytes: the per-run arrays, their concatenation, the sorted copy, and the allocator's
-    share).
+    SPEC example (docs/performance.md, Monte Carlo, has how close they come): the working
+    set is WORKING_FACTOR × the pilot's rise of the peak (`pilot_peak - before`) scaled
+    from the pilot's runs to a chunk's, and each run costs KEPT_FACTOR × the credits kept
+    for the exposure quantiles (`kept_per_run` bytes: the per-run arrays, their
+    concatenation, the sorted copy, and the allocator's share).
 
     >>> e = estimate(200_000, 40, 250, 1.0, 960, 300 * 2**20, 310 * 2**20, 5_000)
     >>> round(e.seconds), round(e.bytes / 2**30, 2)

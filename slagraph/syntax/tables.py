@@ -33,7 +33,7 @@ TABLES = Path(__file__).with_name("lark_tables")
 
 
 def _grammar_dir() -> Path:
-    from slagraph.syntax.parser import grammar_path
+    from slagraph.syntax.grammar import grammar_path
 
     return grammar_path().parent
 
