@@ -17,6 +17,7 @@ orjson); text columns are encoded once per distinct value and taken by code.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -156,10 +157,58 @@ def _bytes(lines: pa.Array) -> memoryview:
     return memoryview(data)[int(at[0]) : int(at[-1])]
 
 
-def _batches(table: pa.Table, fields: Sequence[str]) -> Iterator[list[pa.Array]]:
+class _Field:
+    """One output column's text, batch by batch: `prefix` (the key, or the line's
+    opening) and the value, with a trailing comma unless `last`.
+
+    A dictionary column (`records`' account, period, verdict, a stream's text) is
+    encoded once for the whole table, prefix included, and each batch only takes its
+    words by code; a timestamp column gets the prefix inside its date table
+    (`iso_text`). Other columns are a literal and a text array, joined with the rest."""
+
+    def __init__(self, column: pa.ChunkedArray, prefix: str, json_null: bool, last: bool):
+        self.prefix, self.json_null, self.last = prefix, json_null, last
+        self.column = column
+        self.words: pa.Array | None = None
+        if pa.types.is_dictionary(column.type):
+            coded = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+            if len(coded.dictionary) <= max(len(coded), 1):
+                null = "null" if json_null else ""
+                dictionary = coded.dictionary.cast(pa.string())
+                text = _texts(dictionary, json_null).cast(pa.string())
+                words = pa.concat_arrays([text, pa.array([null + ","], pa.string())])
+                words = pc.binary_join_element_wise(prefix, words, "")
+                self.words = pc.utf8_rtrim(words, ",") if last else words
+                self.indices = coded.indices.fill_null(len(coded.dictionary))
+            else:  # most values distinct (a slice of a big stream): write them plainly
+                self.column = pa.chunked_array([coded.cast(pa.string())])
+
+    def parts(self, start: int, stop: int) -> list[Any]:
+        if self.words is not None:
+            return [self.words.take(self.indices.slice(start, stop - start))]
+        column = self.column.slice(start, stop - start).combine_chunks()
+        if pa.types.is_timestamp(column.type):  # ISO text: nothing to escape or quote
+            quote = '"' if self.json_null else ""
+            null = "null" if self.json_null else ""
+            tail = quote + ("" if self.last else ",")
+            text = iso_text(column, self.prefix + quote, tail)
+            return [pc.fill_null(text, self.prefix + null + ("" if self.last else ","))]
+        text = _texts(column, self.json_null)
+        return [self.prefix, pc.utf8_rtrim(text, ",") if self.last else text]
+
+
+def _lines(
+    table: pa.Table, fields: Sequence[str], prefixes: Sequence[str], json_null: bool, end: str
+) -> Iterator[memoryview]:
+    """Each row as the fields' texts after their prefixes, then `end`, in batches."""
+    columns = [
+        _Field(table.column(name), prefix, json_null, i == len(fields) - 1)
+        for i, (name, prefix) in enumerate(zip(fields, prefixes, strict=True))
+    ]
     for start in range(0, table.num_rows, BATCH_ROWS):
-        part = table.slice(start, BATCH_ROWS)
-        yield [part.column(name).combine_chunks() for name in fields]
+        stop = min(start + BATCH_ROWS, table.num_rows)
+        parts = [part for column in columns for part in column.parts(start, stop)]
+        yield _bytes(_join([*parts, end]))
 
 
 def _join(parts: list[Any]) -> pa.Array:
@@ -168,27 +217,20 @@ def _join(parts: list[Any]) -> pa.Array:
 
 def json_lines(table: pa.Table, fields: Sequence[str]) -> Iterator[memoryview]:
     """`json.dumps(row, ensure_ascii=False) + "\\n"` for every row, in batches."""
-    for columns in _batches(table, fields):
-        parts: list[Any] = []
-        for i, (name, column) in enumerate(zip(fields, columns, strict=True)):
-            parts.append(("{" if i == 0 else " ") + _json_value(name) + ": ")
-            text = _texts(column, True)
-            parts.append(text if i < len(fields) - 1 else pc.utf8_rtrim(text, ","))
-        parts.append("}\n")
-        yield _bytes(_join(parts))
+    prefixes = [
+        ("{" if i == 0 else " ") + _json_value(name) + ": " for i, name in enumerate(fields)
+    ]
+    yield from _lines(table, fields, prefixes, True, "}\n")
 
 
 def json_rows(table: pa.Table, fields: Sequence[str], first: bool = True) -> Iterator[memoryview]:
     """The rows of a `json.dumps({"rows": […]}, indent=1)` document, each but the first
     overall (`first`) preceded by `,\\n`: the caller writes the brackets around them."""
-    for columns in _batches(table, fields):
-        parts: list[Any] = []
-        for i, (name, column) in enumerate(zip(fields, columns, strict=True)):
-            parts.append((",\n  {\n" if i == 0 else "\n") + "   " + _json_value(name) + ": ")
-            text = _texts(column, True)
-            parts.append(text if i < len(fields) - 1 else pc.utf8_rtrim(text, ","))
-        parts.append("\n  }")
-        text = _bytes(_join(parts))
+    prefixes = [
+        (",\n  {\n" if i == 0 else "\n") + "   " + _json_value(name) + ": "
+        for i, name in enumerate(fields)
+    ]
+    for text in _lines(table, fields, prefixes, True, "\n  }"):
         yield text[2:] if first else text
         first = False
 
@@ -197,11 +239,7 @@ def csv_lines(table: pa.Table, fields: Sequence[str]) -> Iterator[memoryview | b
     """The header, then every row as `csv.writer` writes it (booleans `true`/`false`,
     null and non-finite numbers as empty cells)."""
     yield (",".join(_csv_value(name) for name in fields) + "\n").encode()
-    for columns in _batches(table, fields):
-        parts: list[Any] = [_texts(column, False) for column in columns]
-        parts[-1] = pc.utf8_rtrim(parts[-1], ",")
-        parts.append("\n")
-        yield _bytes(_join(parts))
+    yield from _lines(table, fields, [""] * len(fields), False, "\n")
 
 
 def json_document(
@@ -235,6 +273,16 @@ def with_text_times(table: pa.Table) -> pa.Table:
 _DAY = 86_400
 
 
+@functools.cache
+def _times_of_day() -> pa.Array:
+    """`HH:MM:SS` of every second of a day (700 kB, built once): one take per instant."""
+    two = pa.array([f"{i:02d}" for i in range(60)])
+    hour, rest = np.divmod(np.arange(_DAY), 3600)
+    minute, second = np.divmod(rest, 60)
+    parts = (two.take(pa.array(x)) for x in (hour, minute, second))
+    return pc.binary_join_element_wise(*parts, ":")
+
+
 def _offset(seconds: int) -> str:
     """`datetime.isoformat`'s offset: ±HH:MM, with :SS when there are seconds."""
     sign, seconds = ("+" if seconds >= 0 else "-"), abs(seconds)
@@ -244,7 +292,7 @@ def _offset(seconds: int) -> str:
 
 def iso_text(instants: pa.Array, before: str = "", after: str = "") -> pa.Array:
     """ISO 8601 text of a timestamp array in its zone, from small tables — the dates in
-    the data's range, the two-digit numbers, the UTC offsets — taken by index: Arrow's
+    the data's range, the seconds of a day, the UTC offsets — taken by index: Arrow's
     `strftime` converts each value's zone on its own, ~1 µs apiece.
     `before`/`after` go around each value in the same join (a writer's `"` and `",`)."""
     ns = {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[instants.type.unit]  # per second
@@ -258,14 +306,12 @@ def iso_text(instants: pa.Array, before: str = "", after: str = "") -> pa.Array:
     day = np.floor_divide(seconds, _DAY)
     first = int(day.min()) if len(day) else 0
     days = np.arange(first, int(day.max()) + 1 if len(day) else 1, dtype=np.int64)
-    dates = pc.strftime(pa.array(days * _DAY, pa.timestamp("s")), format=before + "%Y-%m-%dT")
-    two = pa.array([f"{i:02d}" for i in range(60)])  # hours, minutes, seconds by index
-    hour, rest = np.divmod(seconds - day * _DAY, 3600)
-    minute, second = np.divmod(rest, 60)
-    if zone in ("UTC", "Etc/UTC"):
-        offset = pa.array([("Z" if zone == "UTC" else "+00:00") + after]).take(
-            pa.array(np.zeros(len(utc), np.int64))
-        )
+    dates = pc.strftime(pa.array(days * _DAY, pa.timestamp("s")), format="%Y-%m-%dT")
+    if before:  # a key may hold `%`: joined to the small table, not in the format
+        dates = pc.binary_join_element_wise(before, dates, "")
+    clock = _times_of_day().take(pa.array(seconds - day * _DAY))
+    if zone in ("UTC", "Etc/UTC"):  # one offset: a literal in the join
+        offset: Any = ("Z" if zone == "UTC" else "+00:00") + after
     else:
         offsets = np.floor_divide(wall - utc, ns)  # seconds east of UTC
         if (offsets % 60 == 0).all():  # a small table of every minute in the range
@@ -276,16 +322,7 @@ def iso_text(instants: pa.Array, before: str = "", after: str = "") -> pa.Array:
             span, index = np.unique(offsets, return_inverse=True)
         words = [_offset(int(x)) + after for x in span.tolist()]
         offset = pa.array(words).take(pa.array(index))
-    text = pc.binary_join_element_wise(
-        dates.take(pa.array(day - first)),
-        two.take(pa.array(hour)),
-        ":",
-        two.take(pa.array(minute)),
-        ":",
-        two.take(pa.array(second)),
-        offset,
-        "",
-    )
+    text = pc.binary_join_element_wise(dates.take(pa.array(day - first)), clock, offset, "")
     return (
         text if valid.all() else pc.if_else(pa.array(valid), text, pa.nulls(len(text), pa.string()))
     )
