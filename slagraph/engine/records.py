@@ -242,8 +242,9 @@ class Recorder:
             if everything.shared
             else (accounts[group // size] & periods[group % size])
         )
+        whole = everything.complete  # `rows` is every record's index, in order
         if not wanted.all():
-            rows, group = rows[wanted], group[wanted]
+            rows, group, whole = rows[wanted], group[wanted], False
         chosen = self.ctx.mask(select)[rows] if select.where is not None else None
         verdict = np.full(len(rows), NOT_COUNTED, np.int8)
         measured = np.full(len(rows), np.nan)
@@ -268,28 +269,35 @@ class Recorder:
             values, known = metrics.known_values(self.ctx, select, metric.value, kept)
             verdict[at] = np.where(known, COUNTED, NOT_COUNTED)
             measured[at] = np.where(known, values, np.nan)
+        # Every record here is in a wanted cell already; what is left is to put them in
+        # (account, period) order, rows in file order within a cell.
+        take: np.ndarray | None = None  # positions into `rows`, in output order
         if everything.shared:  # a single-account stream counts for every covered account
             covered = np.flatnonzero(accounts)
-            acc = np.repeat(covered, len(rows))
             take = np.tile(np.arange(len(rows)), len(covered))
-            per = group[take]
+            key = np.repeat(covered * size, len(rows)) + group[take]
         else:
-            acc, per = np.divmod(group, size)
-            take = np.arange(len(rows))
-        keep = accounts[acc] & periods[per]
-        acc, per, take = acc[keep], per[keep], take[keep]
-        order = cell_order(acc * size + per, len(self.names) * size)
+            key = group
+        cells = len(self.names) * size
+        order = cell_order(key, cells)
         if order is not None:
-            acc, per, take = acc[order], per[order], take[order]
-        source = rows[take]
+            take = order if take is None else take[order]
+            # the sorted keys without a gather: each cell's count of them, in order
+            key = np.repeat(np.arange(cells), np.bincount(key, minlength=cells))
+        acc, per = np.divmod(key, size)
+        source = rows if take is None else take if whole else rows[take]
+
+        def out(values: np.ndarray) -> np.ndarray:
+            return values if take is None else values[take]
+
         columns: dict[str, pa.Array] = {
             "account": coded_strings(self.names, acc),
             "period": coded_strings(grid.labels, per),
-            "node": coded_strings([path], np.zeros(len(take), np.int32)),
+            "node": coded_strings([path], np.zeros(len(source), np.int32)),
             "row": pa.array(table.rows[source], pa.int64()),
-            "verdict": coded_strings(VERDICTS, verdict[take]),
-            "value": pa.array(measured[take], pa.float64(), from_pandas=True),
-            "limit": pa.array(limit[take], pa.float64(), from_pandas=True),
+            "verdict": coded_strings(VERDICTS, out(verdict)),
+            "value": pa.array(out(measured), pa.float64(), from_pandas=True),
+            "limit": pa.array(out(limit), pa.float64(), from_pandas=True),
         }
         columns.update(stream_columns(table, source, timezone, coded=True))
         return pa.table(columns)
