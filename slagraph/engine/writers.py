@@ -17,7 +17,6 @@ orjson); text columns are encoded once per distinct value and taken by code.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -28,7 +27,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slagraph.data.times import utc_offsets
+from slagraph.engine.iso_times import iso_text
 
 BATCH_ROWS = 65_536  # rows per batch: a few MiB of text, written, then freed
 
@@ -268,64 +267,6 @@ def with_text_times(table: pa.Table) -> pa.Table:
             text = iso_text(table.column(i).combine_chunks())
             table = table.set_column(i, field.name, text)
     return table
-
-
-_DAY = 86_400
-
-
-@functools.cache
-def _times_of_day() -> pa.Array:
-    """`HH:MM:SS` of every second of a day (700 kB, built once): one take per instant."""
-    two = pa.array([f"{i:02d}" for i in range(60)])
-    hour, rest = np.divmod(np.arange(_DAY), 3600)
-    minute, second = np.divmod(rest, 60)
-    parts = (two.take(pa.array(x)) for x in (hour, minute, second))
-    return pc.binary_join_element_wise(*parts, ":")
-
-
-def _offset(seconds: int) -> str:
-    """`datetime.isoformat`'s offset: ±HH:MM, with :SS when there are seconds."""
-    sign, seconds = ("+" if seconds >= 0 else "-"), abs(seconds)
-    text = f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-    return text + (f":{seconds % 60:02d}" if seconds % 60 else "")
-
-
-def iso_text(instants: pa.Array, before: str = "", after: str = "") -> pa.Array:
-    """ISO 8601 text of a timestamp array in its zone, from small tables — the dates in
-    the data's range, the seconds of a day, the UTC offsets — taken by index: Arrow's
-    `strftime` converts each value's zone on its own, ~1 µs apiece.
-    `before`/`after` go around each value in the same join (a writer's `"` and `",`)."""
-    ns = {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[instants.type.unit]  # per second
-    zone = instants.type.tz or "UTC"
-    utc = pc.cast(instants, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-    valid = instants.is_valid().to_numpy(zero_copy_only=False)
-    if not valid.all():  # null rows borrow a known instant (or 0), then become null
-        utc = np.where(valid, utc, utc[int(np.argmax(valid))] if valid.any() else 0)
-    wall = utc + utc_offsets(utc * (10**9 // ns), zone) // (10**9 // ns)
-    seconds = np.floor_divide(wall, ns)
-    day = np.floor_divide(seconds, _DAY)
-    first = int(day.min()) if len(day) else 0
-    days = np.arange(first, int(day.max()) + 1 if len(day) else 1, dtype=np.int64)
-    dates = pc.strftime(pa.array(days * _DAY, pa.timestamp("s")), format="%Y-%m-%dT")
-    if before:  # a key may hold `%`: joined to the small table, not in the format
-        dates = pc.binary_join_element_wise(before, dates, "")
-    clock = _times_of_day().take(pa.array(seconds - day * _DAY))
-    if zone in ("UTC", "Etc/UTC"):  # one offset: a literal in the join
-        offset: Any = ("Z" if zone == "UTC" else "+00:00") + after
-    else:
-        offsets = np.floor_divide(wall - utc, ns)  # seconds east of UTC
-        if (offsets % 60 == 0).all():  # a small table of every minute in the range
-            low = int(offsets.min()) if len(offsets) else 0
-            span = np.arange(low, int(offsets.max()) + 1 if len(offsets) else 1, 60)
-            index = (offsets - low) // 60
-        else:  # local mean time before 1900-ish: offsets to the second
-            span, index = np.unique(offsets, return_inverse=True)
-        words = [_offset(int(x)) + after for x in span.tolist()]
-        offset = pa.array(words).take(pa.array(index))
-    text = pc.binary_join_element_wise(dates.take(pa.array(day - first)), clock, offset, "")
-    return (
-        text if valid.all() else pc.if_else(pa.array(valid), text, pa.nulls(len(text), pa.string()))
-    )
 
 
 def write_table(table: pa.Table, fmt: str, out: Any) -> None:
