@@ -7,11 +7,12 @@ it on generated values), so the output contract does not depend on the path that
 it: a float is written as `repr` writes it (`2400.0`, `1e-05`, `1e+16`), NaN and
 infinity as `null` in JSON and an empty cell in CSV, booleans as `true`/`false`.
 
-How: each field becomes an Arrow string array of its text *with the separator that
-follows it* (`"acme",`), so a line is one `binary_join_element_wise` of field texts
-and key literals. Floats are formatted by orjson from the numpy column in one call and
-cut into an Arrow array by the positions of its commas (docs/architecture.md says why
-orjson); text columns are encoded once per distinct value and taken by code.
+How: each field becomes pieces of text — key literals, Arrow string arrays of its
+values *with the separator that follows them* (`"acme",`), or the words of a dictionary
+column (encoded once per table) named by code — and one `take` over a pool of all the
+pieces lays a batch's lines out in order (`_interleave`). Floats are formatted by
+orjson from the numpy column in one call and cut into an Arrow array by the positions
+of its commas (docs/architecture.md says why orjson); times come from `iso_times`.
 """
 
 from __future__ import annotations
@@ -197,6 +198,9 @@ class _Field:
             tail = quote + ("" if self.last else ",")
             text = iso_text(column, self.prefix + quote, tail)
             return [pc.fill_null(text, self.prefix + null + ("" if self.last else ","))]
+        if pa.types.is_integer(column.type):  # Arrow's digits; the comma is a piece
+            text = pc.fill_null(pc.cast(column, pa.string()), "null" if self.json_null else "")
+            return [self.prefix, text] if self.last else [self.prefix, text, ","]
         text = _texts(column, self.json_null)
         return [self.prefix, pc.utf8_rtrim(text, ",") if self.last else text]
 
