@@ -30,16 +30,21 @@ OK, FAILED, PENDING, COUNTED, NOT_COUNTED, DOWN = range(len(VERDICTS))
 FIXED = ("account", "period", "node", "row", "verdict", "value", "limit")
 
 
-def arrow_column(column: Column, rows: np.ndarray, timezone: str) -> pa.Array:
-    """A stream column's values at `rows` for output: text decoded, times in `timezone`,
-    durations in seconds, nulls as nulls."""
+def arrow_column(column: Column, rows: np.ndarray, timezone: str, coded: bool = False) -> pa.Array:
+    """A stream column's values at `rows` for output: text decoded (or, `coded`, an Arrow
+    dictionary array over the stream's own dictionary: no string gathered per row, and
+    writers encode each distinct value once), times in `timezone`, durations in seconds,
+    nulls as nulls."""
     values = column.values[rows]
     null = None if column.valid is None else ~column.valid[rows]
     if column.type == "text":
         assert column.dictionary is not None
         strings = pa.array([str(x) for x in column.dictionary], pa.string())
         codes = values.astype(np.int32, copy=False)
-        return strings.take(pa.array(codes, mask=null if null is not None else codes < 0))
+        indices = pa.array(codes, mask=null if null is not None else codes < 0)
+        if coded:
+            return pa.DictionaryArray.from_arrays(indices, strings)
+        return strings.take(indices)
     if column.type == "time":
         utc = pa.array(values, pa.timestamp("ns", tz="UTC"), mask=null)
         return utc.cast(pa.timestamp("ns", tz=timezone))
@@ -237,8 +242,9 @@ class Recorder:
             if everything.shared
             else (accounts[group // size] & periods[group % size])
         )
+        whole = everything.complete  # `rows` is every record's index, in order
         if not wanted.all():
-            rows, group = rows[wanted], group[wanted]
+            rows, group, whole = rows[wanted], group[wanted], False
         chosen = self.ctx.mask(select)[rows] if select.where is not None else None
         verdict = np.full(len(rows), NOT_COUNTED, np.int8)
         measured = np.full(len(rows), np.nan)
@@ -263,29 +269,37 @@ class Recorder:
             values, known = metrics.known_values(self.ctx, select, metric.value, kept)
             verdict[at] = np.where(known, COUNTED, NOT_COUNTED)
             measured[at] = np.where(known, values, np.nan)
+        # Every record here is in a wanted cell already; what is left is to put them in
+        # (account, period) order, rows in file order within a cell.
+        take: np.ndarray | None = None  # positions into `rows`, in output order
         if everything.shared:  # a single-account stream counts for every covered account
             covered = np.flatnonzero(accounts)
-            acc = np.repeat(covered, len(rows))
             take = np.tile(np.arange(len(rows)), len(covered))
-            per = group[take]
+            key = np.repeat(covered * size, len(rows)) + group[take]
         else:
-            acc, per = np.divmod(group, size)
-            take = np.arange(len(rows))
-        keep = accounts[acc] & periods[per]
-        acc, per, take = acc[keep], per[keep], take[keep]
-        order = np.argsort(acc * size + per, kind="stable")  # rows stay in file order
-        acc, per, take = acc[order], per[order], take[order]
-        source = rows[take]
+            key = group
+        cells = len(self.names) * size
+        order = cell_order(key, cells)
+        if order is not None:
+            take = order if take is None else take[order]
+            # the sorted keys without a gather: each cell's count of them, in order
+            key = np.repeat(np.arange(cells), np.bincount(key, minlength=cells))
+        acc, per = np.divmod(key, size)
+        source = rows if take is None else take if whole else rows[take]
+
+        def out(values: np.ndarray) -> np.ndarray:
+            return values if take is None else values[take]
+
         columns: dict[str, pa.Array] = {
-            "account": take_strings(self.names, acc),
-            "period": take_strings(grid.labels, per),
-            "node": take_strings([path], np.zeros(len(take), np.int64)),
+            "account": coded_strings(self.names, acc),
+            "period": coded_strings(grid.labels, per),
+            "node": coded_strings([path], np.zeros(len(source), np.int32)),
             "row": pa.array(table.rows[source], pa.int64()),
-            "verdict": take_strings(VERDICTS, verdict[take]),
-            "value": pa.array(measured[take], pa.float64(), from_pandas=True),
-            "limit": pa.array(limit[take], pa.float64(), from_pandas=True),
+            "verdict": coded_strings(VERDICTS, out(verdict)),
+            "value": pa.array(out(measured), pa.float64(), from_pandas=True),
+            "limit": pa.array(out(limit), pa.float64(), from_pandas=True),
         }
-        columns.update(stream_columns(table, source, timezone))
+        columns.update(stream_columns(table, source, timezone, coded=True))
         return pa.table(columns)
 
     def _outages(
@@ -337,20 +351,21 @@ class Recorder:
         tables, keys = [], []
         for acc, per, source, down, stream, table in parts:
             columns = {
-                "account": take_strings(self.names, acc),
-                "period": take_strings(grid.labels, per),
-                "node": take_strings([path], np.zeros(len(source), np.int64)),
+                "account": coded_strings(self.names, acc),
+                "period": coded_strings(grid.labels, per),
+                "node": coded_strings([path], np.zeros(len(source), np.int32)),
                 "row": pa.array(table.rows[source], pa.int64()),
-                "verdict": take_strings(VERDICTS, np.full(len(source), DOWN)),
+                "verdict": coded_strings(VERDICTS, np.full(len(source), DOWN, np.int32)),
                 "value": pa.array(down / NS, pa.float64()),
                 "limit": pa.nulls(len(source), pa.float64()),
-                "stream": take_strings([stream], np.zeros(len(source), np.int64)),
+                "stream": coded_strings([stream], np.zeros(len(source), np.int32)),
             }
-            columns.update(stream_columns(table, source, timezone))
+            columns.update(stream_columns(table, source, timezone, coded=True))
             tables.append(pa.table(columns))
             keys.append(acc * size + per)
         merged = pa.concat_tables(tables, promote_options="permissive")
-        return merged.take(pa.array(np.argsort(np.concatenate(keys), kind="stable")))
+        order = cell_order(np.concatenate(keys), len(self.names) * size)
+        return merged if order is None else merged.take(pa.array(order))
 
 
 def take_strings(dictionary: Any, codes: np.ndarray) -> pa.Array:
@@ -358,29 +373,51 @@ def take_strings(dictionary: Any, codes: np.ndarray) -> pa.Array:
     return strings.take(pa.array(np.asarray(codes, np.int64)))
 
 
+def coded_strings(dictionary: Any, codes: np.ndarray) -> pa.DictionaryArray:
+    """Codes into a small dictionary as an Arrow dictionary array: no string per row."""
+    strings = pa.array([str(x) for x in dictionary], pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)), strings)
+
+
+def cell_order(key: np.ndarray, cells: int) -> np.ndarray | None:
+    """The stable order of records by cell (rows stay in file order within a cell), or
+    None when they are in that order already. Keys that fit 16 bits sort by radix."""
+    if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):
+        return None
+    dtype = np.uint16 if cells <= 1 << 16 else np.uint32 if cells <= 1 << 32 else np.int64
+    return np.argsort(key.astype(dtype, copy=False), kind="stable")
+
+
 def stream_columns(
-    table: EventTable, rows: np.ndarray, timezone: str, taken: Any = FIXED, skip: bool = False
+    table: EventTable,
+    rows: np.ndarray,
+    timezone: str,
+    taken: Any = FIXED,
+    skip: bool = False,
+    coded: bool = False,
 ) -> dict[str, pa.Array]:
     """The stream's own columns (its account is the `account` column already). One whose
     name is `taken` by the fixed columns is prefixed with the stream's name, or left out
-    (`skip`) where the caller's column of that name says the same, better."""
+    (`skip`) where the caller's column of that name says the same, better. `coded`: text
+    as dictionary arrays (`arrow_column`)."""
     out = {}
     for name, column in table.columns.items():
         if name == "account" or (skip and name in taken):
             continue
         key = f"{table.stream}.{name}" if name in taken or name == "stream" else name
-        out[key] = arrow_column(column, rows, timezone)
+        out[key] = arrow_column(column, rows, timezone, coded)
     return out
 
 
 def _empty() -> pa.Table:
+    text = pa.dictionary(pa.int32(), pa.string())
     return pa.table(
         {
-            "account": pa.array([], pa.string()),
-            "period": pa.array([], pa.string()),
-            "node": pa.array([], pa.string()),
+            "account": pa.array([], text),
+            "period": pa.array([], text),
+            "node": pa.array([], text),
             "row": pa.array([], pa.int64()),
-            "verdict": pa.array([], pa.string()),
+            "verdict": pa.array([], text),
             "value": pa.array([], pa.float64()),
             "limit": pa.array([], pa.float64()),
         }

@@ -7,11 +7,12 @@ it on generated values), so the output contract does not depend on the path that
 it: a float is written as `repr` writes it (`2400.0`, `1e-05`, `1e+16`), NaN and
 infinity as `null` in JSON and an empty cell in CSV, booleans as `true`/`false`.
 
-How: each field becomes an Arrow string array of its text *with the separator that
-follows it* (`"acme",`), so a line is one `binary_join_element_wise` of field texts
-and key literals. Floats are formatted by orjson from the numpy column in one call and
-cut into an Arrow array by the positions of its commas (docs/architecture.md says why
-orjson); text columns are encoded once per distinct value and taken by code.
+How: each field becomes pieces of text — key literals, Arrow string arrays of its
+values *with the separator that follows them* (`"acme",`), or the words of a dictionary
+column (encoded once per table) named by code — and one `take` over a pool of all the
+pieces lays a batch's lines out in order (`_interleave`). Floats are formatted by
+orjson from the numpy column in one call and cut into an Arrow array by the positions
+of its commas (docs/architecture.md says why orjson); times come from `iso_times`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slagraph.data.times import utc_offsets
+from slagraph.engine.iso_times import iso_text
 
 BATCH_ROWS = 65_536  # rows per batch: a few MiB of text, written, then freed
 
@@ -156,39 +157,106 @@ def _bytes(lines: pa.Array) -> memoryview:
     return memoryview(data)[int(at[0]) : int(at[-1])]
 
 
-def _batches(table: pa.Table, fields: Sequence[str]) -> Iterator[list[pa.Array]]:
+class _Field:
+    """One output column's text, batch by batch: `prefix` (the key, or the line's
+    opening) and the value, with a trailing comma unless `last`.
+
+    A dictionary column (`records`' account, period, verdict, a stream's text) is
+    encoded once for the whole table, prefix included, and a batch only names its words
+    by code; a timestamp column gets the prefix inside its text (`iso_text`). Other
+    columns are a literal and a text array. `_lines` puts the pieces together."""
+
+    def __init__(self, column: pa.ChunkedArray, prefix: str, json_null: bool, last: bool):
+        self.prefix, self.json_null, self.last = prefix, json_null, last
+        self.column = column
+        self.words: pa.Array | None = None
+        if pa.types.is_dictionary(column.type):
+            coded = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+            if len(coded.dictionary) <= max(len(coded), 1):
+                null = "null" if json_null else ""
+                dictionary = coded.dictionary.cast(pa.string())
+                text = _texts(dictionary, json_null).cast(pa.string())
+                words = pa.concat_arrays([text, pa.array([null + ","], pa.string())])
+                words = pc.binary_join_element_wise(prefix, words, "")
+                self.words = pc.utf8_rtrim(words, ",") if last else words
+                self.indices = coded.indices.fill_null(len(coded.dictionary))
+            else:  # most values distinct (a slice of a big stream): write them plainly
+                self.column = pa.chunked_array([coded.cast(pa.string())])
+
+    def parts(self, start: int, stop: int) -> list[Any]:
+        """The row's pieces: a literal, a text array of the batch's rows, or (words,
+        codes) for the words of a dictionary taken by code."""
+        if self.words is not None:
+            codes = self.indices.slice(start, stop - start)
+            if len(self.words) > BATCH_ROWS:  # too many to put in every batch's pool
+                return [self.words.take(codes)]
+            return [(self.words, codes.to_numpy(zero_copy_only=False))]
+        column = self.column.slice(start, stop - start).combine_chunks()
+        if pa.types.is_timestamp(column.type):  # ISO text: nothing to escape or quote
+            quote = '"' if self.json_null else ""
+            null = "null" if self.json_null else ""
+            tail = quote + ("" if self.last else ",")
+            text = iso_text(column, self.prefix + quote, tail)
+            return [pc.fill_null(text, self.prefix + null + ("" if self.last else ","))]
+        if pa.types.is_integer(column.type):  # Arrow's digits; the comma is a piece
+            text = pc.fill_null(pc.cast(column, pa.string()), "null" if self.json_null else "")
+            return [self.prefix, text] if self.last else [self.prefix, text, ","]
+        text = _texts(column, self.json_null)
+        return [self.prefix, pc.utf8_rtrim(text, ",") if self.last else text]
+
+
+def _lines(
+    table: pa.Table, fields: Sequence[str], prefixes: Sequence[str], json_null: bool, end: str
+) -> Iterator[memoryview]:
+    """Each row as the fields' texts after their prefixes, then `end`, in batches."""
+    columns = [
+        _Field(table.column(name), prefix, json_null, i == len(fields) - 1)
+        for i, (name, prefix) in enumerate(zip(fields, prefixes, strict=True))
+    ]
     for start in range(0, table.num_rows, BATCH_ROWS):
-        part = table.slice(start, BATCH_ROWS)
-        yield [part.column(name).combine_chunks() for name in fields]
+        stop = min(start + BATCH_ROWS, table.num_rows)
+        parts = [part for column in columns for part in column.parts(start, stop)]
+        yield _bytes(_interleave([*parts, end], stop - start))
 
 
-def _join(parts: list[Any]) -> pa.Array:
-    return pc.binary_join_element_wise(*parts, "")
+def _interleave(parts: list[Any], rows: int) -> pa.Array:
+    """Row i's pieces, all rows after one another, as one string array: every piece goes
+    into one pool (literals once, a dictionary's words once) and one `take` lays them
+    out in line order, so its data buffer is the lines' text. (An element-wise join of
+    the parts costs five times as much per row.)"""
+    pool: list[pa.Array] = []
+    at = np.empty((rows, len(parts)), np.int64)
+    base = 0
+    for j, part in enumerate(parts):
+        codes: Any
+        if isinstance(part, str):
+            words, codes = pa.array([part], pa.string()), 0
+        elif isinstance(part, tuple):
+            words, codes = part
+        else:
+            words, codes = part, np.arange(rows)
+        pool.append(words.cast(pa.string()))
+        at[:, j] = base + codes
+        base += len(words)
+    return pa.concat_arrays(pool).take(pa.array(at.ravel()))
 
 
 def json_lines(table: pa.Table, fields: Sequence[str]) -> Iterator[memoryview]:
     """`json.dumps(row, ensure_ascii=False) + "\\n"` for every row, in batches."""
-    for columns in _batches(table, fields):
-        parts: list[Any] = []
-        for i, (name, column) in enumerate(zip(fields, columns, strict=True)):
-            parts.append(("{" if i == 0 else " ") + _json_value(name) + ": ")
-            text = _texts(column, True)
-            parts.append(text if i < len(fields) - 1 else pc.utf8_rtrim(text, ","))
-        parts.append("}\n")
-        yield _bytes(_join(parts))
+    prefixes = [
+        ("{" if i == 0 else " ") + _json_value(name) + ": " for i, name in enumerate(fields)
+    ]
+    yield from _lines(table, fields, prefixes, True, "}\n")
 
 
 def json_rows(table: pa.Table, fields: Sequence[str], first: bool = True) -> Iterator[memoryview]:
     """The rows of a `json.dumps({"rows": […]}, indent=1)` document, each but the first
     overall (`first`) preceded by `,\\n`: the caller writes the brackets around them."""
-    for columns in _batches(table, fields):
-        parts: list[Any] = []
-        for i, (name, column) in enumerate(zip(fields, columns, strict=True)):
-            parts.append((",\n  {\n" if i == 0 else "\n") + "   " + _json_value(name) + ": ")
-            text = _texts(column, True)
-            parts.append(text if i < len(fields) - 1 else pc.utf8_rtrim(text, ","))
-        parts.append("\n  }")
-        text = _bytes(_join(parts))
+    prefixes = [
+        (",\n  {\n" if i == 0 else "\n") + "   " + _json_value(name) + ": "
+        for i, name in enumerate(fields)
+    ]
+    for text in _lines(table, fields, prefixes, True, "\n  }"):
         yield text[2:] if first else text
         first = False
 
@@ -197,11 +265,7 @@ def csv_lines(table: pa.Table, fields: Sequence[str]) -> Iterator[memoryview | b
     """The header, then every row as `csv.writer` writes it (booleans `true`/`false`,
     null and non-finite numbers as empty cells)."""
     yield (",".join(_csv_value(name) for name in fields) + "\n").encode()
-    for columns in _batches(table, fields):
-        parts: list[Any] = [_texts(column, False) for column in columns]
-        parts[-1] = pc.utf8_rtrim(parts[-1], ",")
-        parts.append("\n")
-        yield _bytes(_join(parts))
+    yield from _lines(table, fields, [""] * len(fields), False, "\n")
 
 
 def json_document(
@@ -230,65 +294,6 @@ def with_text_times(table: pa.Table) -> pa.Table:
             text = iso_text(table.column(i).combine_chunks())
             table = table.set_column(i, field.name, text)
     return table
-
-
-_DAY = 86_400
-
-
-def _offset(seconds: int) -> str:
-    """`datetime.isoformat`'s offset: ±HH:MM, with :SS when there are seconds."""
-    sign, seconds = ("+" if seconds >= 0 else "-"), abs(seconds)
-    text = f"{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-    return text + (f":{seconds % 60:02d}" if seconds % 60 else "")
-
-
-def iso_text(instants: pa.Array, before: str = "", after: str = "") -> pa.Array:
-    """ISO 8601 text of a timestamp array in its zone, from small tables — the dates in
-    the data's range, the two-digit numbers, the UTC offsets — taken by index: Arrow's
-    `strftime` converts each value's zone on its own (docs/performance.md, Figures).
-    `before`/`after` go around each value in the same join (a writer's `"` and `",`)."""
-    ns = {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[instants.type.unit]  # per second
-    zone = instants.type.tz or "UTC"
-    utc = pc.cast(instants, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-    valid = instants.is_valid().to_numpy(zero_copy_only=False)
-    if not valid.all():  # null rows borrow a known instant (or 0), then become null
-        utc = np.where(valid, utc, utc[int(np.argmax(valid))] if valid.any() else 0)
-    wall = utc + utc_offsets(utc * (10**9 // ns), zone) // (10**9 // ns)
-    seconds = np.floor_divide(wall, ns)
-    day = np.floor_divide(seconds, _DAY)
-    first = int(day.min()) if len(day) else 0
-    days = np.arange(first, int(day.max()) + 1 if len(day) else 1, dtype=np.int64)
-    dates = pc.strftime(pa.array(days * _DAY, pa.timestamp("s")), format=before + "%Y-%m-%dT")
-    two = pa.array([f"{i:02d}" for i in range(60)])  # hours, minutes, seconds by index
-    hour, rest = np.divmod(seconds - day * _DAY, 3600)
-    minute, second = np.divmod(rest, 60)
-    if zone in ("UTC", "Etc/UTC"):
-        offset = pa.array([("Z" if zone == "UTC" else "+00:00") + after]).take(
-            pa.array(np.zeros(len(utc), np.int64))
-        )
-    else:
-        offsets = np.floor_divide(wall - utc, ns)  # seconds east of UTC
-        if (offsets % 60 == 0).all():  # a small table of every minute in the range
-            low = int(offsets.min()) if len(offsets) else 0
-            span = np.arange(low, int(offsets.max()) + 1 if len(offsets) else 1, 60)
-            index = (offsets - low) // 60
-        else:  # local mean time before 1900-ish: offsets to the second
-            span, index = np.unique(offsets, return_inverse=True)
-        words = [_offset(int(x)) + after for x in span.tolist()]
-        offset = pa.array(words).take(pa.array(index))
-    text = pc.binary_join_element_wise(
-        dates.take(pa.array(day - first)),
-        two.take(pa.array(hour)),
-        ":",
-        two.take(pa.array(minute)),
-        ":",
-        two.take(pa.array(second)),
-        offset,
-        "",
-    )
-    return (
-        text if valid.all() else pc.if_else(pa.array(valid), text, pa.nulls(len(text), pa.string()))
-    )
 
 
 def write_table(table: pa.Table, fmt: str, out: Any) -> None:
