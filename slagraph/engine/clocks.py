@@ -125,14 +125,18 @@ def clock_table(
     start, pause, stop, reset = rule("start"), rule("pause"), rule("stop"), rule("reset")
 
     # The state after each row (True: in a cycle), from the row functions.
+    index = np.int32 if n < 1 << 31 else np.int64  # half the memory traffic of int64
     if_out = start | reset  # the state after the row when out of a cycle before it
     if_in = reset | ~stop  # ... when in a cycle before it
     flip = if_out & ~if_in
     anchor = (if_out == if_in) | first  # the state after it is known without the past
-    last_anchor = np.maximum.accumulate(np.where(anchor, np.arange(n), 0))
-    flips = np.cumsum(flip)
-    parity = (flips - flips[last_anchor]) & 1
-    in_after = if_out[last_anchor] ^ parity.astype(bool)
+    last_anchor = np.where(anchor, np.arange(n, dtype=index), 0)
+    np.maximum.accumulate(last_anchor, out=last_anchor)
+    flips = np.cumsum(flip, dtype=np.uint8)  # only its parity counts: wrapping is fine
+    parity = flips - flips[last_anchor]
+    parity &= 1
+    in_after = if_out[last_anchor] ^ parity.view(bool)
+    del last_anchor, flips, parity, flip, anchor
     in_before = np.empty(n, bool)
     in_before[:1] = False
     in_before[1:] = in_after[:-1]
@@ -141,29 +145,31 @@ def clock_table(
     opens = np.where(in_before, reset, if_out)  # a cycle starts at this row
     ends_here = in_before & stop & ~reset  # the row that stops its cycle (a member)
     member = in_after | ends_here
-    cycle_of = np.cumsum(opens) - 1  # global cycle index, valid on member rows
+    cycle_of = np.cumsum(opens, dtype=index)  # global cycle index + 1, on member rows
 
-    # Each in-cycle row's interval: to the item's next row, or to as-of.
-    nxt = np.empty(n, np.int64)
-    nxt[:-1] = t[1:]
-    nxt[-1:] = as_of
-    last_of_item = np.ones(n, bool)
-    last_of_item[:-1] = first[1:]
-    nxt[last_of_item] = as_of
-    if clock.calendar is None:
-        length = nxt - t
-    else:
-        length = clocks(clock.calendar).duration(t, nxt)
-    running = np.where(in_after & ~pause, length, 0)
-    paused = np.where(in_after & pause, length, 0)
-
+    # Each member row's interval: to the item's next row, or to as-of; only the rows in
+    # a cycle after them count (a stop row's is zero), running or paused.
     m = np.flatnonzero(member)
+    following = np.minimum(m + 1, n - 1)
+    nxt = t[following]
+    nxt[(m + 1 >= n) | first[following]] = as_of
+    start_m = t[m]
+    if clock.calendar is None:
+        length = nxt - start_m
+    else:
+        length = clocks(clock.calendar).duration(start_m, nxt)
+    del nxt, start_m, following
+    counted, held_m = in_after[m], pause[m]
+    running = np.where(counted & ~held_m, length, 0)
+    paused = np.where(counted & held_m, length, 0)
+
     cyc = cycle_of[m]
     heads = np.flatnonzero(np.append(True, cyc[1:] != cyc[:-1])) if len(m) else m
     tails = np.append(heads[1:] - 1, len(m) - 1) if len(m) else m
     head_rows, tail_rows = m[heads], m[tails]
-    elapsed = np.add.reduceat(running[m], heads) if len(m) else np.empty(0, np.int64)
-    held = np.add.reduceat(paused[m], heads) if len(m) else np.empty(0, np.int64)
+    elapsed = np.add.reduceat(running, heads) if len(m) else np.empty(0, np.int64)
+    held = np.add.reduceat(paused, heads) if len(m) else np.empty(0, np.int64)
+    del running, paused, cyc, counted, held_m, length
 
     after = tail_rows + 1
     by_reset = np.zeros(len(tails), bool)
@@ -174,11 +180,12 @@ def clock_table(
     stopped = np.where(by_stop, t[tail_rows], 0)
     stopped[by_reset] = t[after[by_reset]]
 
-    # The cycle number within its item: its global index minus the item's first one.
-    item = np.cumsum(first) - 1
-    base = np.cumsum(opens) - opens  # cycles opened before each row
-    item_base = base[np.flatnonzero(first)]
-    number = cycle_of[head_rows] - item_base[item[head_rows]] + 1
+    # The cycle number within its item: its global index minus the cycles opened before
+    # the item's first row.
+    firsts = np.flatnonzero(first)
+    item_base = cycle_of[firsts] - opens[firsts]
+    item = np.searchsorted(firsts, head_rows, side="right") - 1
+    number = cycle_of[head_rows] - item_base[item]
 
     last_source = rows[tail_rows]  # every other column: at the cycle's last event
     own_state = f"{clock.name}.state" if "state" in source.columns else "state"
