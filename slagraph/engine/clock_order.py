@@ -107,13 +107,14 @@ def text_key(arrow: pa.ChunkedArray | pa.Array, bits: int) -> np.ndarray | None:
         span *= int(hi[j] - lo[j] + 1)
         if int(span - 1).bit_length() > bits:
             return None
+    small = np.int32 if span < 1 << 31 else np.int64  # half the memory traffic
     out: list[np.ndarray] = []
     for matrix, (_, indices) in zip(columns, parts, strict=True):
-        key = np.zeros(matrix.shape[1], np.int64)
+        key: np.ndarray = np.zeros(matrix.shape[1], small)
         for j in varying:  # byte positions, most significant first
-            key *= int(hi[j] - lo[j] + 1)
-            key += matrix[j]
-            key -= lo[j]
+            np.multiply(key, int(hi[j] - lo[j] + 1), out=key)
+            np.add(key, matrix[j], out=key)
+            np.subtract(key, int(lo[j]), out=key)
         out.append(key if indices is None else key[indices])
     return out[0] if len(out) == 1 else np.concatenate(out)
 

@@ -68,7 +68,7 @@ def _rows(
             key = text_key(column.source.arrow, 63 - rank_bits(len(t_all)))
             if key is not None:
                 rows, first = first_appearance(key, t_all)
-                item = np.cumsum(first)
+                item = np.cumsum(first, dtype=np.int32 if len(first) < 1 << 31 else np.int64)
                 known = t_all[rows] <= as_of
                 rows, item = rows[known], item[known]
                 first = np.ones(len(rows), bool)
@@ -183,9 +183,9 @@ def clock_table(
     # The cycle number within its item: its global index minus the cycles opened before
     # the item's first row.
     firsts = np.flatnonzero(first)
-    item_base = cycle_of[firsts] - opens[firsts]
+    item_base: np.ndarray = cycle_of[firsts] - opens[firsts]
     item = np.searchsorted(firsts, head_rows, side="right") - 1
-    number = cycle_of[head_rows] - item_base[item]
+    number: np.ndarray = cycle_of[head_rows] - item_base[item]
 
     last_source = rows[tail_rows]  # every other column: at the cycle's last event
     own_state = f"{clock.name}.state" if "state" in source.columns else "state"
