@@ -332,7 +332,7 @@ def test_clock_order_is_lexsorts() -> None:
     integer keys, times in order or not, many ties (kept in input order)."""
     import numpy as np
 
-    from slagraph.engine.clocks import _order
+    from slagraph.engine.clock_order import order as _order
 
     rng = np.random.default_rng(7)
     for n in (0, 1, 2, 50, 5000):

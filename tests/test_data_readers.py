@@ -867,12 +867,16 @@ _LONG = st.text(alphabet="abñ€😀", min_size=0, max_size=20)
     st.integers(0, 5),
     st.booleans(),
     st.booleans(),
+    st.booleans(),
 )
-def test_string_equality_read_from_buffers(chunks, values, cut, large, same_width) -> None:
+def test_string_equality_read_from_buffers(
+    chunks, values, cut, large, same_width, dictionary
+) -> None:
     """`strings.equal_any` compares the constants' bytes as words read at each row's
     offset (strided views when every row has a constant's width, gathers when few do,
     Arrow otherwise): on every non-null row it must equal Python's `in`, for sliced and
-    empty chunks, multi-byte UTF-8, widths from 0 to 80 bytes, string and large_string."""
+    empty chunks, multi-byte UTF-8, widths from 0 to 80 bytes, string and large_string,
+    and dictionary chunks (a dictionary per chunk, sliced, as Parquet reads text)."""
     from slagraph.data.strings import MOST_VALUES, equal_any
 
     if same_width:  # every row as wide as the first constant: the strided path
@@ -884,9 +888,16 @@ def test_string_equality_read_from_buffers(chunks, values, cut, large, same_widt
     kind = pa.large_string() if large else pa.string()
     arrays = [pa.array(c, kind) for c in chunks]
     column = pa.chunked_array([a.slice(min(cut, len(a))) for a in arrays], kind)
+    if dictionary:
+        coded = [a.dictionary_encode() for a in arrays]
+        column = pa.chunked_array(
+            [a.slice(min(cut, len(a))) for a in coded], pa.dictionary(pa.int32(), kind)
+        )
     rows = column.to_pylist()
     found = equal_any(column, values)
-    if len(values) > MOST_VALUES:
+    if dictionary:  # any number of values: each chunk's dictionary is asked
+        assert found is not None and len(found) == len(rows)
+    elif len(values) > MOST_VALUES:
         assert found is None
         return
     assert found is not None and len(found) == len(rows)

@@ -31,6 +31,8 @@ def equal_any(array: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.nd
 
     A chunk where too many rows have a constant's length for the numpy reads to pay
     (each row read costs a gather) is left to Arrow (`equal`, `is_in`)."""
+    if pa.types.is_dictionary(array.type) and array.type.value_type in _OFFSETS:
+        return _dictionary_equal_any(array, values)
     offset_type = _OFFSETS.get(array.type)
     if offset_type is None or len(values) > MOST_VALUES:
         return None
@@ -45,6 +47,24 @@ def equal_any(array: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.nd
                 else pc.is_in(chunk, pa.array(values, chunk.type))
             )
         out[rows] = hit
+    return out
+
+
+def _dictionary_equal_any(array: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.ndarray:
+    """`equal_any` of dictionary chunks (Parquet's text as read): the question is asked of
+    each chunk's few distinct values, and every row looks its answer up by its index, a
+    gather from a small table instead of Arrow's `equal`/`is_in` on every row (0.15–0.3 s
+    for 10^7 rows each, against ~0.02 s)."""
+    out = np.empty(len(array), bool)
+    for chunk, _, rows in spans(array):
+        dictionary = chunk.dictionary
+        per_value = equal_any(dictionary, values) if len(dictionary) else np.zeros(0, bool)
+        if per_value is None:
+            per_value = arrow_mask(pc.is_in(dictionary, pa.array(values, dictionary.type)))
+        indices = chunk.indices.fill_null(0) if chunk.null_count else chunk.indices
+        # a null row's index is 0 here: undefined for the caller, who masks nulls
+        table = np.append(per_value, False)
+        out[rows] = table[np.asarray(indices.to_numpy(zero_copy_only=False))]
     return out
 
 

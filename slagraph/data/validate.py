@@ -193,7 +193,11 @@ class ColumnConverter:
             if coded is not None:
                 return self._finish(coded, valid_mask(array), None, "text", self.known)
         valid = valid_mask(array)
-        if kind == "string":  # coded when first needed (see `Deferred`)
+        if kind == "string" or self.known is None:  # coded when first needed (`Deferred`)
+            # Parquet's text comes as dictionary chunks, one dictionary per row group:
+            # coding unifies them (costly: docs/performance.md), which a filter answered on
+            # each dictionary (`strings.equal_any`) or a clock's key read as integers
+            # (`engine/clock_order.py`) never needs.
             return Column("text", None, valid, source=Deferred(array, encode_text))
         codes, dictionary = encode_text(array)
         return self._finish(codes, valid, None, "text", dictionary)

@@ -27,9 +27,10 @@ import numpy as np
 from slagraph.calendars import BusinessClock
 from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
-from slagraph.data.encoding import encode_text
 from slagraph.data.schema import StreamSchema
 from slagraph.data.tables import Deferred
+from slagraph.data.encoding import encode_text
+from slagraph.engine.clock_order import first_appearance, order, rank_bits, text_key
 from slagraph.engine.predicates import evaluate_predicate
 from slagraph.errors import SlaWarning
 from slagraph.runtime import workers
@@ -54,39 +55,34 @@ def _mask(
     return evaluate_predicate(pred, table, clocks)
 
 
-def _order(keys: list[np.ndarray], t: np.ndarray) -> np.ndarray:
-    """`np.lexsort((t, *reversed(keys)))`: rows by (keys, time), ties in input order.
-
-    When the keys are integer codes (text keys are), they are combined into one integer
-    per row and packed above each row's rank in stable time order; one `np.sort` of
-    those distinct int64 values (far cheaper than lexsort: docs/performance.md) then gives
-    the same permutation. Logs usually come in time order, where the rank is the
-    position and the time sort is skipped."""
-    n = len(t)
-    if n == 0 or not all(np.issubdtype(k.dtype, np.integer) for k in keys):
-        return np.lexsort((t, *reversed(keys)))
-    combined = np.zeros(n, np.int64)
-    span = 1
-    for k in keys:  # mixed radix: the combined order is the keys' lexicographic order
-        lo, hi = int(k.min()), int(k.max())
-        width = hi - lo + 1
-        span *= width
-        if span >= 1 << 62:
-            return np.lexsort((t, *reversed(keys)))
-        combined *= width
-        combined += k
-        combined -= lo
-    bits = max(int(n - 1).bit_length(), 1)
-    if int(span - 1).bit_length() + bits > 63:
-        return np.lexsort((t, *reversed(keys)))
-    by_time = None if bool((t[1:] >= t[:-1]).all()) else np.argsort(t, kind="stable")
-    if by_time is not None:
-        combined = combined[by_time]
-    combined <<= bits
-    combined |= np.arange(n, dtype=np.int64)
-    combined.sort()
-    combined &= (1 << bits) - 1
-    return combined if by_time is None else by_time[combined]
+def _rows(
+    clock: ir.Clock, source: EventTable, t_all: np.ndarray, as_of: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The source positions of the rows known at `as_of` in clock order (by key, then
+    time, ties in file order), and each one's "first row of its item" flag. A single
+    text key not coded yet is read as `clock_order.text_key` integers when it can be,
+    instead of coding it (the same order: items by first appearance)."""
+    if len(clock.keys) == 1:
+        column = source.columns[clock.keys[0]]
+        if column.type == "text" and column.source is not None and not column.source.done:
+            key = text_key(column.source.arrow, 63 - rank_bits(len(t_all)))
+            if key is not None:
+                rows, first = first_appearance(key, t_all)
+                item = np.cumsum(first, dtype=np.int32 if len(first) < 1 << 31 else np.int64)
+                known = t_all[rows] <= as_of
+                rows, item = rows[known], item[known]
+                first = np.ones(len(rows), bool)
+                first[1:] = item[1:] != item[:-1]
+                return rows, first
+    known = np.flatnonzero(t_all <= as_of)
+    keys = [source.columns[k].values[known] for k in clock.keys]
+    by_key = order(keys, t_all[known])
+    first = np.zeros(len(by_key), bool)  # an item's first row
+    first[:1] = True
+    for k in keys:
+        k = k[by_key]
+        first[1:] |= k[1:] != k[:-1]
+    return known[by_key], first
 
 
 STATES = np.array(["running", "paused", "stopped"], object)
@@ -109,21 +105,16 @@ def clock_table(
 ) -> EventTable:
     """The clock's cycles as a table with `schema`'s columns, as of `as_of`."""
     t_all = source.columns[clock.by].values
-    known = np.flatnonzero(t_all <= as_of)
-    # The rules' masks on a second thread while the keys are coded (text keys: a hash of
-    # every row, the longest step): the walk's other threads wait for this table anyway.
+    # The rules' masks on a second thread while the rows are ordered (text keys: a hash
+    # or a read of every row's string): the walk's other threads wait for this anyway.
     with workers(len(t_all)) as pool:
         pending = {
             rule: pool.submit(_mask, getattr(clock, rule), source, clocks)
             for rule in ("start", "pause", "stop", "reset")
         }
-        keys = [source.columns[k].values[known] for k in clock.keys]
+        rows, first = _rows(clock, source, t_all, as_of)
         masks = {rule: future.result() for rule, future in pending.items()}
-    # Sort the known rows by (key, time), ties in file order.
-    t = t_all[known]
-    order = _order(keys, t)
-    rows = known[order]  # source positions, in clock order
-    t = t[order]
+    t = t_all[rows]
     n = len(rows)
     false = np.zeros(n, bool)
 
@@ -132,21 +123,20 @@ def clock_table(
         return false if m is None else m[rows]
 
     start, pause, stop, reset = rule("start"), rule("pause"), rule("stop"), rule("reset")
-    first = np.zeros(n, bool)  # an item's first row
-    first[:1] = True
-    for k in keys:
-        k = k[order]
-        first[1:] |= k[1:] != k[:-1]
 
     # The state after each row (True: in a cycle), from the row functions.
+    index = np.int32 if n < 1 << 31 else np.int64  # half the memory traffic of int64
     if_out = start | reset  # the state after the row when out of a cycle before it
     if_in = reset | ~stop  # ... when in a cycle before it
     flip = if_out & ~if_in
     anchor = (if_out == if_in) | first  # the state after it is known without the past
-    last_anchor = np.maximum.accumulate(np.where(anchor, np.arange(n), 0))
-    flips = np.cumsum(flip)
-    parity = (flips - flips[last_anchor]) & 1
-    in_after = if_out[last_anchor] ^ parity.astype(bool)
+    last_anchor = np.where(anchor, np.arange(n, dtype=index), 0)
+    np.maximum.accumulate(last_anchor, out=last_anchor)
+    flips = np.cumsum(flip, dtype=np.uint8)  # only its parity counts: wrapping is fine
+    parity = flips - flips[last_anchor]
+    parity &= 1
+    in_after = if_out[last_anchor] ^ parity.view(bool)
+    del last_anchor, flips, parity, flip, anchor
     in_before = np.empty(n, bool)
     in_before[:1] = False
     in_before[1:] = in_after[:-1]
@@ -155,29 +145,31 @@ def clock_table(
     opens = np.where(in_before, reset, if_out)  # a cycle starts at this row
     ends_here = in_before & stop & ~reset  # the row that stops its cycle (a member)
     member = in_after | ends_here
-    cycle_of = np.cumsum(opens) - 1  # global cycle index, valid on member rows
+    cycle_of = np.cumsum(opens, dtype=index)  # global cycle index + 1, on member rows
 
-    # Each in-cycle row's interval: to the item's next row, or to as-of.
-    nxt = np.empty(n, np.int64)
-    nxt[:-1] = t[1:]
-    nxt[-1:] = as_of
-    last_of_item = np.ones(n, bool)
-    last_of_item[:-1] = first[1:]
-    nxt[last_of_item] = as_of
-    if clock.calendar is None:
-        length = nxt - t
-    else:
-        length = clocks(clock.calendar).duration(t, nxt)
-    running = np.where(in_after & ~pause, length, 0)
-    paused = np.where(in_after & pause, length, 0)
-
+    # Each member row's interval: to the item's next row, or to as-of; only the rows in
+    # a cycle after them count (a stop row's is zero), running or paused.
     m = np.flatnonzero(member)
+    following = np.minimum(m + 1, n - 1)
+    nxt = t[following]
+    nxt[(m + 1 >= n) | first[following]] = as_of
+    start_m = t[m]
+    if clock.calendar is None:
+        length = nxt - start_m
+    else:
+        length = clocks(clock.calendar).duration(start_m, nxt)
+    del nxt, start_m, following
+    counted, held_m = in_after[m], pause[m]
+    running = np.where(counted & ~held_m, length, 0)
+    paused = np.where(counted & held_m, length, 0)
+
     cyc = cycle_of[m]
     heads = np.flatnonzero(np.append(True, cyc[1:] != cyc[:-1])) if len(m) else m
     tails = np.append(heads[1:] - 1, len(m) - 1) if len(m) else m
     head_rows, tail_rows = m[heads], m[tails]
-    elapsed = np.add.reduceat(running[m], heads) if len(m) else np.empty(0, np.int64)
-    held = np.add.reduceat(paused[m], heads) if len(m) else np.empty(0, np.int64)
+    elapsed = np.add.reduceat(running, heads) if len(m) else np.empty(0, np.int64)
+    held = np.add.reduceat(paused, heads) if len(m) else np.empty(0, np.int64)
+    del running, paused, cyc, counted, held_m, length
 
     after = tail_rows + 1
     by_reset = np.zeros(len(tails), bool)
@@ -188,11 +180,12 @@ def clock_table(
     stopped = np.where(by_stop, t[tail_rows], 0)
     stopped[by_reset] = t[after[by_reset]]
 
-    # The cycle number within its item: its global index minus the item's first one.
-    item = np.cumsum(first) - 1
-    base = np.cumsum(opens) - opens  # cycles opened before each row
-    item_base = base[np.flatnonzero(first)]
-    number = cycle_of[head_rows] - item_base[item[head_rows]] + 1
+    # The cycle number within its item: its global index minus the cycles opened before
+    # the item's first row.
+    firsts = np.flatnonzero(first)
+    item_base: np.ndarray = cycle_of[firsts] - opens[firsts]
+    item = np.searchsorted(firsts, head_rows, side="right") - 1
+    number: np.ndarray = cycle_of[head_rows] - item_base[item]
 
     last_source = rows[tail_rows]  # every other column: at the cycle's last event
     own_state = f"{clock.name}.state" if "state" in source.columns else "state"

@@ -113,8 +113,10 @@ def _known(column: Column, hit: np.ndarray) -> np.ndarray:
 
 def _text_compare(op: str, column: Column, value: object) -> np.ndarray:
     """Text against a constant, by value; a null compares false."""
-    if column.source is not None and not column.source.done and isinstance(value, str):
-        return _strings_compare(op, column, value)
+    source = column.source
+    if source is not None and not source.done and isinstance(value, str):
+        if op in ("==", "!=") or not pa.types.is_dictionary(source.arrow.type):
+            return _strings_compare(op, column, value)  # order on dictionaries: by codes
     dictionary = np.asarray(column.dictionary, dtype=object)
     per_code = np.fromiter((bool(OPS[op](d, value)) for d in dictionary), bool, len(dictionary))
     return np.append(per_code, False)[column.values]  # code -1 (null) picks the False
