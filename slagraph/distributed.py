@@ -29,9 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slagraph.compiler import ir
+from slagraph.data.databases import is_connection
 from slagraph.data.partitions import Subset, account_strings, shippable
 from slagraph.data.readers import open_source
 from slagraph.data.schema import StreamSchema
+from slagraph.data.sources import Source
 from slagraph.engine import (
     Result,
     default_as_of,
@@ -140,10 +142,7 @@ def plan(model: ir.Model, data: Any, partitions: int) -> Plan:
         finally:
             reader.close()
     else:
-        raise SlaUsageError(
-            "on Dask, data must be a folder, a database file or URI, or a mapping of "
-            "tables (each worker opens it itself): not an open connection"
-        )
+        raise SlaUsageError(_NOT_SHIPPABLE.format(_named(data)))
     strings = [s for s in map(account_strings, columns.values()) if s is not None]
     names = (
         np.unique(np.concatenate([pc.unique(s).drop_null().to_numpy(False) for s in strings]))
@@ -168,6 +167,21 @@ def plan(model: ir.Model, data: Any, partitions: int) -> Plan:
             )
         subsets.append(subset)
     return Plan(names, tuple(parts), records, tuple(subsets))
+
+
+_NOT_SHIPPABLE = (
+    "on Dask, data must be a folder, a database file or URI (or a Source of one), or a "
+    "mapping of tables: each worker opens it itself, and {} cannot be sent to a worker; "
+    "pass Source('postgresql://…') or the database file's path"
+)
+
+
+def _named(data: Any) -> str:
+    if isinstance(data, Source):
+        return f"{data!r} (an open connection)"
+    if is_connection(data):
+        return "an open connection"
+    return f"a {type(data).__name__}"
 
 
 def _schema(model: ir.Model, name: str) -> StreamSchema:
@@ -630,10 +644,7 @@ def simulate(
 
     _distributed()
     if not shippable(data) and not isinstance(data, Mapping):
-        raise SlaUsageError(
-            "on Dask, data must be a folder, a database file or URI, or a mapping of "
-            "tables (each worker opens it itself): not an open connection or a Dataset"
-        )
+        raise SlaUsageError(_NOT_SHIPPABLE.format(_named(data)))
     options: dict[str, Any] = dict(
         runs=runs,
         seed=seed,

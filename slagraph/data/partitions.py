@@ -21,9 +21,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slagraph.data.databases import Accounts
 from slagraph.data.raw import RawTable
-from slagraph.data.readers import FolderSource, open_source
+from slagraph.data.readers import open_source
 from slagraph.data.schema import StreamSchema
+from slagraph.data.sources import Source, read_some
 
 
 def account_strings(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
@@ -76,6 +78,11 @@ class Subset:
             raw, table=raw.table.filter(pa.array(mask)), rows=rows, read_errors=errors
         )
 
+    def pushdown(self) -> Accounts:
+        """The partition's rows as a database reads them (`WHERE account IN …`)."""
+        others = None if self.others is None else self.others.to_pylist()
+        return Accounts(self.accounts.to_pylist(), others)
+
     def open_reader(self) -> _SubsetReader:
         return _SubsetReader(self)
 
@@ -95,15 +102,15 @@ class _SubsetReader:
         if self.subset.tables is not None:
             return self.subset.tables[schema.name]
         assert self.inner is not None
-        if isinstance(self.inner, FolderSource):
-            raw = self.inner.read(schema, self.subset.keep)
-        else:
-            raw = self.inner.read(schema)
+        raw = read_some(self.inner, schema, self.subset.keep, self.subset.pushdown())
         return self.subset.filter(raw, schema)
 
 
 def shippable(source: object) -> bool:
-    """Whether a worker can open `source` itself: a path or URI, not an open connection."""
+    """Whether a worker can open `source` itself: a path or URI (or a `Source` of one),
+    not an open connection."""
     import os
 
+    if isinstance(source, Source):
+        return not source.connected
     return isinstance(source, str | os.PathLike)
