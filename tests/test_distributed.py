@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 import slagraph
 from slagraph import distributed as dist
-from slagraph.distributed import tasks
 from slagraph.cli import main
+from slagraph.distributed import tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "spec"
