@@ -278,10 +278,19 @@ def test_cluster_reads_a_database_source_as_one_process(
     assert 3 == len(dist.plan(model.ir, source, 3).subsets)  # one per account here
     assert one.to_jsonl() == spread.to_jsonl()
     assert {"tickets": 1} == one.bad_rows == spread.bad_rows
-    assert (
-        model.simulate(source, runs=10, on_bad_rows="skip", client=client).to_jsonl()
-        == model.simulate(source, runs=10, on_bad_rows="skip").to_jsonl()
-    )
+
+
+def test_simulate_on_worker_processes_opens_the_source_there(
+    model: slagraph.Model, pg: postgres_server.Server, duck: Path
+) -> None:
+    """Each worker process unpickles the Source (a URI or a path) and opens it itself."""
+    with dist.cluster(workers=2) as processes:
+        for target in (pg.uri(), duck):
+            source = slagraph.Source(target, tables=OPS)
+            assert (
+                model.simulate(source, runs=10, on_bad_rows="skip", client=processes).to_jsonl()
+                == model.simulate(source, runs=10, on_bad_rows="skip").to_jsonl()
+            )
 
 
 def test_an_open_connection_is_refused_for_a_cluster(

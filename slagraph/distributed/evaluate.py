@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from slagraph.compiler import ir
 from slagraph.data.partitions import Subset
 from slagraph.data.readers import open_source
-from slagraph.distributed.plan import schemas
+from slagraph.distributed.plan import plan, schemas
 from slagraph.distributed.session import gathered, raise_first, start_session
 from slagraph.distributed.tasks import Frame, bounds_task, evaluate_here, evaluate_task, load_task
 from slagraph.engine import (
@@ -171,8 +171,12 @@ class Local:
                 f"{what} of a result evaluated on Dask needs an account: it evaluates that "
                 "account again in this process (or evaluate without a Dask client)"
             )
-        subset = Subset(self.data, pa.array([account], pa.string()))
-        if isinstance(self.data, Mapping):
+        subset: Any = Subset(self.data, pa.array([account], pa.string()))
+        if self.model.clocks:  # its items may name other accounts: its whole component
+            found = plan(self.model, self.data, 2**20).subsets
+            mine = [s for s in found if account in s.accounts.to_pylist()]
+            subset = mine[0] if mine else self.data
+        elif isinstance(self.data, Mapping):
             reader = open_source(self.data)
             subset = attrs.evolve(
                 subset,

@@ -17,9 +17,8 @@ from slagraph.data.partitions import Subset, account_strings, shippable
 from slagraph.data.readers import open_source
 from slagraph.data.schema import StreamSchema
 from slagraph.data.sources import Source
-from slagraph.engine import (
-    schemas_read,
-)
+from slagraph.distributed.items import clock_keys, components, item_codes, items_of, plain
+from slagraph.engine import schemas_read
 from slagraph.errors import SlaUsageError
 
 # ------------------------------------------------------------------ the plan
@@ -47,46 +46,86 @@ def schemas(model: ir.Model) -> list[StreamSchema]:
 def plan(model: ir.Model, data: Any, partitions: int) -> Plan:
     """Accounts packed into at most `partitions` partitions of about equal record counts:
     largest account first, each into the partition holding the fewest records so far
-    (a loop over accounts, never over records)."""
+    (a loop over accounts, never over records). Accounts sharing a clock's item are
+    packed as one (items.py)."""
+    keys = clock_keys(model) if model.clocks else {}
+    if keys is None:  # two clocks key one stream differently: not cut (items.py)
+        keys, partitions = {}, 1
+    columns: dict[str, pa.ChunkedArray] = {}
+    key_tables: dict[str, pa.Table] = {}
     if isinstance(data, Mapping):
         reader = open_source(data)
         raws = {schema.name: reader.read(schema) for schema in schemas(model)}
-        columns = {
-            s.name: raws[s.name].table.column(s.account_column)
-            for s in schemas(model)
-            if s.account_column in raws[s.name].table.column_names
-        }
+        for s in schemas(model):
+            if s.account_column in raws[s.name].table.column_names:
+                columns[s.name] = raws[s.name].table.column(s.account_column)
+            if s.name in keys:
+                key_tables[s.name] = raws[s.name].table.select(list(keys[s.name]))
     elif shippable(data):
         raws = {}
         reader = open_source(data)
-        columns = {}
         try:
             for schema in schemas(model):
                 name = schema.account_column
-                spec = schema.column(name) if name is not None else None
-                if spec is not None:
-                    only = attrs.evolve(schema, columns=(spec,))
-                    columns[schema.name] = reader.read(only).table.column(spec.name)
+                wanted = [name] if name is not None else []
+                wanted += [k for k in keys.get(schema.name, ()) if k not in wanted]
+                specs = tuple(s for s in map(schema.column, wanted) if s is not None)
+                if not specs:
+                    continue
+                only = attrs.evolve(schema, columns=specs)
+                table = reader.read(only).table
+                if name in table.column_names:
+                    columns[schema.name] = table.column(name)
+                if schema.name in keys:
+                    key_tables[schema.name] = table.select(list(keys[schema.name]))
         finally:
             reader.close()
     else:
         raise SlaUsageError(NOT_SHIPPABLE.format(shown_as(data)))
-    strings = [s for s in map(account_strings, columns.values()) if s is not None]
+    strings = {n: s for n, s in ((n, account_strings(c)) for n, c in columns.items())}
+    present = [s for s in strings.values() if s is not None]
     names = (
-        np.unique(np.concatenate([pc.unique(s).drop_null().to_numpy(False) for s in strings]))
-        if strings
+        np.unique(np.concatenate([pc.unique(s).drop_null().to_numpy(False) for s in present]))
+        if present
         else np.array([], object)
     ).astype(object)
     value_set = pa.array(names, pa.string())
     records = np.zeros(len(names), np.int64)
-    for s in strings:
+    for s in present:
         codes = pc.index_in(s, value_set=value_set).drop_null().to_numpy(False)
         records += np.bincount(codes, minlength=len(names))
-    parts = _pack(records, max(1, min(partitions, len(names))))
+    label = np.arange(len(names), dtype=np.int64)
+    item_labels: list[np.ndarray] = []
+    firsts: list[np.ndarray] = []
+    if keys:
+        pairs = []
+        for stream in keys:
+            key_tables[stream] = plain(key_tables[stream])
+            item, first = item_codes(key_tables[stream])
+            found = strings.get(stream)
+            if found is None:
+                account = np.full(len(item), -1, np.int64)
+            else:
+                at = pc.index_in(found, value_set=value_set).fill_null(-1)
+                account = np.asarray(at.to_numpy(zero_copy_only=False), np.int64)
+            pairs.append((item, account, len(first)))
+            firsts.append(first)
+        label, item_labels = components(pairs, len(names))
+    roots = np.unique(label)
+    grouped = np.bincount(label, weights=records, minlength=len(names)).astype(np.int64)
+    bins = _pack(grouped[roots], max(1, min(partitions, len(roots))))
+    part_of_label = np.zeros(len(names), np.int64)
+    for i, members in enumerate(bins):
+        part_of_label[roots[members]] = i
+    part_of = part_of_label[label]
+    parts = [np.flatnonzero(part_of == i) for i in range(len(bins))]
     subsets = []
     for i, part in enumerate(parts):
         mine = pa.array(names[part], pa.string())
         subset = Subset(data, mine, value_set if i == 0 else None)
+        if keys:
+            held = items_of(keys, key_tables, item_labels, firsts, part_of_label, i)
+            subset = attrs.evolve(subset, items=held)
         if raws:
             subset = attrs.evolve(
                 subset,

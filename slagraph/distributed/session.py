@@ -94,11 +94,6 @@ def start_session(
     dask()
     if partitions is None:
         partitions = PER_WORKER * max(1, sum(client.nthreads().values()))
-    if model.clocks:
-        # A clock gives each cycle the account of its item's last event naming one: an
-        # item's rows may name several accounts, or none, so they cannot be cut by
-        # account. Not partitioned (yet): one task, the same rows.
-        partitions = 1
     the_plan = plan(model, data, partitions)
     run = uuid.uuid4().hex[:12]
     shared = client.scatter(model, broadcast=True, hash=False)
