@@ -193,6 +193,7 @@ def ticket_duration(draw: st.DrawFn, calendars: list[str]) -> str:
     return text
 
 
+SLICE_LENGTHS = ("6h", "1d", "7d", "90m", "13h", "3d")  # few slices: the reference is slow
 RATIO_TARGETS = ("50%", "80%", "90%", "95%", "99%", "99.9%", "100%")
 
 
@@ -425,9 +426,17 @@ def agreements(
             oname = f"o{j}"
             expr, lower = draw(objective_expr(calendars, list(objectives), list(slas)))
             extra = ""
+            slices = expr.startswith("uptime(") and lower and draw(st.integers(0, 2)) == 0
+            if slices:  # OpenSLO's Timeslices budgeting
+                length = draw(st.sampled_from(SLICE_LENGTHS))
+                threshold = draw(st.sampled_from(("50%", "90%", "95%", "99%", "100%")))
+                op = ">=" if threshold == "100%" else draw(st.sampled_from((">=", ">")))
+                extra += f" timeslices {length} good when {op} {threshold}"
             if expr.startswith("share(") and draw(st.integers(0, 3)) == 0:
                 extra += f" min {draw(st.integers(1, 4))}"
-            elif expr.startswith("uptime(") and draw(st.integers(0, 3)) == 0:
+            elif slices and draw(st.integers(0, 3)) == 0:
+                extra += f" min {draw(st.integers(1, 40))}"
+            elif not slices and expr.startswith("uptime(") and draw(st.integers(0, 3)) == 0:
                 extra += f" min {draw(st.sampled_from(('1h', '1d', '8d', '40d')))}"
             if draw(st.integers(0, 4)) == 0:
                 extra += f" warn at {draw(st.sampled_from(('50%', '90%', '100%', '10%')))}"

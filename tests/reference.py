@@ -29,6 +29,8 @@ import datetime as dt
 import functools
 import zoneinfo
 from collections.abc import Iterable
+from decimal import Decimal
+from fractions import Fraction
 
 import holidays as holidays_lib
 
@@ -659,9 +661,34 @@ class _Evaluation:
         raise TypeError(name)
 
     def uptime(self, m: Any, account: str, period: RefPeriod) -> tuple[float | None, float, float]:
-        """docs/semantics.md `uptime(...)`, over elementary segments between boundaries."""
-        end = min(period.end, self.as_of)
-        start = period.start
+        """docs/semantics.md `uptime(...)`; by timeslices (docs/sre.md), the period cut into
+        slices of the given length from its start, the last one cut at its end, each good
+        when its own uptime meets the threshold (exact fractions): good ÷ slices with
+        measured time, and the budget counts slices."""
+        if getattr(m, "slices", None) is None:
+            return self.uptime_between(m, account, period.start, period.end)
+        length, op = m.slices.length, m.slices.op
+        threshold = Fraction(Decimal(repr(m.slices.threshold)))
+        good = with_data = 0
+        t = period.start
+        while t < period.end:
+            e = min(t + length, period.end)
+            _, measured, down = self.uptime_between(m, account, t, e)
+            if measured > 0:
+                with_data += 1
+                ratio = 1 - Fraction(down, measured)
+                good += ratio >= threshold if op == ">=" else ratio > threshold
+            t = e
+        if with_data == 0:
+            return None, 0, 0
+        return good / with_data, with_data, with_data - good
+
+    def uptime_between(
+        self, m: Any, account: str, start: int, end: int
+    ) -> tuple[float | None, float, float]:
+        """Uptime over [start, end) cut at as-of, over elementary segments between
+        boundaries."""
+        end = min(end, self.as_of)
         during = [self.calendars[c] for c in m.during]
         excluding = [self.calendars[c] for c in m.excluding]
         measured = _window_seconds(start, end, during, excluding)
@@ -713,7 +740,9 @@ class _Evaluation:
             "Uptime",
         )
         if has_budget and value is not None:  # no decided records: nothing to budget
-            allowed = (1 - objective.target) * decided
+            # 1 − target from the decimal written (docs/semantics.md): 1 − 0.99 in binary
+            # floating point is 0.010000000000000009, which would put 75.0% at 74.99…%.
+            allowed = float(1 - Decimal(repr(objective.target))) * decided
             if allowed == 0:
                 budget = 0.0 if failed == 0 else None
             else:

@@ -101,8 +101,10 @@ def table(data: dict[str, list[tuple[int, bool]]]) -> dict[str, list[Any]]:
     }
 
 
-def brute_force(data: dict[str, list[tuple[int, bool]]], first: int, last: int) -> list[dict]:
-    """Every minute t from `first` to `last` (exclusive), every pair, by counting."""
+def brute_force(
+    data: dict[str, list[tuple[int, bool]]], first: int, last: int, step: int = 1
+) -> list[dict]:
+    """Every `step` minutes t from `first` to `last` (exclusive), every pair, by counting."""
     pairs = sre_factors(7 * DAY)
     rows = []
     for account, recs in data.items():
@@ -122,7 +124,7 @@ def brute_force(data: dict[str, list[tuple[int, bool]]], first: int, last: int) 
 
         for alert in ("page", "ticket"):
             held_from = None
-            for minute in range(first, last + 1):
+            for minute in range(first, last + step, step):
                 t = minute * 60
                 held = False
                 if minute < last and decided(t, 7 * DAY) >= 50:
@@ -140,7 +142,7 @@ def brute_force(data: dict[str, list[tuple[int, bool]]], first: int, last: int) 
                             "account": account,
                             "alert": f"good_{alert}",
                             "start": instant(held_from, 0),
-                            "end": instant(minute, 0),
+                            "end": instant(min(minute, last), 0),
                         }
                     )
                     held_from = None
@@ -164,6 +166,32 @@ def test_alert_intervals_match_a_minute_by_minute_loop() -> None:
     assert accounts == {"a", "b", "c"}  # d stays below min 50
     assert {r["alert"] for r in got if r["account"] == "b"} == {"good_ticket"}
     assert {r["alert"] for r in got if r["account"] == "a"} == {"good_page", "good_ticket"}
+
+
+def test_steps_that_divide_no_window_match_the_loop() -> None:
+    """7-minute steps: no SRE window (5m, 30m, 1h, 2h, 6h, 1d, 3d) is a whole number of
+    steps, so each window's lower bounds are a grid of their own; the last step is cut at
+    `to`."""
+    data = stream()
+    model = slagraph.load(GOLDEN / "burn_rates.sla")
+    as_of = instant(4 * 1440, 0)
+    got = model.alerts(
+        {"requests": table(data)}, as_of=as_of, start=instant(0, 0), end=as_of, step="7m"
+    ).rows()
+    assert order(got) == order(brute_force(data, 0, 4 * 1440, step=7))
+    assert got
+
+
+def test_chunks_of_accounts_give_the_same_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One account per chunk (the smallest chunk) against the default chunking."""
+    import slagraph.alerts
+
+    data = stream()
+    model = slagraph.load(GOLDEN / "burn_rates.sla")
+    whole = model.alerts({"requests": table(data)}).rows()
+    monkeypatch.setattr(slagraph.alerts, "CHUNK_CELLS", 1)
+    assert model.alerts({"requests": table(data)}).rows() == whole
+    assert whole
 
 
 def test_intervals_are_clipped_to_from_and_to() -> None:
@@ -262,3 +290,29 @@ def test_pyrra_windows_and_factors() -> None:
     assert (critical.name, warning.name) == ("good_critical", "good_warning")
     first = critical.condition.parts[0].parts
     assert [(leaf.window, leaf.threshold) for leaf in first] == [(3600, 14.0), (300, 14.0)]
+
+
+def test_formats_spell_rows_as_the_json_module_does() -> None:
+    """The alert rows are written by the engine's column writers: byte for byte what
+    json.dumps per row (jsonl), of the document (json) and the row-dict CSV give."""
+    import json as _json
+
+    from slagraph.engine import writers
+
+    root = Path(__file__).resolve().parents[1]
+    model = slagraph.load(root / "examples" / "sre" / "api_slo.sla")
+    for result in (
+        model.alerts(str(root / "examples" / "sre" / "data")),
+        model.alerts(
+            str(root / "examples" / "sre" / "data"),
+            start="2026-03-01T00:00:00Z",
+            end="2026-03-01T00:10:00Z",
+        ),
+    ):
+        rows = result.rows()
+        assert result.to_jsonl() == "".join(_json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        assert result.to_json() == _json.dumps({"rows": rows}, ensure_ascii=False, indent=1) + "\n"
+        assert result.to_csv() == writers.rows_csv(
+            rows, list(rows[0]) if rows else ["kind", "node", "account", "alert", "start", "end"]
+        )
+    assert len(model.alerts(str(root / "examples" / "sre" / "data")).rows()) == 4

@@ -76,8 +76,8 @@ MISTAKES = [
         "sla x {\n    objective a = count(t) >= 1\n",
         """\
 <string>:2:32: syntax error: unexpected end of file; expected '-', 'and', 'during', \
-'excluding', 'min', 'or', 'warn', 'weight', '}' or a statement (objective, credit, met when, \
-include, …)
+'excluding', 'min', 'or', 'timeslices', 'warn', 'weight', '}' or a statement (objective, \
+credit, met when, include, …)
 2 |     objective a = count(t) >= 1
   |                                ^""",
         id="missing-closing-brace",

@@ -78,6 +78,8 @@ def test_unit_poisson_weights_reproduce_evaluate_on_examples(name, monkeypatch) 
 
 
 def _generated(case: Case, method: str) -> None:
+    # simulate refuses an uptime budgeted by timeslices (test_timeslices.py checks it)
+    assume(" timeslices " not in case.text)
     try:
         model = slagraph.compile(case.text)
         model.evaluate(case.engine_data(), as_of=case.as_of)

@@ -362,3 +362,34 @@ target = "98%"
     report = slagraph.load(model).test(cases)
     assert not report.ok
     assert "version: expected 2026-01-01, got 2026-07-01" in str(report)
+
+
+def test_dask_gives_the_same_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Versions on a cluster: each partition judges its accounts' periods by the same
+    versions, and the rows (with `version`) and termination lines equal one process's."""
+    import distributed
+
+    rule = "    terminate when reply breached in 1 consecutive periods\n}\n"
+    text = HEAD + JANUARY + JULY.replace("\n}\n", "\n" + rule)
+    t = tickets({6: [9] + [5] * 9, 7: [5] + [3] * 9})
+    other = tickets({6: [1] * 10, 7: [1] * 10})
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = ["account,id,created,first_reply"]
+    for name, source in (("acme", t), ("zeta", other)):
+        for i in range(len(source["id"])):
+            row = [name, *(str(source[c][i]) for c in ("id", "created", "first_reply"))]
+            lines.append(",".join(row))
+    (data / "tickets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (data / "accounts.csv").write_text("account,fee\nacme,2000\nzeta,500\n", encoding="utf-8")
+    model = slagraph.compile(text)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        spread = model.evaluate(str(data), as_of=AS_OF, client=client).to_jsonl()
+    alone = model.evaluate(str(data), as_of=AS_OF).to_jsonl()
+    assert spread == alone
+    assert '"version": "2026-07-01"' in alone and '"kind": "termination"' in alone

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import attrs
+
 from slagraph.calendars import PERIOD_KINDS, business_day_seconds
 from slagraph.compiler import ir
 from slagraph.compiler.alerts import compile_alerts
@@ -185,6 +187,10 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
             span_of(expr),
         )
     metric, unit = compile_metric(expr.left, scope)
+    if item.timeslices is not None:
+        slices = _timeslices(item, metric, expr.op)
+        assert isinstance(metric, ir.Uptime)
+        metric = attrs.evolve(metric, slices=slices)
     if isinstance(expr.right, ast.BusinessDays) and unit == "duration":
         target = _business_days(expr.right, metric, scope)
     else:
@@ -222,11 +228,49 @@ def _objective(item: ast.Objective, scope: Scope) -> ir.Objective:
     )
 
 
+def _timeslices(item: ast.Objective, metric: ir.Metric, op: str) -> ir.Timeslices:
+    """`timeslices 1m good when >= 95%`: uptime only, with a lower-bound target."""
+    ts = item.timeslices
+    assert ts is not None
+    if not isinstance(metric, ir.Uptime):
+        raise SlaCompileError(
+            "timeslices budgets uptime by slices of time; shares are budgeted by their "
+            "records (occurrences) already",
+            ts.span,
+        )
+    if op not in (">=", ">"):
+        raise SlaCompileError(
+            "timeslices needs a lower-bound target (>= or >): the share of good slices",
+            ts.span,
+        )
+    if ts.op not in (">=", ">"):
+        raise SlaCompileError(
+            f"a slice is good when its uptime is >= or > a threshold, got '{ts.op}'", ts.span
+        )
+    threshold = float(ts.threshold.ratio)
+    if not 0 < threshold <= 1 or (ts.op == ">" and threshold == 1):
+        raise SlaCompileError(
+            "a slice's threshold must be above 0% and at most 100% (> 100% never holds)",
+            ts.threshold.span,
+        )
+    if ts.length.seconds < 1:
+        raise SlaCompileError("a time slice lasts at least 1s", ts.length.span)
+    return ir.Timeslices(ts.length.seconds, ts.op, threshold)
+
+
 def _minimum(item: ast.Objective, metric: ir.Metric) -> float | None:
-    """`min N` (records decided) on shares, `min 1h` (measured time) on uptime."""
+    """`min N` (records decided) on shares, `min 1h` (measured time) on uptime, `min N`
+    (slices with data) on uptime by timeslices."""
     node = item.minimum
     if node is None:
         return None
+    if isinstance(metric, ir.Uptime) and metric.slices is not None:
+        if not isinstance(node, ast.Number) or int(node.value) != node.value or node.value < 1:
+            raise SlaCompileError(
+                "min on uptime by timeslices counts slices with data, such as min 60",
+                node.span,
+            )
+        return float(node.value)
     if isinstance(metric, ir.Uptime):
         if not isinstance(node, ast.Duration):
             raise SlaCompileError(

@@ -84,12 +84,22 @@ def sre_alerts(objective: str, slo_window: int, preset: str = "sre") -> tuple[ir
     )
 
 
+def _by_slices(objective: ir.Objective) -> bool:
+    return isinstance(objective.metric, ir.Uptime) and objective.metric.slices is not None
+
+
 def _budgeted(name: ast.Name, objectives: Mapping[str, ir.Objective]) -> ir.Objective:
     objective = objectives.get(name.id)
     if objective is None:
         raise SlaCompileError(
             f"burn_rate names an objective of this sla; '{name.id}' is not one"
             f"{did_you_mean(name.id, objectives)}",
+            name.span,
+        )
+    if _by_slices(objective):
+        raise SlaCompileError(
+            f"burn_rate({name.id}, …) is not computed for an uptime budgeted by timeslices "
+            "(not yet): burn rates are in measured time",
             name.span,
         )
     if not objective.has_budget or objective.target >= 1:
@@ -176,7 +186,7 @@ def compile_alerts(
             )
         if window is None:  # a calendar period's nominal length (monthly: 30 days)
             window = NOMINAL_DAYS[period or "monthly"] * 86400
-        budgeted = [o for o in objectives if o.has_budget and o.target < 1]
+        budgeted = [o for o in objectives if o.has_budget and o.target < 1 and not _by_slices(o)]
         if not budgeted:
             raise SlaCompileError(
                 f"sla '{name}' has no objective with an error budget for burn-rate alerts",

@@ -132,14 +132,26 @@ class ShareWhere:
 
 
 @attrs.frozen
+class Timeslices:
+    """OpenSLO's Timeslices budgeting: slices of `length` seconds from each period's
+    start, good when their own uptime is `op` `threshold`."""
+
+    length: int  # seconds
+    op: str  # ">=" | ">"
+    threshold: float
+
+
+@attrs.frozen
 class Uptime:
-    """1 - down/measured over start/end intervals (§3.3)."""
+    """1 - down/measured over start/end intervals (§3.3); with `slices`, good slices ÷
+    slices with measured time instead."""
 
     mode: str  # "series" | "parallel" | "k_of_n"
     k: int
     selects: tuple[Select, ...]
     during: tuple[str, ...] = ()
     excluding: tuple[str, ...] = ()
+    slices: Timeslices | None = None
 
 
 @attrs.frozen
@@ -224,7 +236,7 @@ class Objective:
     unit: str  # "ratio" | "duration" | "number"
     warn_at: float | None = None  # budget fraction at which a met objective is at_risk
     weight: float = 1.0
-    minimum: float | None = None  # `min N`: records decided, or seconds measured (uptime)
+    minimum: float | None = None  # `min N`: records decided, seconds measured (uptime), slices
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
     @property

@@ -13,7 +13,7 @@ import numpy as np
 from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
 from slagraph.compiler.expressions import placing_column
-from slagraph.engine import kernels
+from slagraph.engine import kernels, timeslices
 from slagraph.engine.context import Context, Placed
 from slagraph.engine.kernels import NS
 from slagraph.engine.predicates import elapsed_ns, evaluate_predicate
@@ -216,6 +216,10 @@ def measured_set(ctx: Context, metric: ir.Uptime) -> tuple[np.ndarray, np.ndarra
 
 
 def uptime(ctx: Context, metric: ir.Uptime, grid: PeriodGrid) -> Measure:
+    if metric.slices is not None:  # budgeted by time slices: good ÷ slices with data
+        down_set = down_intervals(ctx, metric)
+        n, bad = timeslices.amounts(ctx, metric.slices, grid, measured_set(ctx, metric), down_set)
+        return Measure(share_of(n - bad, n), n, bad)
     periods = len(grid.labels)
     ms, me = measured_set(ctx, metric)
     starts, ends = ctx.measured_bounds(grid.kind, grid.timezone)

@@ -121,7 +121,8 @@ def below_minimum(objective: ir.Objective, decided: np.ndarray) -> np.ndarray:
     """Where an objective's `min` is not reached: decided records, or measured ns."""
     if objective.minimum is None:
         return np.zeros(np.shape(decided), bool)
-    scale = kernels.NS if isinstance(objective.metric, ir.Uptime) else 1
+    metric = objective.metric
+    scale = kernels.NS if isinstance(metric, ir.Uptime) and metric.slices is None else 1
     return np.asarray(decided < objective.minimum * scale)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from slagraph.calendars import PeriodGrid
 from slagraph.compiler import ir
 from slagraph.compiler.expressions import placing_column
-from slagraph.engine import kernels, metrics
+from slagraph.engine import kernels, metrics, timeslices
 from slagraph.engine.context import Context, Placed
 from slagraph.engine.metrics import Measure
 from slagraph.engine.predicates import evaluate_predicate
@@ -109,8 +109,38 @@ def upto(
     """(rows, len(q)): per account, the count (or sum of `weights`) of records with
     t ≤ q[s]; `q` non-decreasing. `codes` None: one row for a shared stream. Integer
     weights stay int64 (exact); bools count the true ones."""
-    n_q = len(q)
     j = np.searchsorted(q, t, side="left")  # the first query each record is at or before
+    return _cumulate(codes, j, weights, rows, len(q))
+
+
+def cells_regular(
+    codes: np.ndarray | None,
+    t: np.ndarray,
+    weights: list[np.ndarray | None],
+    rows: int,
+    q0: int,
+    step: int,
+    n_q: int,
+) -> list[np.ndarray]:
+    """(rows, n_q + 1) per weight: records counted into their (account, first query at
+    or after them) cells for the evenly spaced queries q0 + k·step (k < n_q), as alert
+    steps are: that query is arithmetic, ⌈(t − q0) ÷ step⌉, no search, and found once
+    for every weight. `upto` is the cumulative sum of the first n_q columns (the last
+    holds records after every query)."""
+    j = np.clip(-((q0 - t) // step), 0, n_q)
+    flat = j if codes is None else codes * (n_q + 1) + j
+    return [_cells(None, flat, w, rows, n_q) for w in weights]
+
+
+def _cumulate(
+    codes: np.ndarray | None, j: np.ndarray, weights: np.ndarray | None, rows: int, n_q: int
+) -> np.ndarray:
+    return np.cumsum(_cells(codes, j, weights, rows, n_q)[:, :n_q], axis=1)
+
+
+def _cells(
+    codes: np.ndarray | None, j: np.ndarray, weights: np.ndarray | None, rows: int, n_q: int
+) -> np.ndarray:
     flat = j if codes is None else codes * (n_q + 1) + j
     size = rows * (n_q + 1)
     if weights is not None and weights.dtype == bool:
@@ -122,7 +152,7 @@ def upto(
         np.add.at(cells, flat, weights.astype(np.int64, copy=False))
     else:
         cells = np.bincount(flat, weights=weights, minlength=size)
-    return np.cumsum(cells.reshape(rows, n_q + 1)[:, :n_q], axis=1)
+    return cells.reshape(rows, n_q + 1)
 
 
 def between(
@@ -289,6 +319,13 @@ def uptime_amounts(
 
 
 def uptime(ctx: Context, metric: ir.Uptime, g: RollingGrid) -> Measure:
+    if metric.slices is not None:  # each window cut into slices from its start
+        down_set = metrics.down_intervals(ctx, metric)
+        measured_set = metrics.measured_set(ctx, metric)
+        n, bad = timeslices.window_amounts(
+            ctx, metric.slices, g.starts, g.ends, measured_set, down_set
+        )
+        return Measure(metrics.share_of(n - bad, n), n, bad)
     down, measured = uptime_amounts(ctx, metric, g.starts, g.ends)
     down_f, measured_f = down.astype(np.float64), measured.astype(np.float64)
     return Measure(1 - _ratio(down_f, measured_f), measured_f.copy(), down_f)

@@ -209,6 +209,17 @@ def simulate(
             "simulate resamples calendar periods; this model has rolling windows "
             "(window rolling D), which it does not simulate"
         )
+    sliced = [
+        f"{a.name}.{o.name}"
+        for a in model.agreements.values()
+        for o in a.objectives
+        if isinstance(o.metric, ir.Uptime) and o.metric.slices is not None
+    ]
+    if sliced:
+        raise SlaUsageError(
+            f"simulate resamples uptime in measured time; {sliced[0]} is budgeted by "
+            "timeslices, which it does not simulate (yet)"
+        )
     with runtime.using(threads, executor):
         return _simulate(
             model,

@@ -286,6 +286,17 @@ class Objective:
     warn_at: Percent | None = None
     weight: Number | Percent | None = None
     minimum: Number | Duration | None = None  # `min 100` records, `min 1h` measured time
+    timeslices: Timeslices | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Timeslices:
+    """`timeslices 1m good when >= 95%`: budget by slices of `length`, not measured time."""
+
+    length: Duration
+    op: str  # ">=" | ">" (others are compile errors)
+    threshold: Percent
     span: Span | None = _span()
 
 

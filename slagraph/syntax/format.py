@@ -396,6 +396,9 @@ class _Printer:
 
     def _Objective(self, node: ast.Objective) -> str:  # noqa: N802
         text = f"objective {self.gen(node.name)} = {self.expr(node.expr, _OR)}"
+        if node.timeslices is not None:
+            ts = node.timeslices
+            text += f" timeslices {self.gen(ts.length)} good when {ts.op} {self.gen(ts.threshold)}"
         if node.minimum is not None:
             text += f" min {self.gen(node.minimum)}"
         if node.warn_at is not None:

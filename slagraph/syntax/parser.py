@@ -763,15 +763,23 @@ class ToAst(Transformer):  # type: ignore[type-arg]
 
     def objective(self, meta, children):  # type: ignore[no-untyped-def]
         name, expr, *rest = children
-        warn = weight = minimum = None
+        warn = weight = minimum = slices = None
         for kind, value in rest:
             if kind == "warn":
                 warn = value
             elif kind == "min":
                 minimum = value
+            elif kind == "timeslices":
+                slices = value
             else:
                 weight = value
-        return ast.Objective(name, expr, warn, weight, minimum, span=self._span(meta))
+        return ast.Objective(
+            name, expr, warn, weight, minimum, timeslices=slices, span=self._span(meta)
+        )
+
+    def timeslices(self, meta, children):  # type: ignore[no-untyped-def]
+        length, op, threshold = children
+        return ("timeslices", ast.Timeslices(length, op, threshold, span=self._span(meta)))
 
     def minimum(self, meta, children):  # type: ignore[no-untyped-def]
         return ("min", children[0])
