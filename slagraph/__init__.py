@@ -2,7 +2,7 @@
 
 import slagraph
 model = slagraph.load("acme.sla")            # or slagraph.compile(text)
-result = model.evaluate("data/")             # a folder, a SQLite file or {stream: table}
+result = model.evaluate("data/")             # a folder, a database file or URI, or Source(…)
 result.rows()
 
 The names below are imported on first use (PEP 562), so `import slagraph` itself loads
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs (docs/performance.md)
 if TYPE_CHECKING:
+    from slagraph.data.sources import Source
     from slagraph.errors import (
         SlaCompileError,
         SlaDataError,
@@ -34,6 +35,7 @@ __all__ = [
     "SlaTestFileError",
     "SlaUsageError",
     "SlaWarning",
+    "Source",
     "compile",
     "load",
 ]
@@ -43,6 +45,7 @@ _HOME = {
     "Model": "slagraph.model",
     "compile": "slagraph.model",
     "load": "slagraph.model",
+    "Source": "slagraph.data.sources",
     **{name: "slagraph.errors" for name in __all__ if name.startswith("Sla")},
 }
 

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import slagraph
 from slagraph import distributed as dist
 from slagraph.cli import main
+from slagraph.distributed import tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "spec"
@@ -189,7 +190,7 @@ def test_a_task_failing_once_is_retried_without_lost_or_doubled_rows(
     it again under the same key: the rows are those of one process, once each."""
     folder = _parquet_folder(tmp_path / "data")
     flag = tmp_path / "failed-once"
-    original = dist.load_for
+    original = tasks.load_for
 
     def flaky(model: object, subset: dist.Subset, on_bad_rows: str) -> object:
         if "acct03" in subset.accounts.to_pylist() and not flag.exists():
@@ -197,7 +198,7 @@ def test_a_task_failing_once_is_retried_without_lost_or_doubled_rows(
             raise OSError("worker lost its disk")
         return original(model, subset, on_bad_rows)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(dist, "load_for", flaky)  # workers are threads of this process
+    monkeypatch.setattr(tasks, "load_for", flaky)  # workers are threads of this process
     model = slagraph.load(MULTILEVEL / "model.sla")
     many = model.evaluate(str(folder), client=client)
     assert flag.exists()

@@ -1,4 +1,4 @@
-"""`simulate` on Dask (slagraph/distributed.py): the runs cut into contiguous ranges,
+"""`simulate` on Dask (slagraph/distributed/): the runs cut into contiguous ranges,
 simulated on a real local cluster, merged into the same rows as one process, to the bit."""
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any
 
 import attrs
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -144,15 +145,27 @@ class Dialect:
     primary_key: str  # parameters $1 (schema), $2 (table); one row per key column
     list_key: bool = False  # the key query returns one row holding a list of names
     order: str = "the order the database returned them"
+    array_parameter: bool = False  # `= ANY($1)` binds a list; else `IN ($1, …, $n)`
+    stored_order: str = ""  # what orders a base table's rows as stored (DuckDB: rowid)
+
+    def among(self, column: str, values: Sequence[str], first: int) -> tuple[str, list[object]]:
+        """`column` is one of `values`: SQL text of placeholders only, numbered from
+        `first`, and the parameters to bind."""
+        if not values:
+            return "FALSE", []
+        if self.array_parameter:
+            return f"{column} = ANY(${first})", [list(values)]
+        marks = ", ".join(f"${first + i}" for i in range(len(values)))
+        return f"{column} IN ({marks})", list(values)
 
 
 _TABLES = (
-    "SELECT table_schema, table_name FROM information_schema.tables "
+    "SELECT table_schema, table_name, table_type FROM information_schema.tables "
     "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
     "ORDER BY table_schema, table_name"
 )
 _COLUMNS = (
-    "SELECT column_name FROM information_schema.columns "
+    "SELECT column_name, data_type FROM information_schema.columns "
     "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position"
 )
 # pg_index, not information_schema.table_constraints: the latter hides the keys of
@@ -165,6 +178,7 @@ POSTGRESQL = Dialect(
     "AND i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) "
     "ORDER BY array_position(i.indkey::int2[], a.attnum)",
     order="the order the server returned them, which may change between reads",
+    array_parameter=True,
 )
 DUCKDB = Dialect(
     "duckdb",
@@ -172,7 +186,22 @@ DUCKDB = Dialect(
     "WHERE constraint_type = 'PRIMARY KEY' AND schema_name = $1 AND table_name = $2",
     list_key=True,
     order="stored order",
+    stored_order="rowid",
 )
+
+TEXT_TYPES = frozenset({"text", "character varying", "character", "varchar", "char"})
+"""Column types an account filter is pushed into (other types are read and cut)."""
+ROW = "__slagraph_row__"
+"""The row-number column of a filtered query: rows keep their number in the whole table."""
+
+
+@attrs.frozen
+class Accounts:
+    """The rows a partition reads: its `accounts`, and, when it also holds the rows that
+    name none of the partitioned accounts (`others`), those and the null ones."""
+
+    accounts: Sequence[str]
+    others: Sequence[str] | None = None
 
 
 # ------------------------------------------------------------------ the source
@@ -194,6 +223,7 @@ class DatabaseSource:
         errors: tuple[type[BaseException], ...],
         scrub: Callable[[str], str] = lambda text: text,
         close: Callable[[], None] | None = None,
+        schema: str | None = None,
     ) -> None:
         self.dialect = dialect
         self.query = query
@@ -202,9 +232,13 @@ class DatabaseSource:
         self.scrub = scrub
         self._close = close
         found = self._ask(None, _TABLES, ())
-        self.tables = [(str(s), str(t)) for s, t in zip(*found.to_pydict().values(), strict=True)]
-        current = self._ask(None, "SELECT current_schema() AS s", ()).column(0).to_pylist()
-        self.default: str = str(current[0]) if current and current[0] is not None else ""
+        listed = found.to_pydict().values()
+        self.tables = [(str(s), str(t)) for s, t, _ in zip(*listed, strict=True)]
+        self.base = {(str(s), str(t)) for s, t, k in zip(*listed, strict=True) if k == "BASE TABLE"}
+        if schema is None:
+            current = self._ask(None, "SELECT current_schema() AS s", ()).column(0).to_pylist()
+            schema = str(current[0]) if current and current[0] is not None else ""
+        self.default: str = schema
 
     def close(self) -> None:
         if self._close is not None:
@@ -249,23 +283,60 @@ class DatabaseSource:
             return list(names[0]) if names else []
         return names
 
-    def read(self, schema: StreamSchema) -> RawTable:
+    def read(self, schema: StreamSchema, only: Accounts | None = None) -> RawTable:
+        """The stream's declared columns; with `only`, the rows of those accounts (a
+        parameterised WHERE on the account column), numbered as in the whole table."""
         owner, table = self._table(schema)
         where = f"{self.shown}:{self._display(owner, table)}"
-        present = self._ask(schema, _COLUMNS, (owner, table)).column(0).to_pylist()
+        found = self._ask(schema, _COLUMNS, (owner, table)).to_pydict()
+        present, types = found["column_name"], dict(zip(*found.values(), strict=True))
         _check_columns(schema, present, where)
         key = self._key(schema, owner, table)
         sources = list(dict.fromkeys(spec.source for spec in schema.columns))
-        sql = f"SELECT {', '.join(map(quote, sources))} FROM {quote(owner)}.{quote(table)}"
+        columns, named = ", ".join(map(quote, sources)), f"{quote(owner)}.{quote(table)}"
         if key:
-            sql += f" ORDER BY {', '.join(map(quote, key))}"
+            order = ", ".join(map(quote, key))
             rows = f"rows numbered in primary-key order ({', '.join(key)})"
         else:
+            order = self.dialect.stored_order if (owner, table) in self.base else ""
             rows = f"no primary key: rows numbered in {self.dialect.order}"
         origin = f"{where} ({rows})"
-        data = self._ask(schema, sql, ())
+        account = schema.column(schema.account_column) if schema.account_column else None
+        pushed = (
+            only is not None
+            and account is not None
+            and str(types.get(account.source, "")).lower() in TEXT_TYPES
+            and (bool(order) or self.dialect.array_parameter)  # DuckDB views: no stable number
+        )
+        if not pushed:
+            sql = f"SELECT {columns} FROM {named}" + (f" ORDER BY {order}" if order else "")
+            data = self._ask(schema, sql, ())
+            numbers = _positions(data.num_rows)
+        else:
+            assert only is not None and account is not None
+            sql, params = self._filtered(columns, named, order, quote(account.source), only)
+            data = self._ask(schema, sql, params)
+            numbers = np.asarray(data.column(ROW).to_numpy(), np.int64)
+            data = data.drop_columns([ROW])
         data = pa.table([_typed(data.column(i)) for i in range(data.num_columns)], names=sources)
-        return RawTable(renamed(data, schema), origin, _positions(data.num_rows))
+        return RawTable(renamed(data, schema), origin, numbers)
+
+    def _filtered(
+        self, columns: str, named: str, order: str, account: str, only: Accounts
+    ) -> tuple[str, list[object]]:
+        """Rows numbered over the whole table first, then only the partition's kept: the
+        server scans the table, but only the partition's rows are sent."""
+        mine, params = self.dialect.among(account, only.accounts, 1)
+        if only.others is not None:
+            theirs, more = self.dialect.among(account, only.others, 1 + len(params))
+            mine = f"{account} IS NULL OR {mine} OR NOT ({theirs})"
+            params += more
+        numbered = f"row_number() OVER ({f'ORDER BY {order}' if order else ''}) AS {quote(ROW)}"
+        sql = (
+            f"SELECT {columns}, {quote(ROW)} FROM (SELECT {columns}, {numbered} FROM {named}) "
+            f"AS numbered WHERE {mine} ORDER BY {quote(ROW)}"
+        )
+        return sql, params
 
 
 def _typed(array: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -309,7 +380,7 @@ def _duckdb_query(con: Any) -> Query:
     return query
 
 
-def open_postgres(uri: str) -> DatabaseSource:
+def open_postgres(uri: str, schema: str | None = None) -> DatabaseSource:
     """A read-only, repeatable-read transaction, so every stream sees the same snapshot."""
     dbapi = _driver("adbc_driver_postgresql.dbapi", "postgresql", "PostgreSQL")
     manager = importlib.import_module("adbc_driver_manager")
@@ -323,14 +394,14 @@ def open_postgres(uri: str) -> DatabaseSource:
         with con.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         return DatabaseSource(
-            POSTGRESQL, _adbc_query(con), shown, (manager.Error,), scrub, con.close
+            POSTGRESQL, _adbc_query(con), shown, (manager.Error,), scrub, con.close, schema
         )
     except BaseException:
         con.close()
         raise
 
 
-def open_duckdb(path: Path) -> DatabaseSource:
+def open_duckdb(path: Path, schema: str | None = None) -> DatabaseSource:
     duckdb = _driver("duckdb", "duckdb", "a DuckDB file")
     try:
         con = duckdb.connect(os.fspath(path), read_only=True)
@@ -338,18 +409,20 @@ def open_duckdb(path: Path) -> DatabaseSource:
         raise SlaDataError(f"cannot read {path} as DuckDB: {_reason(e, str)}") from None
     try:
         query = _duckdb_query(con)
-        return DatabaseSource(DUCKDB, query, f"duckdb:{path}", (duckdb.Error,), str, con.close)
+        shown = f"duckdb:{path}"
+        return DatabaseSource(DUCKDB, query, shown, (duckdb.Error,), str, con.close, schema)
     except BaseException:
         con.close()
         raise
 
 
-def open_connection(con: Any) -> DatabaseSource:
+def open_connection(con: Any, schema: str | None = None) -> DatabaseSource:
     """A connection the caller opened (and closes): ADBC (PostgreSQL or DuckDB) or DuckDB."""
     module = type(con).__module__
     if module.startswith(("duckdb", "_duckdb")):
         duckdb = _driver("duckdb", "duckdb", "a DuckDB connection")
-        return DatabaseSource(DUCKDB, _duckdb_query(con), "the DuckDB connection", (duckdb.Error,))
+        shown = "the DuckDB connection"
+        return DatabaseSource(DUCKDB, _duckdb_query(con), shown, (duckdb.Error,), schema=schema)
     if module.startswith("adbc_driver_manager"):
         manager = importlib.import_module("adbc_driver_manager")
         vendor = str(con.adbc_get_info().get("vendor_name", ""))
@@ -360,7 +433,7 @@ def open_connection(con: Any) -> DatabaseSource:
                 "slagraph reads PostgreSQL and DuckDB"
             )
         return DatabaseSource(
-            dialect, _adbc_query(con), f"the {vendor} connection", (manager.Error,)
+            dialect, _adbc_query(con), f"the {vendor} connection", (manager.Error,), schema=schema
         )
     raise SlaUsageError(
         "data: a psycopg connection cannot be read without a Python loop per row; "

@@ -21,9 +21,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slagraph.data.databases import Accounts
 from slagraph.data.raw import RawTable
-from slagraph.data.readers import FolderSource, open_source
+from slagraph.data.readers import open_source
 from slagraph.data.schema import StreamSchema
+from slagraph.data.sources import Source, read_some
+
+_ROW = "__slagraph_row__"
 
 
 def account_strings(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
@@ -48,6 +52,9 @@ class Subset:
     accounts: pa.Array
     others: pa.Array | None = None
     tables: Mapping[str, RawTable] | None = None
+    items: Mapping[str, pa.Table] | None = None
+    """Clocked streams: the key rows of the items this partition holds (their rows are
+    kept whatever account they name; rows with a null key go with `others`)."""
 
     def keep(self, schema: StreamSchema, column: pa.ChunkedArray) -> np.ndarray:
         """Which rows of a stream's account column belong to this partition."""
@@ -61,9 +68,12 @@ class Subset:
 
     def filter(self, raw: RawTable, schema: StreamSchema) -> RawTable:
         """`raw` cut to this partition's rows (a no-op on rows already cut)."""
-        if schema.account_column is None or schema.account_column not in raw.table.column_names:
+        if self.items is not None and schema.name in self.items:
+            mask = self._of_items(raw.table, self.items[schema.name])
+        elif schema.account_column is None or schema.account_column not in raw.table.column_names:
             return raw  # every partition reads it; slagraph.distributed counts it once
-        mask = self.keep(schema, raw.table.column(schema.account_column))
+        else:
+            mask = self.keep(schema, raw.table.column(schema.account_column))
         if mask.all():
             return raw
         rows = raw.rows[mask]
@@ -75,6 +85,30 @@ class Subset:
         return attrs.evolve(
             raw, table=raw.table.filter(pa.array(mask)), rows=rows, read_errors=errors
         )
+
+    def _of_items(self, table: pa.Table, held: pa.Table) -> np.ndarray:
+        """Rows whose item key is one of `held` (a semi-join in Arrow); null keys: others."""
+        keys = held.column_names
+        probe = table.select(keys)
+        probe = pa.table(
+            [
+                c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c
+                for c in probe.columns
+            ],
+            names=keys,
+        ).append_column(_ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+        hit = probe.join(held, keys=keys, join_type="left semi")
+        mask = np.zeros(table.num_rows, bool)
+        mask[np.asarray(hit.column(_ROW).to_numpy(), np.int64)] = True
+        if self.others is not None:
+            for column in probe.columns[: len(keys)]:
+                mask |= np.asarray(column.is_null().to_numpy(zero_copy_only=False), bool)
+        return mask
+
+    def pushdown(self) -> Accounts:
+        """The partition's rows as a database reads them (`WHERE account IN …`)."""
+        others = None if self.others is None else self.others.to_pylist()
+        return Accounts(self.accounts.to_pylist(), others)
 
     def open_reader(self) -> _SubsetReader:
         return _SubsetReader(self)
@@ -95,15 +129,18 @@ class _SubsetReader:
         if self.subset.tables is not None:
             return self.subset.tables[schema.name]
         assert self.inner is not None
-        if isinstance(self.inner, FolderSource):
-            raw = self.inner.read(schema, self.subset.keep)
+        if self.subset.items is not None and schema.name in self.subset.items:
+            raw = read_some(self.inner, schema)  # an item's rows name several accounts
         else:
-            raw = self.inner.read(schema)
+            raw = read_some(self.inner, schema, self.subset.keep, self.subset.pushdown())
         return self.subset.filter(raw, schema)
 
 
 def shippable(source: object) -> bool:
-    """Whether a worker can open `source` itself: a path or URI, not an open connection."""
+    """Whether a worker can open `source` itself: a path or URI (or a `Source` of one),
+    not an open connection."""
     import os
 
+    if isinstance(source, Source):
+        return not source.connected
     return isinstance(source, str | os.PathLike)
