@@ -27,9 +27,9 @@ import numpy as np
 from slagraph.calendars import BusinessClock
 from slagraph.compiler import ir
 from slagraph.data import Column, EventTable
+from slagraph.data.encoding import encode_text
 from slagraph.data.schema import StreamSchema
 from slagraph.data.tables import Deferred
-from slagraph.data.encoding import encode_text
 from slagraph.engine.clock_order import first_appearance, order, rank_bits, text_key
 from slagraph.engine.predicates import evaluate_predicate
 from slagraph.errors import SlaWarning
