@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import slagraph
 from slagraph.cli import main
 from slagraph.compiler.alerts import sre_factors
+from tests.spec_source import SPEC
 
 GOLDEN = Path(__file__).parent / "golden"
 DAY = 86400
@@ -230,9 +231,6 @@ def test_cli_alerts_jsonl(tmp_path: Path) -> None:
     header, *rows = result.output.splitlines()
     assert header == "kind,node,account,alert,start,end"
     assert rows and all(r.startswith("alert,api,a,good_") for r in rows)
-
-
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
 
 
 def spec_block(heading: str) -> str:

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from slagraph.cli import main
+from tests.spec_source import SPEC
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = str(ROOT / "examples" / "spec" / "model.sla")
 DATA = str(ROOT / "examples" / "spec" / "data")
-SPEC = ROOT.parent / "shared" / "SPEC.md"
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import slagraph
+from tests.spec_source import SPEC
 from tests.test_golden import approx, pick, run, z
 
 SANTIAGO = zoneinfo.ZoneInfo("America/Santiago")
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
 
 
 def cl(text: str) -> str:
@@ -150,7 +150,6 @@ def spec_block(heading: str) -> str:
     return re.search(r"~~~sla\n(.*?)~~~", section, re.S).group(1)  # type: ignore[union-attr]
 
 
-@pytest.mark.skipif(not SPEC.exists(), reason="SPEC.md lives in ../shared beside the repo")
 def test_spec_clock_example_compiles_and_evaluates() -> None:
     model = slagraph.compile(spec_block("### 6.2 Clocks"))
     data = {"changes": changes(PAUSES, PAUSE_COLUMNS)}

@@ -21,8 +21,7 @@ from slagraph.data.schema import StreamSchema
 from slagraph.errors import SlaCompileError, SlaDataError
 from slagraph.syntax.format import format_source
 from slagraph.syntax.parser import parse
-
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
+from tests.spec_source import SPEC
 
 
 def stream(text: str, name: str | None = None) -> StreamSchema:
@@ -425,7 +424,6 @@ def spec_block() -> str:
     return re.search(r"~~~sla\n(.*?)~~~", section, re.S).group(1)  # type: ignore[union-attr]
 
 
-@pytest.mark.skipif(not SPEC.exists(), reason="SPEC.md lives in ../shared beside the repo")
 def test_spec_block_parses_compiles_and_loads(tmp_path):
     """The §6.1 block, as written, over small exports shaped like the real ones: gzip,
     day-first local times, `?` for null, a `;`-separated file with a byte-order mark."""

@@ -30,9 +30,9 @@ from benchmarks.model_gen import large_model
 from slagraph.errors import SlaSyntaxError
 from slagraph.syntax.format import format_module
 from slagraph.syntax.parser import MAX_DEPTH, parse, parse_fast, parse_reference
+from tests.spec_source import SPEC
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT.parent / "shared" / "SPEC.md"
 
 MODULE_EXAMPLES = 500
 GRAMMAR_EXAMPLES = 150  # from_lark draws are slow (~50 ms)

@@ -18,9 +18,10 @@ from slagraph.errors import SlaSyntaxError
 from slagraph.syntax import ast
 from slagraph.syntax.format import format_module, format_source
 from slagraph.syntax.parser import parse
+from tests.spec_source import LIVE_SPEC, SPEC
+from tests.spec_source import SPEC_COPY as SPEC_FILE_COPY
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
 SPEC_COPY = FIXTURES / "spec_example.sla"
 
 
@@ -192,16 +193,15 @@ def test_golden(source: str, expected: str) -> None:
 
 
 def test_spec_copy_matches_live_spec() -> None:
-    """The fixture is a faithful copy while the SPEC sits beside the repo.
-
-    If this fails, the SPEC changed: refresh tests/fixtures/spec_example.sla from its
-    untagged ``` blocks.
+    """The fixtures are faithful copies: spec_example.sla holds the SPEC's untagged ```
+    blocks, and tests/fixtures/SPEC.md equals the live SPEC whenever it sits beside the
+    repo. If this fails, the SPEC changed: refresh both copies from it.
     """
-    if not SPEC.is_file():
-        pytest.skip("SPEC.md not beside the repository")
     copy = SPEC_COPY.read_text("utf-8")
     for block in spec_blocks(SPEC.read_text("utf-8")):
         assert block in copy
+    if LIVE_SPEC.is_file():
+        assert LIVE_SPEC.read_bytes() == SPEC_FILE_COPY.read_bytes()
 
 
 @pytest.mark.parametrize("source", _spec_sources())
