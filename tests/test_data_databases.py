@@ -422,6 +422,37 @@ def test_postgres_identifiers_are_quoted_never_sql(postgres: postgres_server.Ser
     assert 4 == len(tickets.tables["s"].columns["account"].to_list())
 
 
+def test_postgres_reads_materialized_views_and_uuid_and_json_as_text(
+    postgres: postgres_server.Server,
+) -> None:
+    """Reporting data often lives in a materialized view (which information_schema does
+    not list) keyed by a uuid, with a json column: the view is found, the uuid reads as
+    PostgreSQL prints it, json as its text; a null uuid stays null."""
+    execute(
+        postgres,
+        "CREATE TABLE cases (id uuid PRIMARY KEY, account text, meta jsonb, ref uuid)",
+        "INSERT INTO cases VALUES "
+        "('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'acme', '{\"tier\": 1}', NULL), "
+        "('00000000-0000-0000-0000-0000000000ff', 'beta', '[]', "
+        "'ffffffff-1234-5678-9abc-def012345678')",
+        "CREATE MATERIALIZED VIEW case_report AS SELECT * FROM cases",
+    )
+    schema = one_stream("id: text, account: text, meta: text, ref: text?", source="case_report")
+    data = load(postgres.uri(), [schema])
+    columns = data.tables["s"].columns
+    assert ["acme", "beta"] == sorted(columns["account"].to_list())
+    by_account = dict(zip(columns["account"].to_list(), columns["id"].to_list(), strict=True))
+    assert "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" == by_account["acme"]
+    assert "00000000-0000-0000-0000-0000000000ff" == by_account["beta"]
+    refs = dict(zip(columns["account"].to_list(), columns["ref"].to_list(), strict=True))
+    assert refs == {"acme": None, "beta": "ffffffff-1234-5678-9abc-def012345678"}
+    metas = dict(zip(columns["account"].to_list(), columns["meta"].to_list(), strict=True))
+    assert metas == {"acme": '{"tier": 1}', "beta": "[]"}
+    with pytest.raises(SlaDataError) as error:
+        load(postgres.uri(), [one_stream("account: text", source="case_reprot")])
+    assert "did you mean 'case_report'" in str(error.value)
+
+
 def test_psycopg_connection_is_refused_with_what_to_pass(
     postgres: postgres_server.Server,
 ) -> None:

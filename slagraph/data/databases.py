@@ -147,6 +147,8 @@ class Dialect:
     order: str = "the order the database returned them"
     array_parameter: bool = False  # `= ANY($1)` binds a list; else `IN ($1, …, $n)`
     stored_order: str = ""  # what orders a base table's rows as stored (DuckDB: rowid)
+    tables: str = ""  # (table_schema, table_name, table_type) of every readable relation
+    columns: str = ""  # (column_name, data_type) of $1.$2, in column order
 
     def among(self, column: str, values: Sequence[str], first: int) -> tuple[str, list[object]]:
         """`column` is one of `values`: SQL text of placeholders only, numbered from
@@ -168,6 +170,24 @@ _COLUMNS = (
     "SELECT column_name, data_type FROM information_schema.columns "
     "WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position"
 )
+# PostgreSQL's information_schema leaves out materialized views, where reporting data
+# often lives; pg_catalog lists them, with the tables, views, partitioned and foreign
+# tables the user may SELECT from (not the partitions of a partitioned table).
+_PG_TABLES = (
+    "SELECT n.nspname AS table_schema, c.relname AS table_name, "
+    "CASE WHEN c.relkind IN ('r', 'p') THEN 'BASE TABLE' WHEN c.relkind = 'v' THEN 'VIEW' "
+    "WHEN c.relkind = 'm' THEN 'MATERIALIZED VIEW' ELSE 'FOREIGN TABLE' END AS table_type "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition "
+    "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname NOT LIKE 'pg\\_toast%' AND has_table_privilege(c.oid, 'SELECT') "
+    "ORDER BY 1, 2"
+)
+_PG_COLUMNS = (
+    "SELECT a.attname AS column_name, format_type(a.atttypid, NULL) AS data_type "
+    "FROM pg_attribute a WHERE a.attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) "
+    "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+)
 # pg_index, not information_schema.table_constraints: the latter hides the keys of
 # tables the user may only SELECT from, which is what a reporting user usually has.
 POSTGRESQL = Dialect(
@@ -179,6 +199,8 @@ POSTGRESQL = Dialect(
     "ORDER BY array_position(i.indkey::int2[], a.attnum)",
     order="the order the server returned them, which may change between reads",
     array_parameter=True,
+    tables=_PG_TABLES,
+    columns=_PG_COLUMNS,
 )
 DUCKDB = Dialect(
     "duckdb",
@@ -187,6 +209,8 @@ DUCKDB = Dialect(
     list_key=True,
     order="stored order",
     stored_order="rowid",
+    tables=_TABLES,
+    columns=_COLUMNS,
 )
 
 TEXT_TYPES = frozenset({"text", "character varying", "character", "varchar", "char"})
@@ -231,7 +255,7 @@ class DatabaseSource:
         self.errors = errors
         self.scrub = scrub
         self._close = close
-        found = self._ask(None, _TABLES, ())
+        found = self._ask(None, dialect.tables, ())
         listed = found.to_pydict().values()
         self.tables = [(str(s), str(t)) for s, t, _ in zip(*listed, strict=True)]
         self.base = {(str(s), str(t)) for s, t, k in zip(*listed, strict=True) if k == "BASE TABLE"}
@@ -288,7 +312,7 @@ class DatabaseSource:
         parameterised WHERE on the account column), numbered as in the whole table."""
         owner, table = self._table(schema)
         where = f"{self.shown}:{self._display(owner, table)}"
-        found = self._ask(schema, _COLUMNS, (owner, table)).to_pydict()
+        found = self._ask(schema, self.dialect.columns, (owner, table)).to_pydict()
         present, types = found["column_name"], dict(zip(*found.values(), strict=True))
         _check_columns(schema, present, where)
         key = self._key(schema, owner, table)
@@ -345,6 +369,8 @@ def _typed(array: pa.ChunkedArray) -> pa.ChunkedArray:
     naive time, in the stream's timezone), other extension types as their storage."""
     t = array.type
     if isinstance(t, pa.BaseExtensionType):
+        if getattr(t, "extension_name", None) == "arrow.uuid":
+            return pa.chunked_array([uuid_text(c.storage) for c in array.chunks], pa.string())
         array = pa.chunked_array([c.storage for c in array.chunks], t.storage_type)
         if getattr(t, "type_name", None) == "numeric":
             try:
@@ -355,6 +381,30 @@ def _typed(array: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_date(t):
         return pc.cast(array, pa.timestamp("s"))
     return array
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+_UUID_DIGITS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
+
+
+def uuid_text(storage: pa.Array) -> pa.Array:
+    """16-byte UUIDs as their canonical text (`a0eebc99-9c0b-4ef8-…`), as PostgreSQL
+    prints them: each byte's two hex digits laid out by numpy, dashes in place."""
+    n = len(storage)
+    raw = np.frombuffer(storage.buffers()[1], np.uint8, 16 * n, 16 * storage.offset)
+    text = np.full((n, 36), ord("-"), np.uint8)
+    digits = np.empty((n, 32), np.uint8)
+    pairs = raw.reshape(n, 16)
+    digits[:, 0::2] = _HEX[pairs >> 4]
+    digits[:, 1::2] = _HEX[pairs & 15]
+    text[:, _UUID_DIGITS] = digits
+    offsets = np.arange(0, 36 * n + 1, 36, dtype=np.int32)
+    validity = storage.buffers()[0] if storage.null_count else None
+    if validity is not None and storage.offset:
+        validity = pa.array(storage.is_valid()).buffers()[1]
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(text.tobytes()), validity, storage.null_count
+    )
 
 
 # ------------------------------------------------------------------ opening
